@@ -1,0 +1,50 @@
+// The engine reports through this typed event stream and never draws.
+// Renderers (src/ui/) and the JSON report subscribe to it.
+
+import type { FileDiff } from '../steps/types.ts';
+
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
+
+export interface StepOutcome {
+  name: string;
+  status: StepStatus;
+  changed: boolean;
+  /** descriptions of the changes planned (check) or made (apply) */
+  changes: string[];
+  diffs: FileDiff[];
+  duration_ms: number;
+  error?: string | undefined;
+  hint?: string | undefined;
+  /** check mode: depends on an earlier change */
+  pending?: string | undefined;
+  skipReason?: string | undefined;
+  notes: string[];
+}
+
+export type EngineEvent =
+  | { type: 'run-start'; check: boolean; plays: string[]; hosts: string[]; time: number }
+  | { type: 'play-start'; play: string; index: number; hosts: string[]; batches: string[][]; time: number }
+  | { type: 'batch-start'; play: string; index: number; hosts: string[]; time: number }
+  | { type: 'host-start'; play: string; host: string; time: number }
+  | { type: 'step-start'; play: string; host: string; step: string; time: number }
+  | { type: 'step-end'; play: string; host: string; step: string; outcome: StepOutcome; time: number }
+  | { type: 'host-end'; play: string; host: string; status: HostStatus; time: number }
+  | { type: 'batch-end'; play: string; index: number; failed: string[]; time: number }
+  | { type: 'play-end'; play: string; aborted?: string | undefined; time: number }
+  | { type: 'warning'; host?: string | undefined; message: string; time: number }
+  | { type: 'run-end'; interrupted: boolean; time: number };
+
+export type EventListener = (e: EngineEvent) => void;
+
+export class EventBus {
+  private readonly listeners: EventListener[] = [];
+
+  on(l: EventListener): void {
+    this.listeners.push(l);
+  }
+
+  emit(e: EngineEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}

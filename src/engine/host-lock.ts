@@ -1,0 +1,44 @@
+// One passthru run per host at a time: a lock directory on the host, made
+// atomically with mkdir, holding who took it. A second run refuses the host
+// instead of interleaving edits. The lock survives the host's reboot (it is
+// not under /run) and is removed when the run ends, also after Ctrl-C.
+
+import { HostError } from '../errors.ts';
+import type { RemoteHost } from '../ssh/types.ts';
+import { quote } from '../util/shell.ts';
+import { hostname, userInfo } from 'node:os';
+
+export const LOCK_DIR = '/var/lib/passthru/lock';
+
+export async function acquireHostLock(host: RemoteHost, runId: string): Promise<void> {
+  const owner = `${runId} ${safeUser()}@${hostname()} ${new Date().toISOString()}`;
+  const script = [
+    `mkdir -p ${quote(['/var/lib/passthru'])}`,
+    `if mkdir ${quote([LOCK_DIR])} 2>/dev/null; then printf '%s\\n' ${quote([owner])} > ${quote([`${LOCK_DIR}/owner`])}; echo acquired;`,
+    `else echo locked; cat ${quote([`${LOCK_DIR}/owner`])} 2>/dev/null; fi`,
+  ].join('\n');
+  const r = await host.exec(script, { become: true });
+  const [state, holder] = r.stdout.split('\n');
+  if (state === 'acquired') return;
+  if (state === 'locked') {
+    const [id, who, since] = (holder ?? '').split(' ');
+    if (id === runId) return;
+    throw new HostError(host.name, `another passthru run holds this host (${who ?? 'unknown'} since ${since ?? 'unknown'}); not touching it`, {
+      hint: `wait for that run to finish; if it is gone, remove ${LOCK_DIR} on the host`,
+    });
+  }
+  throw new HostError(host.name, `cannot take the host lock ${LOCK_DIR}: ${(r.stderr || r.stdout).trim()}`);
+}
+
+export async function releaseHostLock(host: RemoteHost, runId: string): Promise<void> {
+  const script = `if grep -q ${quote([`^${runId} `])} ${quote([`${LOCK_DIR}/owner`])} 2>/dev/null; then rm -f ${quote([`${LOCK_DIR}/owner`])}; rmdir ${quote([LOCK_DIR])}; fi`;
+  await host.exec(script, { become: true, timeoutMs: 10_000 });
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,181 @@
+// One host through one play: connect (once per run), gather the facts the
+// play's steps declare in one round trip, run the steps in order, then the
+// notified handlers (also when a later step failed), and report.
+
+import type { Fact } from '../facts/types.ts';
+import type { Vars } from '../inventory/types.ts';
+import type { Play, StepDef } from '../playbook/index.ts';
+import { renderArgs } from '../playbook/index.ts';
+import type { RemoteHost } from '../ssh/types.ts';
+import type { StepContext, StepKind } from '../steps/types.ts';
+import type { SecretRegistry } from '../util/secrets.ts';
+import type { ConnectionPool } from './connections.ts';
+import type { EventBus, HostStatus, StepOutcome } from './events.ts';
+import { FactCache } from './fact-cache.ts';
+import type { RunState } from './state.ts';
+import { worse } from './state.ts';
+import { errorText, runStep, type StepRunResult } from './step-runner.ts';
+
+export interface PlayContext {
+  play: Play;
+  playHosts: string[];
+  state: RunState;
+  pool: ConnectionPool;
+  kinds: ReadonlyMap<string, StepKind<unknown>>;
+  bus: EventBus;
+  check: boolean;
+  secrets: SecretRegistry;
+  signal: AbortSignal;
+  /** does this step run at all (tags, --start-at-step)? */
+  selected: (step: StepDef, play: Play) => boolean;
+  confirm: ((what: string) => Promise<void>) | undefined;
+  /** run_once steps: the first host to reach one runs it; the others share its result */
+  runOnce: Map<StepDef, Promise<{ host: string; result: StepRunResult }>>;
+  /** called once per host after connecting, before any step (the host lock) */
+  onConnect: ((host: RemoteHost) => Promise<void>) | undefined;
+}
+
+export async function runHostPlay(pc: PlayContext, hostName: string): Promise<HostStatus> {
+  const { play, state, bus } = pc;
+  const hs = state.host(hostName);
+  const emitStep = (step: string, outcome: StepOutcome): void => {
+    bus.emit({ type: 'step-end', play: play.name, host: hostName, step, outcome, time: Date.now() });
+  };
+  bus.emit({ type: 'host-start', play: play.name, host: hostName, time: Date.now() });
+
+  let status: HostStatus | undefined;
+  const end = (s: HostStatus): HostStatus => {
+    hs.status = worse(hs.status, s);
+    bus.emit({ type: 'host-end', play: play.name, host: hostName, status: s, time: Date.now() });
+    return s;
+  };
+
+  let host: RemoteHost;
+  try {
+    host = await pc.pool.get(hostName);
+    if (pc.onConnect) await pc.onConnect(host);
+  } catch (e) {
+    const unreachable = pc.pool.unreachable(hostName) !== undefined;
+    emitStep('connect', outcomeOf(unreachable ? 'unreachable' : 'failed', 'connect', e));
+    hs.out = unreachable ? 'unreachable' : 'failed';
+    return end(unreachable ? 'unreachable' : 'failed');
+  }
+
+  const become = play.become ?? false;
+  const facts = new FactCache(host, become);
+  const pendingChanges: string[] = [];
+  const notified = new Set<string>();
+  const baseVars = (): Vars => state.varsFor(hostName, play.vars, pc.check, pc.playHosts);
+
+  const steps = play.steps.filter((s) => pc.selected(s, play));
+  try {
+    await facts.prefetch(declaredFacts(steps, pc.kinds, baseVars()));
+  } catch (e) {
+    // a fact that cannot be read fails the step that needs it, with its own message
+    if (!(e instanceof Error)) throw e;
+  }
+
+  const makeCtx = (step: StepDef): StepContext => ({
+    host,
+    hostName,
+    vars: baseVars(),
+    check: pc.check,
+    become: step.become ?? become,
+    becomeUser: step.becomeUser ?? play.becomeUser,
+    timeoutMs: step.timeoutMs,
+    gather: (f) => facts.get(f),
+    invalidateFacts: () => facts.invalidate(),
+    hostvars: (n) => state.visibleVars(n),
+    groups: state.groups,
+    backups: hs.backups,
+    pendingChanges: [...pendingChanges],
+    warn: (message) => bus.emit({ type: 'warning', host: hostName, message, time: Date.now() }),
+    secrets: pc.secrets,
+    signal: pc.signal,
+  });
+
+  const run = async (step: StepDef): Promise<StepRunResult> => {
+    const kind = pc.kinds.get(step.kind);
+    hs.lastStep = step.name;
+    bus.emit({ type: 'step-start', play: play.name, host: hostName, step: step.name, time: Date.now() });
+    if (!kind) {
+      return { outcome: outcomeOf('failed', step.name, new Error(`unknown step kind '${step.kind}'`)), registered: {}, unreachable: false };
+    }
+    if (step.runOnce) {
+      let shared = pc.runOnce.get(step);
+      if (!shared) {
+        const ctx = makeCtx(step);
+        shared = runStep({ step, kind, ctx, vars: ctx.vars, confirm: pc.confirm }).then((result) => ({ host: hostName, result }));
+        pc.runOnce.set(step, shared);
+      }
+      const { host: ranOn, result } = await shared;
+      if (ranOn !== hostName) {
+        return { outcome: { ...result.outcome, status: 'skipped', changed: false, skipReason: `run_once: ran on ${ranOn}`, duration_ms: 0 }, registered: result.registered, unreachable: false };
+      }
+      return result;
+    }
+    const ctx = makeCtx(step);
+    return runStep({ step, kind, ctx, vars: ctx.vars, confirm: pc.confirm });
+  };
+
+  for (const step of steps) {
+    if (pc.signal.aborted) break;
+    const r = await run(step);
+    if (step.register) hs.registered[step.register] = r.registered;
+    emitStep(step.name, r.outcome);
+    status = worse(status, r.outcome.status === 'failed' && step.ignoreErrors ? 'ok' : r.outcome.status);
+    if (r.outcome.changed) {
+      for (const n of step.notify) notified.add(n);
+      if (pc.check) pendingChanges.push(step.name);
+    }
+    if (r.unreachable || r.outcome.status === 'unreachable') {
+      hs.out = 'unreachable';
+      status = 'unreachable';
+      break;
+    }
+    if (r.outcome.status === 'failed' && !step.ignoreErrors) {
+      hs.out = 'failed';
+      break;
+    }
+  }
+
+  // Handlers run once per host at the end of the play, in the order they are
+  // defined, and also when a later step failed (what changed still needs them).
+  if (hs.out !== 'unreachable' && !pc.signal.aborted) {
+    for (const handler of play.handlers) {
+      if (!notified.has(handler.name) && !handler.listen.some((l) => notified.has(l))) continue;
+      const r = await run(handler);
+      if (handler.register) hs.registered[handler.register] = r.registered;
+      emitStep(handler.name, r.outcome);
+      status = worse(status, r.outcome.status === 'failed' && handler.ignoreErrors ? 'ok' : r.outcome.status);
+      if (r.outcome.status === 'failed' && !handler.ignoreErrors) hs.out = 'failed';
+      if (r.outcome.status === 'unreachable') {
+        hs.out = 'unreachable';
+        break;
+      }
+    }
+  }
+
+  if (hs.out) status = hs.out;
+  return end(status ?? 'skipped');
+}
+
+function declaredFacts(steps: StepDef[], kinds: ReadonlyMap<string, StepKind<unknown>>, vars: Vars): Fact<unknown>[] {
+  const out: Fact<unknown>[] = [];
+  for (const step of steps) {
+    const kind = kinds.get(step.kind);
+    if (!kind?.facts) continue;
+    try {
+      const parsed = kind.schema.safeParse(renderArgs(step, vars));
+      if (parsed.success) out.push(...kind.facts(parsed.data));
+    } catch {
+      // args that depend on registered values are templated at the step's turn
+    }
+  }
+  return out;
+}
+
+function outcomeOf(status: StepOutcome['status'], name: string, e: unknown): StepOutcome {
+  const hint = e instanceof Error && 'hint' in e && typeof e.hint === 'string' ? e.hint : undefined;
+  return { name, status, changed: false, changes: [], diffs: [], duration_ms: 0, error: errorText(e), hint, notes: [] };
+}

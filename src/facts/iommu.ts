@@ -1,0 +1,81 @@
+// Is the IOMMU active? Decided from sysfs first: /sys/class/iommu/ lists the
+// IOMMU units (dmar0, ivhd0, ...) the kernel registered and
+// /sys/kernel/iommu_groups/ one directory per group
+// (Documentation/ABI/testing/sysfs-kernel-iommu_groups). dmesg lines
+// (`DMAR: IOMMU enabled`, printed only with intel_iommu=on; `DMAR: Intel(R)
+// Virtualization Technology for Directed I/O`; `AMD-Vi: ...`) are a second
+// signal: the ring buffer can wrap, and reading it can be refused
+// (kernel.dmesg_restrict) - not an error.
+
+import type { Fact } from './types.ts';
+
+export interface IommuState {
+  /** from sysfs: IOMMU units registered or groups present */
+  active: boolean;
+  /** /sys/class/iommu entries */
+  units: string[];
+  /** number of /sys/kernel/iommu_groups entries */
+  groups: number;
+  /** dmesg lines about DMAR / AMD-Vi / IOMMU (timestamps removed) */
+  dmesgSignals: string[];
+  /** false when dmesg could not be read */
+  dmesgReadable: boolean;
+  /** one line saying why `active` is what it is */
+  evidence: string;
+}
+
+export const IOMMU_SCRIPT = [
+  'echo "@@units"',
+  'ls -1 /sys/class/iommu 2>/dev/null',
+  'echo "@@groups"',
+  'ls -1 /sys/kernel/iommu_groups 2>/dev/null | wc -l',
+  'echo "@@dmesg"',
+  'if out=$(dmesg 2>&1); then',
+  "  printf '%s\\n' \"$out\" | grep -i -E 'DMAR|AMD-Vi|IOMMU' | head -n 60",
+  'else',
+  '  echo "@@dmesg-unreadable"',
+  "  printf '%s\\n' \"$out\" | head -n 2",
+  'fi',
+  'true',
+].join('\n');
+
+function sections(output: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let cur = '';
+  for (const line of output.split('\n')) {
+    const m = /^@@([a-z-]+)$/.exec(line.trim());
+    if (m) {
+      cur = m[1]!;
+      if (!out.has(cur)) out.set(cur, []);
+      continue;
+    }
+    if (line.trim() === '') continue;
+    out.get(cur)?.push(line);
+  }
+  return out;
+}
+
+export function parseIommu(output: string): IommuState {
+  const s = sections(output);
+  if (!s.has('units') || !s.has('groups')) throw new Error('iommu probe printed no sections');
+  const units = (s.get('units') ?? []).map((l) => l.trim()).filter(Boolean);
+  const groups = Number((s.get('groups') ?? ['0'])[0]?.trim() ?? '0') || 0;
+  const dmesgReadable = !s.has('dmesg-unreadable');
+  const dmesgSignals = dmesgReadable ? (s.get('dmesg') ?? []).map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, '').trim()) : [];
+  const active = units.length > 0 || groups > 0;
+  const parts: string[] = [];
+  parts.push(units.length > 0 ? `/sys/class/iommu: ${units.join(', ')}` : '/sys/class/iommu is empty');
+  parts.push(`${groups} IOMMU group${groups === 1 ? '' : 's'}`);
+  if (!dmesgReadable) parts.push('dmesg not readable');
+  else {
+    const key = dmesgSignals.find((l) => /DMAR: IOMMU enabled|AMD-Vi: (Found IOMMU|Interrupt remapping enabled)|Intel\(R\) Virtualization Technology for Directed I\/O/.test(l));
+    parts.push(key ? `dmesg: ${key}` : 'no IOMMU line in dmesg');
+  }
+  return { active, units, groups, dmesgSignals, dmesgReadable, evidence: parts.join('; ') };
+}
+
+export const iommu: Fact<IommuState> = {
+  id: 'iommu',
+  script: IOMMU_SCRIPT,
+  parse: (output) => parseIommu(output),
+};

@@ -1,0 +1,29 @@
+// /proc/cmdline: the command line the running kernel was booted with.
+
+import { kernelWords, splitCmdline } from '../boot/cmdline.ts';
+import type { Fact } from './types.ts';
+
+export interface KernelCmdline {
+  raw: string;
+  /** kernel arguments (before a `--`) */
+  args: string[];
+  /** arguments after `--`, passed to init */
+  initArgs: string[];
+}
+
+export function parseKernelCmdline(output: string): KernelCmdline {
+  const raw = output.replace(/\n+$/, '').trim();
+  const args = kernelWords(raw).map((w) => w.text);
+  const all = splitCmdline(raw).map((w) => w.text);
+  const dd = all.indexOf('--');
+  return { raw, args, initArgs: dd < 0 ? [] : all.slice(dd + 1) };
+}
+
+export const kernelCmdline: Fact<KernelCmdline> = {
+  id: 'kernel_cmdline',
+  script: 'cat /proc/cmdline',
+  parse(output, exitCode) {
+    if (exitCode !== 0) throw new Error(`cannot read /proc/cmdline: ${output.trim()}`);
+    return parseKernelCmdline(output);
+  },
+};

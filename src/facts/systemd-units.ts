@@ -1,0 +1,52 @@
+// Installed nova units (systemctl list-unit-files reads the unit files, no
+// running systemd needed), kolla containers (docker/podman ps -a, when the
+// engine answers) and apache/httpd sites serving the nova API through
+// mod_wsgi. Consumed by src/nova/services.ts detectUnits.
+
+import type { Fact } from './types.ts';
+
+export interface SystemdUnits {
+  units: Array<{ name: string; state?: string | undefined }>;
+  containers: Array<{ engine: 'docker' | 'podman'; name: string }>;
+  apacheNovaConfs: string[];
+}
+
+export const SYSTEMD_UNITS_SCRIPT = [
+  'echo "@@units"',
+  "systemctl list-unit-files --type=service --no-legend --no-pager 'nova*' 'openstack-nova*' httpd.service apache2.service 2>&1",
+  'echo "@@containers"',
+  'for e in docker podman; do',
+  "  command -v $e >/dev/null 2>&1 && $e ps -a --format '{{.Names}}' 2>/dev/null | grep '^nova' | sed \"s/^/$e /\"",
+  'done',
+  'echo "@@wsgi"',
+  'ls -1d /etc/httpd/conf.d/*nova* /etc/apache2/sites-enabled/*nova* 2>/dev/null',
+  'true',
+].join('\n');
+
+export function parseSystemdUnits(output: string): SystemdUnits {
+  const out: SystemdUnits = { units: [], containers: [], apacheNovaConfs: [] };
+  let cur = '';
+  let sawUnits = false;
+  for (const raw of output.split('\n')) {
+    const line = raw.trim();
+    const sec = /^@@(units|containers|wsgi)$/.exec(line);
+    if (sec) {
+      cur = sec[1]!;
+      if (cur === 'units') sawUnits = true;
+      continue;
+    }
+    if (line === '') continue;
+    let m: RegExpExecArray | null;
+    if (cur === 'units' && (m = /^(\S+\.service)\s+(\S+)/.exec(line))) out.units.push({ name: m[1]!, state: m[2]! });
+    else if (cur === 'containers' && (m = /^(docker|podman) (\S+)$/.exec(line))) out.containers.push({ engine: m[1] as 'docker' | 'podman', name: m[2]! });
+    else if (cur === 'wsgi' && line.startsWith('/')) out.apacheNovaConfs.push(line);
+  }
+  if (!sawUnits) throw new Error('unit probe printed no sections');
+  return out;
+}
+
+export const systemdUnits: Fact<SystemdUnits> = {
+  id: 'systemd_units',
+  script: SYSTEMD_UNITS_SCRIPT,
+  parse: (output) => parseSystemdUnits(output),
+};

@@ -1,0 +1,81 @@
+// A host's variables with Ansible's precedence: `all` first, then its other
+// groups sorted by (depth, ansible_group_priority, name) so a child group
+// beats its parent, then the host's own vars, then the magic variables
+// (inventory_hostname, inventory_hostname_short, group_names, groups).
+
+import { dirname, resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { groupDepths, groupsOfHost, hostsOfGroup } from './graph-walk.ts';
+import { GROUP_PRIORITY } from './model.ts';
+import { assignOwn } from './own.ts';
+import { isIpAddress } from './ranges.ts';
+import type { Inventory, Vars } from './types.ts';
+
+function groupVars(vars: Vars): Vars {
+  if (!(GROUP_PRIORITY in vars)) return vars;
+  const { [GROUP_PRIORITY]: _priority, ...rest } = vars;
+  return rest;
+}
+
+function priorityOf(vars: Vars): number {
+  const p = vars[GROUP_PRIORITY];
+  return typeof p === 'number' ? p : 1;
+}
+
+export function requireHost(inv: Inventory, name: string): void {
+  if (!inv.hosts.has(name)) {
+    const known = [...inv.hosts.keys()];
+    throw new ConfigError(
+      { file: inv.source },
+      `no host named '${name}' in the inventory`,
+      known.length > 0 ? `hosts are: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}` : 'the inventory has no hosts',
+    );
+  }
+}
+
+/** The groups of a host (and their parents), `all` excluded, in the order their vars apply. */
+export function hostGroupsByPrecedence(inv: Inventory, name: string, depths = groupDepths(inv)): string[] {
+  const key = (g: string): [number, number, string] => [depths.get(g) ?? 0, priorityOf(inv.groups.get(g)?.vars ?? {}), g];
+  return groupsOfHost(inv, name)
+    .filter((g) => g !== 'all')
+    .sort((a, b) => {
+      const [da, pa, na] = key(a);
+      const [db, pb, nb] = key(b);
+      return da - db || pa - pb || (na < nb ? -1 : na > nb ? 1 : 0);
+    });
+}
+
+/** Merged inventory vars of a host, without the magic variables (what ansible-inventory --host shows, plus inventory_file/dir). */
+export function mergedVars(inv: Inventory, name: string, depths = groupDepths(inv)): Vars {
+  requireHost(inv, name);
+  const out: Vars = {};
+  assignOwn(out, groupVars(inv.groups.get('all')?.vars ?? {}));
+  for (const g of hostGroupsByPrecedence(inv, name, depths)) assignOwn(out, groupVars(inv.groups.get(g)?.vars ?? {}));
+  // Ansible sets these as the host's first own vars
+  const file = resolve(inv.source);
+  out['inventory_file'] = file;
+  out['inventory_dir'] = dirname(file);
+  assignOwn(out, inv.hosts.get(name)?.vars ?? {});
+  return out;
+}
+
+/** Ansible's `groups` magic variable: every group, with every host in it (through child groups too). */
+export function groupHosts(inv: Inventory): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const g of inv.groups.keys()) out[g] = hostsOfGroup(inv, g);
+  return out;
+}
+
+function sortedCodePoints(names: string[]): string[] {
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Every variable of a host as a play would see it (inventory part): precedence applied, magic vars added. */
+export function hostVars(inv: Inventory, name: string): Vars {
+  const out = mergedVars(inv, name);
+  out['inventory_hostname'] = name;
+  out['inventory_hostname_short'] = isIpAddress(name) ? name : (name.split('.')[0] ?? name);
+  out['group_names'] = sortedCodePoints(groupsOfHost(inv, name).filter((g) => g !== 'all'));
+  out['groups'] = groupHosts(inv);
+  return out;
+}

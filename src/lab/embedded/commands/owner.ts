@@ -1,0 +1,216 @@
+// chown, chgrp and chmod --reference: owner, group and mode live in the
+// host's store (just-bash itself knows no owners).
+import { defineCommand, type Command, type ResolvedCommandContext } from 'just-bash';
+import { gidOf, groupName, uidOf, userName } from '../users.ts';
+import type { FsNode } from '../vfs.ts';
+import { errnoText, fail, hostUsers, ok, type Proc } from './context.ts';
+
+interface Target {
+  path: string;
+  node: FsNode;
+}
+
+function lookup(proc: Proc, ctx: ResolvedCommandContext, operand: string, follow: boolean): Target | { error: string } {
+  const store = proc.host.store;
+  try {
+    const resolved = store.resolve(ctx.fs.resolvePath(ctx.cwd, operand), follow);
+    const node = store.get(resolved);
+    if (node === undefined) return { error: 'No such file or directory' };
+    return { path: resolved, node };
+  } catch (e) {
+    return { error: errnoText(e) };
+  }
+}
+
+function descendants(proc: Proc, path: string): FsNode[] {
+  const store = proc.host.store;
+  const out: FsNode[] = [];
+  const prefix = `${path}/`;
+  for (const p of store.allPaths()) {
+    if (p.startsWith(prefix)) {
+      const n = store.get(p);
+      if (n !== undefined) out.push(n);
+    }
+  }
+  return out;
+}
+
+interface OwnerChange {
+  owner?: string | undefined;
+  group?: string | undefined;
+}
+
+/** Apply an owner/group change the way the kernel allows it: only root gives files away. */
+function applyOwner(proc: Proc, node: FsNode, change: OwnerChange): boolean {
+  const cred = proc.cred;
+  if (cred.uid !== 0) {
+    if (node.owner !== cred.user) return false;
+    if (change.owner !== undefined && change.owner !== node.owner) return false;
+    if (change.group !== undefined && change.group !== node.group && !cred.groups.includes(change.group)) return false;
+  }
+  if (change.owner !== undefined) node.owner = change.owner;
+  if (change.group !== undefined) node.group = change.group;
+  // like the kernel: a change of owner by non-root drops setuid/setgid
+  if (cred.uid !== 0 && node.type === 'file') node.mode &= ~0o6000;
+  return true;
+}
+
+function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
+  return defineCommand(name, async (args, ctx) => {
+    const db = hostUsers(proc.host.store);
+    let recursive = false;
+    let noDeref = false;
+    let verbose = false;
+    let changes = false;
+    let quiet = false;
+    let reference: string | undefined;
+    const operands: string[] = [];
+    let endOfOptions = false;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i] as string;
+      if (endOfOptions || !arg.startsWith('-') || arg === '-') {
+        operands.push(arg);
+        continue;
+      }
+      if (arg === '--') endOfOptions = true;
+      else if (arg.startsWith('--reference=')) reference = arg.slice('--reference='.length);
+      else if (arg === '--reference') reference = args[++i];
+      else if (arg === '--recursive') recursive = true;
+      else if (arg === '--no-dereference') noDeref = true;
+      else if (arg === '--dereference') noDeref = false;
+      else if (arg === '--verbose') verbose = true;
+      else if (arg === '--changes') changes = true;
+      else if (arg === '--silent' || arg === '--quiet') quiet = true;
+      else if (arg.startsWith('--from=') || arg === '--preserve-root' || arg === '--no-preserve-root') continue;
+      else if (arg.startsWith('--')) return fail(`${name}: unrecognized option '${arg}'\nTry '${name} --help' for more information.`);
+      else {
+        for (const c of arg.slice(1)) {
+          if (c === 'R') recursive = true;
+          else if (c === 'h') noDeref = true;
+          else if (c === 'v') verbose = true;
+          else if (c === 'c') changes = true;
+          else if (c === 'f') quiet = true;
+          else if (c === 'H' || c === 'L' || c === 'P') continue;
+          else return fail(`${name}: invalid option -- '${c}'\nTry '${name} --help' for more information.`);
+        }
+      }
+    }
+    let change: OwnerChange = {};
+    if (reference !== undefined) {
+      const ref = lookup(proc, ctx, reference, true);
+      if ('error' in ref) return fail(`${name}: failed to get attributes of '${reference}': ${ref.error}`);
+      change = name === 'chown' ? { owner: ref.node.owner, group: ref.node.group } : { group: ref.node.group };
+    } else {
+      const spec = operands.shift();
+      if (spec === undefined) return fail(`${name}: missing operand\nTry '${name} --help' for more information.`);
+      if (name === 'chgrp') {
+        const g = gidOf(db, spec);
+        if (g === undefined) return fail(`chgrp: invalid group: ‘${spec}’`);
+        change.group = /^\d+$/.test(spec) ? (groupName(db, g) ?? spec) : spec;
+      } else {
+        const sep = spec.includes(':') ? ':' : spec.includes('.') && !db.users.some((u) => u.name === spec) ? '.' : undefined;
+        const user = sep === undefined ? spec : spec.slice(0, spec.indexOf(sep));
+        const group = sep === undefined ? undefined : spec.slice(spec.indexOf(sep) + 1);
+        if (user !== '') {
+          const uid = uidOf(db, user);
+          if (uid === undefined) return fail(`chown: invalid user: ‘${spec}’`);
+          change.owner = /^\d+$/.test(user) ? (userName(db, uid) ?? user) : user;
+          if (group === '') {
+            const entry = db.users.find((u) => u.uid === uid);
+            change.group = entry === undefined ? undefined : (groupName(db, entry.gid) ?? String(entry.gid));
+          }
+        }
+        if (group !== undefined && group !== '') {
+          const gid = gidOf(db, group);
+          if (gid === undefined) return fail(`chown: invalid group: ‘${spec}’`);
+          change.group = /^\d+$/.test(group) ? (groupName(db, gid) ?? group) : group;
+        }
+      }
+    }
+    if (operands.length === 0) return fail(`${name}: missing operand after ‘${reference ?? args[args.length - 1] ?? ''}’\nTry '${name} --help' for more information.`);
+    let stdout = '';
+    let stderr = '';
+    let status = 0;
+    for (const operand of operands) {
+      const t = lookup(proc, ctx, operand, !noDeref);
+      if ('error' in t) {
+        if (!quiet) stderr += `${name}: cannot access '${operand}': ${t.error}\n`;
+        status = 1;
+        continue;
+      }
+      const nodes = [t.node, ...(recursive && t.node.type === 'dir' ? descendants(proc, t.path) : [])];
+      for (const node of nodes) {
+        const before = `${node.owner}:${node.group}`;
+        if (!applyOwner(proc, node, change)) {
+          if (!quiet) stderr += `${name}: changing ${name === 'chown' && change.owner !== undefined ? 'ownership' : 'group'} of '${operand}': Operation not permitted\n`;
+          status = 1;
+          continue;
+        }
+        const after = `${node.owner}:${node.group}`;
+        if (verbose || (changes && before !== after)) {
+          stdout += before === after ? `ownership of '${operand}' retained as ${after}\n` : `changed ownership of '${operand}' from ${before} to ${after}\n`;
+        }
+      }
+    }
+    return { stdout, stderr, exitCode: status };
+  });
+}
+
+export function chownCommand(proc: Proc): Command {
+  return ownerCommand(proc, 'chown');
+}
+
+export function chgrpCommand(proc: Proc): Command {
+  return ownerCommand(proc, 'chgrp');
+}
+
+/** chmod: --reference=RFILE here, everything else by just-bash's own chmod (through the store's chmod). */
+export function chmodCommand(proc: Proc): Command {
+  return defineCommand('chmod', async (args, ctx) => {
+    const refIndex = args.findIndex((a) => a === '--reference' || a.startsWith('--reference='));
+    if (refIndex === -1) {
+      if (ctx.origCommand === undefined) return fail('chmod: not available');
+      if (proc.cred.uid === 0) return ctx.origCommand(args);
+      // just-bash's chmod reports any failure as "No such file or directory": say what the kernel says
+      let denied = '';
+      const allowed = args.filter((arg, i) => {
+        if (i === 0 || arg.startsWith('-')) return true;
+        const t = lookup(proc, ctx, arg, true);
+        if ('error' in t || t.node.owner === proc.cred.user) return true;
+        denied += `chmod: changing permissions of '${arg}': Operation not permitted\n`;
+        return false;
+      });
+      if (denied === '') return ctx.origCommand(args);
+      const r = allowed.some((a, i) => i > 0 && !a.startsWith('-')) ? await ctx.origCommand(allowed) : { stdout: '', stderr: '', exitCode: 0 };
+      return { ...r, stderr: r.stderr + denied, exitCode: 1 };
+    }
+    const refArg = args[refIndex] as string;
+    const reference = refArg === '--reference' ? args[refIndex + 1] : refArg.slice('--reference='.length);
+    const rest = args.filter((_, i) => i !== refIndex && !(refArg === '--reference' && i === refIndex + 1));
+    if (reference === undefined) return fail("chmod: option '--reference' requires an argument");
+    const recursive = rest.some((a) => a === '-R' || a === '--recursive');
+    const operands = rest.filter((a) => !a.startsWith('-'));
+    const ref = lookup(proc, ctx, reference, true);
+    if ('error' in ref) return fail(`chmod: failed to get attributes of '${reference}': ${ref.error}`);
+    if (operands.length === 0) return fail(`chmod: missing operand after ‘${reference}’`);
+    let stderr = '';
+    let status = 0;
+    for (const operand of operands) {
+      const t = lookup(proc, ctx, operand, true);
+      if ('error' in t) {
+        stderr += `chmod: cannot access '${operand}': ${t.error}\n`;
+        status = 1;
+        continue;
+      }
+      for (const node of [t.node, ...(recursive && t.node.type === 'dir' ? descendants(proc, t.path) : [])]) {
+        if (proc.cred.uid !== 0 && node.owner !== proc.cred.user) {
+          stderr += `chmod: changing permissions of '${operand}': Operation not permitted\n`;
+          status = 1;
+          continue;
+        }
+        node.mode = ref.node.mode;
+      }
+    }
+    return status === 0 ? ok() : { stdout: '', stderr, exitCode: status };
+  });
+}

@@ -1,0 +1,270 @@
+// One connection attempt: TCP connect (or a channel through the previous
+// jump host), banner, key exchange, host key check and authentication, all
+// under one timer. A server that accepts TCP and then says nothing (a port
+// forward to a rebooting guest) fails when the timer runs out, not after the
+// kernel's TCP timeouts.
+
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Client as ClientType, ConnectConfig } from 'ssh2';
+import { HostKeyError, UnreachableError } from '../errors.ts';
+import { abortReason } from './channel-limit.ts';
+import { prepareAuth } from './auth.ts';
+import type { AskSecret } from './keys.ts';
+import { knownKeyTypes, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts.ts';
+import type { ConnectTarget } from './types.ts';
+
+const { Client } = ssh2;
+
+/** keepalive probes without an answer before the peer is declared dead (OpenSSH ServerAliveCountMax) */
+export const KEEPALIVE_COUNT_MAX = 3;
+
+export interface DialOptions {
+  askSecret?: AskSecret | undefined;
+  /** bound for each hop: TCP connect (or channel through the jump) + banner + key exchange + auth */
+  attemptTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface Dialed {
+  client: ClientType;
+  /** the jump host connections, outermost first (close them after `client`) */
+  jumps: ClientType[];
+}
+
+/** Connect to `target`, through its jump hosts if any. */
+export async function dial(target: ConnectTarget, opts: DialOptions): Promise<Dialed> {
+  const hops = [...target.jumps, target];
+  const clients: ClientType[] = [];
+  try {
+    for (let i = 0; i < hops.length; i++) {
+      const hop = hops[i] as ConnectTarget;
+      const isTarget = i === hops.length - 1;
+      const label = isTarget ? `${hop.host}:${hop.port}` : `jump host ${hop.name} (${hop.user}@${hop.host}:${hop.port})`;
+      const prev = clients[i - 1];
+      clients.push(
+        await connectHop(hop, {
+          errorHost: target.name,
+          label,
+          via: prev,
+          viaLabel: prev ? `jump host ${(hops[i - 1] as ConnectTarget).name}` : undefined,
+          timeoutMs: opts.attemptTimeoutMs,
+          askSecret: opts.askSecret,
+          signal: opts.signal,
+        }),
+      );
+    }
+  } catch (e) {
+    for (const c of clients.reverse()) c.destroy();
+    throw e;
+  }
+  const client = clients.pop() as ClientType;
+  return { client, jumps: clients };
+}
+
+interface HopOptions {
+  errorHost: string;
+  label: string;
+  /** open the TCP connection as a channel of this (jump host) connection */
+  via?: ClientType | undefined;
+  viaLabel?: string | undefined;
+  timeoutMs: number;
+  askSecret?: AskSecret | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+type Stage = 'tcp' | 'banner' | 'kex' | 'auth';
+
+/** Connect one hop; resolves once authenticated. */
+function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
+  return new Promise<ClientType>((resolve, reject) => {
+    const client = new Client();
+    // ssh2 emits 'error' after the handshake too (keepalive timeout, ...): never let it crash the process
+    client.on('error', () => {});
+    let settled = false;
+    let stage: Stage = 'tcp';
+    let hostKeyError: HostKeyError | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let deadline = Date.now() + o.timeoutMs;
+    let pausedAt: number | undefined;
+
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      client.destroy();
+      reject(err);
+    };
+    const cleanup = () => {
+      if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => fail(abortReason(o.signal));
+    const arm = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()));
+    };
+    const onTimeout = () => fail(timeoutError(hop, o, stage, client));
+
+    if (o.signal?.aborted) {
+      reject(abortReason(o.signal));
+      return;
+    }
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    arm();
+
+    // the attempt timer stands still while the user types a passphrase
+    const paused = async <T>(p: Promise<T>): Promise<T> => {
+      if (timer) clearTimeout(timer);
+      pausedAt ??= Date.now();
+      try {
+        return await p;
+      } finally {
+        if (pausedAt !== undefined) deadline += Date.now() - pausedAt;
+        pausedAt = undefined;
+        if (!settled) arm();
+      }
+    };
+
+    const start = async () => {
+      const plan = await prepareAuth(
+        { host: hop.host, port: hop.port, user: hop.user, identityFiles: hop.identityFiles, agent: hop.agent },
+        { errorHost: o.errorHost, askSecret: o.askSecret, paused },
+      );
+      let sock: Duplex | undefined;
+      if (o.via) sock = await forward(o.via, hop, o);
+      if (settled) {
+        sock?.destroy();
+        return;
+      }
+      if (sock) stage = 'banner';
+
+      client.on('connect', () => {
+        if (stage === 'tcp') stage = 'banner';
+      });
+      client.on('handshake', () => {
+        stage = 'auth';
+      });
+      client.on('ready', () => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        resolve(client);
+      });
+      client.on('error', (err: Error & { level?: string; code?: string | number; description?: string }) => {
+        if (settled) return;
+        if (hostKeyError) return fail(hostKeyError);
+        if (err.level === 'client-authentication') return fail(plan.refused());
+        if (stage === 'auth' && typeof err.code === 'number') return fail(plan.refused(err.message));
+        fail(socketError(hop, o, err));
+      });
+      client.on('close', () => {
+        if (settled) return;
+        if (hostKeyError) return fail(hostKeyError);
+        fail(new UnreachableError(o.errorHost, `${o.label} closed the connection during the SSH ${stage === 'auth' ? 'authentication' : 'handshake'}`, retryHint(hop)));
+      });
+
+      const known = knownKeyTypes(hop.knownHostsFiles, hop.host, hop.port);
+      const cfg: ConnectConfig = {
+        host: hop.host,
+        port: hop.port,
+        username: hop.user,
+        readyTimeout: 0, // our own timer bounds the whole attempt
+        keepaliveInterval: hop.keepaliveIntervalMs,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        algorithms: { serverHostKey: preferredHostKeyAlgorithms(known) } as NonNullable<ConnectConfig['algorithms']>,
+        hostVerifier: (key: Buffer): boolean => {
+          stage = 'kex';
+          try {
+            verifyHostKey(
+              {
+                name: o.errorHost,
+                host: hop.host,
+                port: hop.port,
+                knownHostsFiles: hop.knownHostsFiles,
+                strictHostKeyChecking: hop.strictHostKeyChecking,
+                label: o.label,
+              },
+              key,
+            );
+            return true;
+          } catch (e) {
+            if (e instanceof HostKeyError) hostKeyError = e;
+            else hostKeyError = new HostKeyError(o.errorHost, `cannot check the host key of ${o.label}: ${String(e)}`, 'Check the known_hosts files named in ~/.ssh/config.');
+            return false;
+          }
+        },
+        authHandler: plan.handler,
+      };
+      if (sock) cfg.sock = sock;
+      client.connect(cfg);
+    };
+    start().catch((e: unknown) => fail(e));
+  });
+}
+
+/** A direct-tcpip channel from the jump host to the next hop, bounded by the hop's timer. */
+function forward(via: ClientType, hop: ConnectTarget, o: HopOptions): Promise<Duplex> {
+  return new Promise<Duplex>((resolve, reject) => {
+    try {
+      via.forwardOut('127.0.0.1', 0, hop.host, hop.port, (err, stream) => {
+        if (err) {
+          reject(
+            new UnreachableError(
+              o.errorHost,
+              `${o.viaLabel ?? 'the jump host'} could not open a connection to ${hop.host}:${hop.port}: ${err.message}`,
+              `Check that ${hop.host}:${hop.port} is reachable from the jump host and that its sshd allows TCP forwarding (AllowTcpForwarding).`,
+              err,
+            ),
+          );
+        } else resolve(stream);
+      });
+    } catch (e) {
+      reject(new UnreachableError(o.errorHost, `${o.viaLabel ?? 'the jump host'} connection is gone`, undefined, e));
+    }
+  });
+}
+
+function timeoutError(hop: ConnectTarget, o: HopOptions, stage: Stage, client: ClientType): UnreachableError {
+  const secs = `${+(o.timeoutMs / 1000).toFixed(1)} s`;
+  const remoteVer = (client as unknown as { _remoteVer?: string })._remoteVer;
+  if (stage === 'banner' && remoteVer !== undefined) stage = 'kex';
+  const what: Record<Stage, string> = {
+    tcp: `TCP connection to ${o.label} not established within ${secs}`,
+    banner: `${o.label} accepted the TCP connection but sent no SSH banner within ${secs} (a port forward or load balancer in front of a host that is down or rebooting?)`,
+    kex: `SSH key exchange with ${o.label} did not complete within ${secs}`,
+    auth: `authentication at ${o.label} did not complete within ${secs}`,
+  };
+  return new UnreachableError(o.errorHost, what[stage], retryHint(hop));
+}
+
+function socketError(hop: ConnectTarget, o: HopOptions, err: Error & { code?: string | number }): UnreachableError {
+  const code = typeof err.code === 'string' ? err.code : undefined;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new UnreachableError(o.errorHost, `connection refused by ${o.label}`, `Is sshd running and listening on port ${hop.port}? (ansible_port / Port in ~/.ssh/config)`, err);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return new UnreachableError(o.errorHost, `cannot resolve host name "${hop.host}" (${code})`, 'Check ansible_host (or HostName in ~/.ssh/config) and DNS.', err);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new UnreachableError(o.errorHost, `no route to ${o.label} (${code})`, retryHint(hop), err);
+    case 'ETIMEDOUT':
+      return new UnreachableError(o.errorHost, `TCP connection to ${o.label} timed out`, retryHint(hop), err);
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new UnreachableError(o.errorHost, `${o.label} reset the connection during the SSH handshake`, retryHint(hop), err);
+    default:
+      break;
+  }
+  if (/before handshake/i.test(err.message)) {
+    return new UnreachableError(o.errorHost, `${o.label} closed the connection before the SSH handshake (sshd MaxStartups, TCP wrappers or a firewall?)`, retryHint(hop), err);
+  }
+  return new UnreachableError(o.errorHost, `SSH connection to ${o.label} failed: ${err.message}`, retryHint(hop), err);
+}
+
+function retryHint(hop: ConnectTarget): string {
+  return `Check that the host is up and that ssh -p ${hop.port} ${hop.user}@${hop.host} works from here.`;
+}
+

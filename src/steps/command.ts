@@ -1,0 +1,85 @@
+// `command` (an argv, quoted for the remote shell) and `shell` (a shell
+// script as written). Like Ansible, running one counts as a change unless
+// `creates`/`removes` say it is done already, or `readonly: true` marks it
+// as a probe (then it also runs in check mode and never counts as a change).
+
+import { z } from 'zod';
+import { StepError } from '../errors.ts';
+import { quote, sh } from '../util/shell.ts';
+import type { ExecResult } from '../ssh/types.ts';
+import type { StepContext, StepKind, StepPlan } from './types.ts';
+
+const common = {
+  creates: z.string().optional(),
+  removes: z.string().optional(),
+  chdir: z.string().optional(),
+  stdin: z.string().optional(),
+  readonly: z.boolean().default(false),
+  /** exit codes that count as success */
+  ok_codes: z.array(z.number().int()).default([0]),
+};
+
+const commandArgs = z.union([
+  z.string().transform((cmd) => ({ argv: splitWords(cmd), ...defaults() })),
+  z.array(z.string()).min(1).transform((argv) => ({ argv, ...defaults() })),
+  z.object({ argv: z.array(z.string()).min(1), ...common }).strict(),
+]);
+const shellArgs = z.union([
+  z.string().transform((script) => ({ script, ...defaults() })),
+  z.object({ script: z.string().min(1), ...common }).strict(),
+]);
+
+function defaults(): { readonly: boolean; ok_codes: number[] } {
+  return { readonly: false, ok_codes: [0] };
+}
+
+type Common = { creates?: string | undefined; removes?: string | undefined; chdir?: string | undefined; stdin?: string | undefined; readonly: boolean; ok_codes: number[] };
+
+/** Split a plain command line on whitespace; quotes are not interpreted (use the list form or `shell` for that). */
+function splitWords(cmd: string): string[] {
+  return cmd.trim().split(/\s+/).filter((w) => w !== '');
+}
+
+async function planRun(ctx: StepContext, line: string, a: Common, label: string): Promise<StepPlan> {
+  const full = a.chdir ? `cd ${sh`${a.chdir}`} && ${line}` : line;
+  const run = async (c: StepContext): Promise<Record<string, unknown>> => {
+    const r = await c.host.exec(full, { stdin: a.stdin, become: c.become, becomeUser: c.becomeUser, timeoutMs: c.timeoutMs, signal: c.signal });
+    const result = toResult(r);
+    if (!a.ok_codes.includes(r.exitCode)) {
+      const detail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-5).join('\n');
+      throw new StepError(c.hostName, label, `exited ${r.exitCode}${detail ? `: ${c.secrets.mask(detail)}` : ''}`);
+    }
+    return result;
+  };
+  if (a.creates !== undefined || a.removes !== undefined) {
+    const probe = a.creates !== undefined ? sh`test -e ${a.creates}` : sh`test ! -e ${a.removes ?? ''}`;
+    const r = await ctx.host.exec(probe, { become: ctx.become, becomeUser: ctx.becomeUser });
+    if (r.exitCode === 0) return { changes: [], result: { rc: 0, stdout: '', stderr: '', skipped_because: a.creates ? `${a.creates} exists` : `${a.removes} is absent` } };
+  }
+  if (a.readonly) return { changes: [], result: await run(ctx) };
+  return {
+    changes: [{ description: `run: ${ctx.secrets.mask(line)}` }],
+    apply: async (c) => ({ result: await run(c) }),
+  };
+}
+
+function toResult(r: ExecResult): Record<string, unknown> {
+  return {
+    rc: r.exitCode,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    stdout_lines: r.stdout.split('\n').filter((l, i, all) => !(l === '' && i === all.length - 1)),
+  };
+}
+
+export const commandStep: StepKind<z.infer<typeof commandArgs>> = {
+  kind: 'command',
+  schema: commandArgs,
+  plan: (ctx, a) => planRun(ctx, quote(a.argv), a, `command ${a.argv[0] ?? ''}`),
+};
+
+export const shellStep: StepKind<z.infer<typeof shellArgs>> = {
+  kind: 'shell',
+  schema: shellArgs,
+  plan: (ctx, a) => planRun(ctx, a.script, a, 'shell'),
+};

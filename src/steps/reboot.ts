@@ -1,0 +1,79 @@
+// `reboot`, the way Ansible's reboot action does it: read boot_id, reboot in
+// the background, expect the connection to drop (or hang), reconnect with
+// capped backoff (every attempt bounded) until boot_id differs, then run a
+// test command. Never a fixed sleep.
+
+import { z } from 'zod';
+import { CommandTimeoutError, ConnectionLostError, StepError } from '../errors.ts';
+import type { StepContext, StepKind } from './types.ts';
+
+const args = z
+  .object({
+    reboot_timeout: z.number().positive().default(600),
+    /** seconds for each reconnect attempt (TCP, banner, key exchange, auth) */
+    connect_timeout: z.number().positive().default(5),
+    test_command: z.string().default('true'),
+    msg: z.string().default('reboot by passthru'),
+  })
+  .strict();
+
+type Args = z.infer<typeof args>;
+
+export const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
+
+async function readBootId(ctx: StepContext, timeoutMs: number): Promise<string> {
+  const r = await ctx.host.exec(BOOT_ID, { timeoutMs, signal: ctx.signal });
+  const id = r.stdout.trim();
+  if (r.exitCode !== 0 || id === '') throw new StepError(ctx.hostName, 'reboot', `cannot read boot_id: ${r.stderr.trim()}`);
+  return id;
+}
+
+export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapsed_ms: number; boot_id: string }> {
+  const started = Date.now();
+  const deadline = started + a.reboot_timeout * 1000;
+  const before = await readBootId(ctx, 30_000);
+  try {
+    const r = await ctx.host.exec('systemctl reboot', { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: 15_000, signal: ctx.signal });
+    if (r.exitCode !== 0) throw new StepError(ctx.hostName, 'reboot', `the reboot command failed: ${ctx.secrets.mask((r.stderr || r.stdout).trim())}`);
+  } catch (e) {
+    // the connection going away (or hanging) is what a reboot looks like
+    if (!(e instanceof ConnectionLostError) && !(e instanceof CommandTimeoutError)) throw e;
+  }
+  let lastSeen = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (ctx.signal.aborted) throw new StepError(ctx.hostName, 'reboot', 'interrupted while waiting for the host to come back');
+    try {
+      await ctx.host.reconnect({ timeoutMs: deadline - Date.now(), attemptTimeoutMs: a.connect_timeout * 1000, signal: ctx.signal });
+      const now = await readBootId(ctx, a.connect_timeout * 1000);
+      if (now !== before) {
+        const t = await ctx.host.exec(a.test_command, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: a.connect_timeout * 1000 });
+        if (t.exitCode === 0) return { elapsed_ms: Date.now() - started, boot_id: now };
+        lastSeen = `back with a new boot_id, but the test command '${a.test_command}' exited ${t.exitCode}`;
+      } else {
+        lastSeen = 'still up with the old boot_id (not gone down yet)';
+      }
+    } catch (e) {
+      lastSeen = e instanceof Error ? e.message : String(e);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new StepError(
+    ctx.hostName,
+    'reboot',
+    `did not come back within ${a.reboot_timeout}s; last seen: ${lastSeen}`,
+    'check the host\'s console; raise `reboot_timeout` if it is just slow to boot',
+  );
+}
+
+export const rebootStep: StepKind<Args> = {
+  kind: 'reboot',
+  schema: args,
+  disruptive: true,
+  plan: async (_ctx, a) => ({
+    changes: [{ description: 'reboot and wait until the host is back (new boot_id)' }],
+    apply: async (ctx) => {
+      const r = await rebootAndWait(ctx, a);
+      return { result: { rebooted: true, ...r } };
+    },
+  }),
+};

@@ -1,0 +1,115 @@
+// `service`: systemd units started/stopped/restarted/reloaded (and enabled).
+// A (re)start that leaves a unit failed can put back the files this run
+// replaced on the host (`rollback: true`), start the unit again so it keeps
+// running, and fail the host with the unit's own error.
+
+import { z } from 'zod';
+import { StepError } from '../errors.ts';
+import { restoreBackup } from '../ssh/files.ts';
+import type { RemoteHost } from '../ssh/types.ts';
+import { quote } from '../util/shell.ts';
+import type { StepContext, StepKind } from './types.ts';
+
+const args = z
+  .object({
+    name: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
+    enabled: z.boolean().optional(),
+    /** on a failed (re)start, restore the files replaced earlier in this run and start again */
+    rollback: z.boolean().default(false),
+  })
+  .strict()
+  .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'give `state` or `enabled`' });
+
+type Args = z.infer<typeof args>;
+
+const VERB = { started: 'start', stopped: 'stop', restarted: 'restart', reloaded: 'reload' } as const;
+
+export async function unitStates(ctx: StepContext, host: RemoteHost, units: string[], query: 'is-active' | 'is-enabled'): Promise<Map<string, string>> {
+  // one round trip: print "unit state" per unit
+  const script = units.map((u) => `printf '%s %s\\n' ${quote([u])} "$(systemctl ${query} ${quote([u])} 2>/dev/null)"`).join('; ');
+  const r = await host.exec(script, { become: ctx.become, becomeUser: ctx.becomeUser, signal: ctx.signal });
+  const out = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const [u, ...rest] = line.split(' ');
+    if (u) out.set(u, rest.join(' ').trim() || 'unknown');
+  }
+  return out;
+}
+
+/** The unit's own words about why it failed (last journal lines). */
+export async function unitError(ctx: StepContext, unit: string): Promise<string> {
+  const r = await ctx.host.exec(`journalctl -u ${quote([unit])} -n 15 --no-pager 2>/dev/null || systemctl status ${quote([unit])} --no-pager 2>&1`, {
+    become: ctx.become,
+    becomeUser: ctx.becomeUser,
+  });
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+  const errorLines = lines.filter((l) => /error|exception|invalid|failed|not found|could not/i.test(l));
+  return ctx.secrets.mask((errorLines.length > 0 ? errorLines.slice(-3) : lines.slice(-3)).join('\n')) || 'no journal output';
+}
+
+async function systemctl(ctx: StepContext, verb: string, units: string[]): Promise<void> {
+  const r = await ctx.host.exec(quote(['systemctl', verb, ...units]), { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: ctx.timeoutMs ?? 300_000, signal: ctx.signal });
+  if (r.exitCode !== 0 && verb !== 'restart' && verb !== 'start') {
+    throw new StepError(ctx.hostName, `systemctl ${verb}`, ctx.secrets.mask((r.stderr || r.stdout).trim()));
+  }
+}
+
+/** Restart (or start) units and make sure they are active; roll back replaced files when asked. */
+export async function restartUnits(ctx: StepContext, verb: 'start' | 'restart' | 'reload', units: string[], rollback: boolean): Promise<string[]> {
+  const notes: string[] = [];
+  await systemctl(ctx, verb, units);
+  const states = await unitStates(ctx, ctx.host, units, 'is-active');
+  const failed = units.filter((u) => states.get(u) !== 'active');
+  if (failed.length === 0) return notes;
+  const errors = await Promise.all(failed.map(async (u) => `${u}: ${await unitError(ctx, u)}`));
+  if (!rollback || ctx.backups.length === 0) {
+    throw new StepError(ctx.hostName, `${verb} ${failed.join(' ')}`, `not active after ${verb}:\n${errors.join('\n')}`, 'see `journalctl -u UNIT` on the host');
+  }
+  for (const b of [...ctx.backups].reverse()) await restoreBackup(ctx.host, b.path, b.backupPath, { become: ctx.become });
+  await systemctl(ctx, 'restart', failed);
+  const again = await unitStates(ctx, ctx.host, failed, 'is-active');
+  const still = failed.filter((u) => again.get(u) !== 'active');
+  const restored = ctx.backups.map((b) => `${b.path} (from ${b.backupPath})`).join(', ');
+  throw new StepError(
+    ctx.hostName,
+    `${verb} ${failed.join(' ')}`,
+    `failed with the new configuration:\n${errors.join('\n')}\nthe previous configuration was put back: ${restored}; ` +
+      (still.length === 0 ? `${failed.join(', ')} running again on it` : `${still.join(', ')} still not active`),
+    'fix the configuration (see the error above) and run again',
+  );
+}
+
+export const serviceStep: StepKind<Args> = {
+  kind: 'service',
+  schema: args,
+  disruptive: true,
+  async plan(ctx, a) {
+    const units = Array.isArray(a.name) ? a.name : [a.name];
+    const changes: { description: string }[] = [];
+    let todo: string[] = [];
+    if (a.state === 'restarted' || a.state === 'reloaded') {
+      todo = units;
+    } else if (a.state !== undefined) {
+      const active = await unitStates(ctx, ctx.host, units, 'is-active');
+      todo = units.filter((u) => (a.state === 'started') !== (active.get(u) === 'active'));
+    }
+    if (todo.length > 0 && a.state) changes.push({ description: `${VERB[a.state]} ${todo.join(' ')}` });
+    let enable: string[] = [];
+    if (a.enabled !== undefined) {
+      const en = await unitStates(ctx, ctx.host, units, 'is-enabled');
+      enable = units.filter((u) => (en.get(u) === 'enabled') !== a.enabled);
+      if (enable.length > 0) changes.push({ description: `${a.enabled ? 'enable' : 'disable'} ${enable.join(' ')}` });
+    }
+    return {
+      changes,
+      apply: async (c) => {
+        if (enable.length > 0) await systemctl(c, a.enabled ? 'enable' : 'disable', enable);
+        if (todo.length === 0 || !a.state) return;
+        if (a.state === 'stopped') return void (await systemctl(c, 'stop', todo));
+        const verb = a.state === 'started' ? 'start' : a.state === 'reloaded' ? 'reload' : 'restart';
+        return { notes: await restartUnits(c, verb, todo, a.rollback) };
+      },
+    };
+  },
+};

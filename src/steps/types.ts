@@ -1,0 +1,95 @@
+// A step kind: read what it needs (read-only), plan the changes with a diff,
+// apply only when something differs. "No change" means "no commands".
+//
+// The engine calls plan() at the step's turn on each host, right before it
+// would apply, so the plan is never stale. In check mode it prints the plan
+// and never calls apply().
+
+import type { z } from 'zod';
+import type { Fact } from '../facts/types.ts';
+import type { Vars } from '../inventory/types.ts';
+import type { RemoteHost } from '../ssh/types.ts';
+import type { SecretRegistry } from '../util/secrets.ts';
+
+export interface FileDiff {
+  path: string;
+  /** '' when the file does not exist yet */
+  before: string;
+  after: string;
+}
+
+export interface Change {
+  /** one line, e.g. "add intel_iommu=on to GRUB_CMDLINE_LINUX" */
+  description: string;
+  diff?: FileDiff | undefined;
+}
+
+export interface ApplyOutcome {
+  /** registered value after apply (replaces the plan's result) */
+  result?: Record<string, unknown> | undefined;
+  notes?: string[] | undefined;
+}
+
+export interface StepPlan {
+  /** what would change; empty = nothing to do */
+  changes: Change[];
+  /** makes the changes; called only when changes is non-empty and not in check mode */
+  apply?: ((ctx: StepContext) => Promise<ApplyOutcome | void>) | undefined;
+  /** value registered under `register:` */
+  result?: Record<string, unknown> | undefined;
+  /** check mode: the outcome depends on an earlier change that was not made; says which */
+  pending?: string | undefined;
+  /** the step cannot go on for this host (e.g. no VT-x): the host fails, nothing is touched */
+  fail?: { message: string; hint?: string | undefined } | undefined;
+  /** nothing to do here, with the reason (e.g. "no passthrough device on this host") */
+  skip?: string | undefined;
+  notes?: string[] | undefined;
+}
+
+/** A file replaced during this run on this host, and where its old content was kept. */
+export interface BackupRecord {
+  path: string;
+  backupPath: string;
+}
+
+export interface StepContext {
+  host: RemoteHost;
+  hostName: string;
+  /** all variables visible to this host: inventory, play, extra (-e), registered, `groups`, `hostvars` */
+  vars: Vars;
+  check: boolean;
+  /** run remote commands through sudo */
+  become: boolean;
+  becomeUser?: string | undefined;
+  /** the step's timeout, if any */
+  timeoutMs?: number | undefined;
+  /** the value of a fact, from the per-host cache (filled in one round trip at play start); a miss costs one round trip */
+  gather<T>(fact: Fact<T>): Promise<T>;
+  /** forget cached facts for this host (the engine does this after any change) */
+  invalidateFacts(): void;
+  /** registered values and vars of another host */
+  hostvars(name: string): Vars;
+  /** group name -> host names */
+  groups: Record<string, string[]>;
+  /** files this run replaced on this host, in order (for rollback) */
+  backups: BackupRecord[];
+  /** check mode: earlier steps on this host that planned changes not made (their outcome may change what this step sees) */
+  pendingChanges: string[];
+  warn(message: string): void;
+  secrets: SecretRegistry;
+  signal: AbortSignal;
+}
+
+export interface StepKind<A = unknown> {
+  /** the key that names the kind in a playbook step, e.g. `ini`, `reboot` */
+  kind: string;
+  /** validates the step's arguments (after templating) */
+  schema: z.ZodType<A>;
+  /** facts this step will read, so the engine can gather them with the others in one round trip */
+  facts?(args: A): Fact<unknown>[];
+  plan(ctx: StepContext, args: A): Promise<StepPlan>;
+  /** safe to run again after a dropped connection (read-only or idempotent) */
+  repeatable?: boolean | undefined;
+  /** applying it disrupts the host (reboot, service restart): on a TTY without --yes the user confirms once first */
+  disruptive?: boolean | undefined;
+}

@@ -1,0 +1,40 @@
+// Picks the output for a run: a live listr2 task list on a terminal, plain
+// timestamped lines otherwise (CI logs, pipes, tests).
+
+import type { EventBus } from '../engine/events.ts';
+import type { SecretRegistry } from '../util/secrets.ts';
+import { colorEnabled } from './color.ts';
+import { createLiveRenderer } from './live.ts';
+import { createPlainRenderer } from './plain.ts';
+
+export interface Renderer {
+  /** Resolves once run-end has been drawn and everything is written to `out`. */
+  done(): Promise<void>;
+}
+
+export interface RendererOptions {
+  /** `out` is a terminal: live view (and colors unless NO_COLOR is set) */
+  tty: boolean;
+  out: NodeJS.WritableStream;
+  /** print unified diffs of changed files (always on in check mode) */
+  diff: boolean;
+  verbose?: boolean | undefined;
+  secrets: SecretRegistry;
+  /** clock for elapsed times in the live view */
+  now?: (() => number) | undefined;
+}
+
+export function createRenderer(bus: EventBus, opts: RendererOptions): Renderer {
+  const color = colorEnabled(opts.tty);
+  if (opts.tty) {
+    return createLiveRenderer(bus, {
+      out: opts.out,
+      diff: opts.diff,
+      verbose: opts.verbose,
+      secrets: opts.secrets,
+      color,
+      now: opts.now,
+    });
+  }
+  return createPlainRenderer(bus, { out: opts.out, diff: opts.diff, verbose: opts.verbose, secrets: opts.secrets, color });
+}

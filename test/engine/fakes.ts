@@ -1,0 +1,107 @@
+// Test doubles for unit tests of the engine alone (the acceptance tests run
+// on real sshd): an in-memory RemoteHost and tiny step kinds.
+
+import { z } from 'zod';
+import type { ErrorLocation } from '../../src/errors.ts';
+import { ConnectionLostError, UnreachableError } from '../../src/errors.ts';
+import type { Inventory } from '../../src/inventory/types.ts';
+import type { Play, Playbook, StepDef } from '../../src/playbook/types.ts';
+import type { ExecResult, RemoteHost } from '../../src/ssh/types.ts';
+import type { StepKind } from '../../src/steps/types.ts';
+
+export class FakeHost implements RemoteHost {
+  connected = true;
+  readonly log: string[] = [];
+  files = new Map<string, string>();
+  dropNext = false;
+  constructor(readonly name: string) {}
+  async exec(command: string): Promise<ExecResult> {
+    if (this.dropNext) {
+      this.dropNext = false;
+      this.connected = false;
+      throw new ConnectionLostError(this.name, 'connection lost');
+    }
+    this.log.push(command);
+    return { stdout: '', stderr: '', exitCode: 0 };
+  }
+  async reconnect(): Promise<void> {
+    this.connected = true;
+    this.log.push('<reconnect>');
+  }
+  async close(): Promise<void> {
+    this.connected = false;
+  }
+}
+
+export function inventoryOf(groups: Record<string, string[]>): Inventory {
+  const hosts = new Map<string, { name: string; vars: Record<string, unknown> }>();
+  const g = new Map<string, { name: string; hosts: string[]; children: string[]; vars: Record<string, unknown> }>();
+  for (const [name, members] of Object.entries(groups)) {
+    for (const h of members) hosts.set(h, { name: h, vars: {} });
+    g.set(name, { name, hosts: members, children: [], vars: {} });
+  }
+  g.set('all', { name: 'all', hosts: [], children: [...Object.keys(groups), 'ungrouped'], vars: {} });
+  g.set('ungrouped', { name: 'ungrouped', hosts: [], children: [], vars: {} });
+  return { source: 'test.ini', hosts, groups: g };
+}
+
+const here: ErrorLocation = { file: 'test.yaml', line: 1, column: 1 };
+
+export function step(name: string, kind: string, args: unknown = {}, extra: Partial<StepDef> = {}): StepDef {
+  return { name, kind, args, when: [], notify: [], tags: [], retries: 0, delayMs: 0, ignoreErrors: false, runOnce: false, listen: [], location: here, ...extra };
+}
+
+export function play(name: string, hosts: string, steps: StepDef[], extra: Partial<Play> = {}): Play {
+  return { name, hosts, vars: {}, serial: undefined, maxFailPercentage: undefined, anyErrorsFatal: false, become: undefined, tags: [], steps, handlers: [], location: here, ...extra };
+}
+
+export function playbook(...plays: Play[]): Playbook {
+  return { file: 'test.yaml', plays };
+}
+
+/** `touch`: changes once per host (remembers in the fake host's files). */
+export const touchKind: StepKind<{ path: string }> = {
+  kind: 'touch',
+  schema: z.object({ path: z.string() }),
+  plan: async (ctx, a) => {
+    const host = ctx.host as FakeHost;
+    if (host.files.has(a.path)) return { changes: [] };
+    return {
+      changes: [{ description: `create ${a.path}`, diff: { path: a.path, before: '', after: 'x\n' } }],
+      apply: async (c) => {
+        await c.host.exec(`touch ${a.path}`);
+        host.files.set(a.path, 'x\n');
+      },
+    };
+  },
+};
+
+/** `boom`: fails on the hosts listed. */
+export const boomKind: StepKind<{ on: string[] }> = {
+  kind: 'boom',
+  schema: z.object({ on: z.array(z.string()) }),
+  plan: async (ctx, a) => (a.on.includes(ctx.hostName) ? { changes: [], fail: { message: 'boom' } } : { changes: [] }),
+};
+
+/** `probe`: read-only, repeatable; registers the count of calls. */
+export const probeKind: StepKind<Record<string, never>> = {
+  kind: 'probe',
+  schema: z.object({}).strict(),
+  repeatable: true,
+  plan: async (ctx) => {
+    const r = await ctx.host.exec('probe');
+    return { changes: [], result: { rc: r.exitCode } };
+  },
+};
+
+export function connectorFor(hosts: Map<string, FakeHost>, unreachable: string[] = []) {
+  return async (name: string): Promise<RemoteHost> => {
+    if (unreachable.includes(name)) throw new UnreachableError(name, 'connection refused');
+    let h = hosts.get(name);
+    if (!h) {
+      h = new FakeHost(name);
+      hosts.set(name, h);
+    }
+    return h;
+  };
+}

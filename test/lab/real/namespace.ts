@@ -1,0 +1,220 @@
+// Linux namespaces for the real lab.
+//
+//  - One *holder* per lab: a `sleep` in its own mount namespace. The per-host
+//    overlay mounts (/etc and /var over this machine's) live there, so nothing
+//    is mounted in the machine's own namespace and everything vanishes with the
+//    holder. The lab reads a host's files through /proc/<holder>/root/...
+//  - One *host namespace* per running host: entered from the holder,
+//    `unshare --mount --pid --uts --fork --mount-proc`; its pid 1 is a small
+//    supervisor that bind-mounts the host's directories and files over /etc,
+//    /var, /proc/cmdline, /sys/class/iommu, ... and keeps sshd running.
+//    Killing pid 1 kills every process in it: all SSH connections drop.
+//
+// Every process is spawned through `setpriv --pdeathsig KILL`, and the host's
+// pid 1 through `unshare --kill-child`: if the lab's process dies, even by
+// SIGKILL, the namespaces die with it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+
+const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function killPid(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Run a command to completion; reject with its output when it fails. */
+export function runCommand(argv: string[], opts: { input?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd ?? 'false', args, { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, sig) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${argv.join(' ')} failed (${sig ?? code}): ${out.trim()}`));
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** One fstab line (bind mount or overlay). Paths must not contain whitespace. */
+export function fstabLine(source: string, target: string, type: string, options: string): string {
+  for (const p of [source, target, options]) {
+    if (/\s/.test(p)) throw new Error(`lab: path with whitespace cannot be mounted: ${p}`);
+  }
+  return `${source} ${target} ${type} ${options} 0 0`;
+}
+
+export class Holder {
+  private constructor(
+    readonly pid: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  /** Start the lab's mount-namespace holder. */
+  static async start(): Promise<Holder> {
+    const child = spawn(
+      'setpriv',
+      ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sleep', 'infinity'],
+      { env: ENV, stdio: 'ignore' },
+    );
+    const pid = child.pid;
+    if (pid === undefined) throw new Error('lab: could not start unshare (util-linux) for the mount namespace holder');
+    const ownNs = readlinkSync('/proc/self/ns/mnt');
+    for (let i = 0; i < 500; i++) {
+      if (child.exitCode !== null) throw new Error(`lab: mount namespace holder exited (${child.exitCode}); are you root?`);
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' && readlinkSync(`/proc/${pid}/ns/mnt`) !== ownNs) {
+          return new Holder(pid, child);
+        }
+      } catch {
+        // not there yet
+      }
+      await sleep(5);
+    }
+    killPid(pid);
+    throw new Error('lab: mount namespace holder did not come up');
+  }
+
+  /** A path of this machine as seen inside the holder's mount namespace. */
+  path(p: string): string {
+    return `/proc/${this.pid}/root${p}`;
+  }
+
+  /** Mount every entry of an fstab file inside the holder's namespace (one process). */
+  async mountAll(fstabPath: string): Promise<void> {
+    await runCommand(['nsenter', `--mount=/proc/${this.pid}/ns/mnt`, '--', 'mount', '--all', '--fstab', fstabPath]);
+  }
+
+  async stop(): Promise<void> {
+    killPid(this.pid);
+    await exited(this.child);
+  }
+}
+
+/** pid 1 of a host namespace: mounts, hostname, then sshd forever (restarted when killed). */
+export const SUPERVISOR_SCRIPT = `#!/bin/sh
+# passthru real lab: pid 1 of one host.  $1 fstab  $2 hostname  $3 log
+mount --all --fstab "$1" >>"$3" 2>&1 || { echo "lab: mounting the host's files failed" >>"$3"; exit 97; }
+hostname "$2"
+while :; do
+  /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config >>"$3" 2>&1
+  sleep 0.3
+done
+`;
+
+export class HostNamespace {
+  private constructor(
+    readonly child: ChildProcess,
+    /** pid of the `unshare` process (our child) */
+    readonly unsharePid: number,
+    /** pid (in our namespace) of the host's pid 1 */
+    readonly initPid: number,
+    readonly done: Promise<number | null>,
+  ) {}
+
+  /** Start a host namespace from inside the holder's mount namespace. */
+  static async start(opts: {
+    holder: Holder;
+    supervisor: string;
+    fstab: string;
+    hostname: string;
+    log: string;
+  }): Promise<HostNamespace> {
+    const logFd = openSync(opts.log, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(
+        'setpriv',
+        [
+          '--pdeathsig', 'KILL', '--',
+          'nsenter', `--mount=/proc/${opts.holder.pid}/ns/mnt`, '--',
+          'unshare', '--mount', '--pid', '--uts', '--fork', '--kill-child', '--propagation', 'private', '--mount-proc', '--',
+          '/bin/sh', opts.supervisor, opts.fstab, opts.hostname, opts.log,
+        ],
+        { env: ENV, stdio: ['ignore', logFd, logFd] },
+      );
+    } finally {
+      closeSync(logFd);
+    }
+    const pid = child.pid;
+    if (pid === undefined) throw new Error('lab: could not spawn setpriv/nsenter/unshare');
+    const done = exited(child);
+    // pid 1 of the new pid namespace is the child `unshare --fork` makes.
+    for (let i = 0; i < 1000; i++) {
+      if (child.exitCode !== null || child.signalCode !== null) break;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'unshare') {
+          const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+          const init = Number(kids[0]);
+          if (init > 0) return new HostNamespace(child, pid, init, done);
+        }
+      } catch {
+        // racing with exec
+      }
+      await sleep(i < 50 ? 2 : 10);
+    }
+    killPid(pid);
+    await done;
+    throw new Error(`lab: host namespace for ${opts.hostname} did not start (see ${opts.log})`);
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Processes of this namespace (pids as seen from the lab), with their command names. */
+  processes(): Array<{ pid: number; comm: string }> {
+    let ns: string;
+    try {
+      ns = readlinkSync(`/proc/${this.initPid}/ns/pid`);
+    } catch {
+      return [];
+    }
+    const out: Array<{ pid: number; comm: string }> = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
+        out.push({ pid: Number(entry), comm: readFileSync(`/proc/${entry}/comm`, 'utf8').trim() });
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return out;
+  }
+
+  /** Kill pid 1 (the kernel then kills every process of the namespace); resolves once all are gone. */
+  async kill(): Promise<void> {
+    killPid(this.initPid);
+    await this.done;
+  }
+
+  /** Synchronous last-resort kill (process exit handler). */
+  killNow(): void {
+    killPid(this.initPid);
+    killPid(this.unsharePid);
+  }
+}
