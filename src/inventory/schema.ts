@@ -35,14 +35,7 @@ const name = z.union([z.string().regex(/^\S+$/), z.number().transform(String)]);
 const path = z.string().min(1);
 const secret = z.union([z.string(), z.number().transform(String)]);
 
-const sshArgs = z.string().superRefine((s, ctx) => {
-  try {
-    parseSshArgs(s);
-  } catch (e) {
-    if (e instanceof SshArgsError) ctx.addIssue({ code: 'custom', message: `${e.message}; ${e.hint}` });
-    else throw e;
-  }
-});
+const sshArgs = z.string();
 
 interface VarRule {
   schema: z.ZodType;
@@ -107,9 +100,16 @@ export function checkConnectionVar(
   }
   const res = r.schema.safeParse(value);
   if (!res.success) {
-    const detail = key.includes('ssh') && key.endsWith('args') ? `: ${res.error.issues[0]?.message ?? ''}` : '';
     const shown = key.includes('pass') ? 'a value of the wrong type' : show(value);
-    throw new ConfigError(loc, `${key} on ${on} must be ${r.expect}, got ${shown}${detail}`, `set ${key} to ${r.expect}, e.g. ${key}=${r.example}`);
+    throw new ConfigError(loc, `${key} on ${on} must be ${r.expect}, got ${shown}`, `set ${key} to ${r.expect}, e.g. ${key}=${r.example}`);
+  }
+  if (r.schema === sshArgs) {
+    try {
+      parseSshArgs(res.data as string);
+    } catch (e) {
+      if (e instanceof SshArgsError) throw new ConfigError(loc, `${key} on ${on}: ${e.message}`, e.hint);
+      throw e;
+    }
   }
   return res.data;
 }

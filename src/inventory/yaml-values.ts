@@ -5,7 +5,7 @@
 // line so the inventory reader can say file:line.
 
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, type ErrorLocation } from '../errors.ts';
 import { setOwn } from './own.ts';
 
 export type YNode =
@@ -35,7 +35,12 @@ const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$/;
 class BadScalar extends Error {}
 
 /** The text is not YAML at all (the INI reader may still take it). */
-export class YamlSyntaxError extends ConfigError {}
+export class YamlSyntaxError extends ConfigError {
+  constructor(location: ErrorLocation, message: string, hint: string) {
+    super(location, message, hint);
+    this.name = 'ConfigError';
+  }
+}
 
 /** PyYAML's implicit tag for a plain scalar */
 function implicitTag(text: string): string {

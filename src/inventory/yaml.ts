@@ -28,6 +28,7 @@ const GROUP_HINT = 'a group is a mapping with optional hosts:, vars: and childre
 export class NotYamlInventory extends ConfigError {
   constructor(file: string, line: number | undefined, message: string, hint: string, readonly mapping: boolean) {
     super({ file, line }, message, hint);
+    this.name = 'ConfigError';
   }
 }
 

@@ -32,6 +32,7 @@ export async function planFileEdit(
   opts: FileEditOptions,
 ): Promise<StepPlan> {
   const file = await readRemoteFile(ctx.host, path, { become: ctx.become });
+  ctx.secrets.addFromText(file.content);
   if (!file.exists && !opts.create) {
     throw new StepError(ctx.hostName, opts.description, `${path} does not exist`, 'create it first, or set `create: true` on the step');
   }

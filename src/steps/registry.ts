@@ -9,9 +9,16 @@ import { iniStep } from './ini.ts';
 import { lineinfileStep } from './lineinfile.ts';
 import { rebootStep } from './reboot.ts';
 import { serviceStep } from './service.ts';
+import { discoverStep } from './pci/discover.ts';
+import { iommuVerifyStep } from './pci/iommu-verify.ts';
+import { kernelIommuStep } from './pci/kernel-iommu.ts';
+import { novaPciStep } from './pci/nova-pci.ts';
+import { novaUnitsActiveStep } from './pci/nova-units.ts';
+import { openstackGpuStep } from './pci/openstack-gpu.ts';
+import { preflightStep } from './pci/preflight.ts';
 import type { StepKind } from './types.ts';
 
-const generic: StepKind<never>[] = [
+const kinds: StepKind<never>[] = [
   commandStep,
   shellStep,
   assertStep,
@@ -23,10 +30,18 @@ const generic: StepKind<never>[] = [
   templateStep,
   serviceStep,
   rebootStep,
+  // GPU passthrough
+  preflightStep,
+  discoverStep,
+  kernelIommuStep,
+  iommuVerifyStep,
+  novaPciStep,
+  openstackGpuStep,
+  novaUnitsActiveStep,
 ] as unknown as StepKind<never>[];
 
 export function stepKinds(extra: StepKind<never>[] = []): Map<string, StepKind<unknown>> {
   const m = new Map<string, StepKind<unknown>>();
-  for (const k of [...generic, ...extra]) m.set(k.kind, k as unknown as StepKind<unknown>);
+  for (const k of [...kinds, ...extra]) m.set(k.kind, k as unknown as StepKind<unknown>);
   return m;
 }

@@ -15,8 +15,8 @@ const args = z
     name: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
     enabled: z.boolean().optional(),
-    /** on a failed (re)start, restore the files replaced earlier in this run and start again */
-    rollback: z.boolean().default(false),
+    /** on a failed (re)start, restore the files replaced earlier in this run (all, or those under these paths) and start again */
+    rollback: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
   })
   .strict()
   .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'give `state` or `enabled`' });
@@ -56,21 +56,33 @@ async function systemctl(ctx: StepContext, verb: string, units: string[]): Promi
 }
 
 /** Restart (or start) units and make sure they are active; roll back replaced files when asked. */
-export async function restartUnits(ctx: StepContext, verb: 'start' | 'restart' | 'reload', units: string[], rollback: boolean): Promise<string[]> {
+/** The backups to put back: the first (oldest) one of each file this run replaced, under the given paths. */
+export function rollbackSet(backups: StepContext['backups'], rollback: boolean | string[]): StepContext['backups'] {
+  if (rollback === false) return [];
+  const seen = new Set<string>();
+  return backups.filter((b) => {
+    if (seen.has(b.path)) return false;
+    seen.add(b.path);
+    return rollback === true || rollback.some((prefix) => b.path.startsWith(prefix));
+  });
+}
+
+export async function restartUnits(ctx: StepContext, verb: 'start' | 'restart' | 'reload', units: string[], rollback: boolean | string[]): Promise<string[]> {
   const notes: string[] = [];
   await systemctl(ctx, verb, units);
   const states = await unitStates(ctx, ctx.host, units, 'is-active');
   const failed = units.filter((u) => states.get(u) !== 'active');
   if (failed.length === 0) return notes;
   const errors = await Promise.all(failed.map(async (u) => `${u}: ${await unitError(ctx, u)}`));
-  if (!rollback || ctx.backups.length === 0) {
+  const restore = rollbackSet(ctx.backups, rollback);
+  if (restore.length === 0) {
     throw new StepError(ctx.hostName, `${verb} ${failed.join(' ')}`, `not active after ${verb}:\n${errors.join('\n')}`, 'see `journalctl -u UNIT` on the host');
   }
-  for (const b of [...ctx.backups].reverse()) await restoreBackup(ctx.host, b.path, b.backupPath, { become: ctx.become });
+  for (const b of restore) await restoreBackup(ctx.host, b.path, b.backupPath, { become: ctx.become });
   await systemctl(ctx, 'restart', failed);
   const again = await unitStates(ctx, ctx.host, failed, 'is-active');
   const still = failed.filter((u) => again.get(u) !== 'active');
-  const restored = ctx.backups.map((b) => `${b.path} (from ${b.backupPath})`).join(', ');
+  const restored = restore.map((b) => `${b.path} (from ${b.backupPath})`).join(', ');
   throw new StepError(
     ctx.hostName,
     `${verb} ${failed.join(' ')}`,

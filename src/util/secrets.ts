@@ -36,6 +36,15 @@ export class SecretRegistry {
     if (v.length >= 4) this.values.add(v);
   }
 
+  /** Remember every secret a file holds: values of secret-looking keys and URL passwords. */
+  addFromText(text: string): void {
+    for (const line of text.split('\n')) {
+      for (const m of line.matchAll(URL_PASSWORD)) this.add(m[2]);
+      const kv = KEY_VALUE.exec(line);
+      if (kv && isSecretKey(kv[2] ?? '')) this.add(unquote((kv[4] ?? '').trim()));
+    }
+  }
+
   has(value: string): boolean {
     return this.values.has(value);
   }
@@ -48,6 +57,11 @@ export class SecretRegistry {
     for (const v of sorted) out = out.split(v).join(MASK);
     return maskByShape(out);
   }
+}
+
+function unquote(v: string): string {
+  const m = /^(['"])(.*)\1$/.exec(v);
+  return m ? (m[2] ?? '') : v;
 }
 
 export function maskByShape(text: string): string {

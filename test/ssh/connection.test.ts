@@ -123,9 +123,9 @@ test('an aborted command stops at once', async (t) => {
 test('a dropped connection fails running and queued commands with ConnectionLostError; reconnect brings it back', async (t) => {
   if (skipWithoutSshd(t)) return;
   const e = env as SshEnv;
+  const before = new Set(e.sshd.sessionPids());
   const host = await connect(e.target());
   t.after(() => host.close());
-  const before = new Set(e.sshd.sessionPids());
   const running = Array.from({ length: 12 }, () => host.exec('sleep 20'));
   await waitFor(() => e.sshd.sessionPids().some((p) => !before.has(p)), 3000, 'the session to start');
   await new Promise((r) => setTimeout(r, 300));

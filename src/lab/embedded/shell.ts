@@ -14,6 +14,7 @@ import { Bash, type IFileSystem } from 'just-bash';
 import { makeCommands } from './commands/index.ts';
 import { hostCred, type Proc, type ProcIo, type ShellHost } from './commands/context.ts';
 import { SECURE_PATH } from './commands/sudo.ts';
+import { rewriteExec } from './exec-rewrite.ts';
 import { splitLeadingEchoes } from './leading.ts';
 import { loadShellErrors } from './shell-errors.ts';
 import type { ChannelStdin } from './stdin.ts';
@@ -133,7 +134,7 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
       stdin = req.stdin === undefined ? '' : Buffer.isBuffer(req.stdin) ? req.stdin.toString('latin1') : Buffer.from(req.stdin).toString('latin1');
     }
     if (script.trim() !== '' || req.io === undefined) {
-      const r = await bash.exec(script, { stdin, stdinKind: 'bytes', signal, rawScript: true });
+      const r = await bash.exec(rewriteExec(script), { stdin, stdinKind: 'bytes', signal, rawScript: true });
       stdout = r.stdout;
       stderr = r.stderr;
       exitCode = r.exitCode;
@@ -149,7 +150,7 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
   if (trap !== undefined && !signal.aborted) {
     proc.exitTrap = undefined;
     try {
-      const t = await bash.exec(trap.handler, { env: trap.env, replaceEnv: true, cwd: trap.cwd, signal, rawScript: true });
+      const t = await bash.exec(rewriteExec(trap.handler), { env: trap.env, replaceEnv: true, cwd: trap.cwd, signal, rawScript: true });
       stdout += t.stdout;
       stderr += t.stderr;
     } catch {

@@ -12,6 +12,7 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
@@ -24,7 +25,7 @@ export const OVERLAY_TOPS = ['etc', 'var', 'usr'] as const;
 /** Top-level dirs every host has of its own, fresh (nothing of this machine's). */
 export const FRESH_TOPS = ['boot', 'root', 'home', 'run'] as const;
 /** Runtime trees rebuilt at every boot. */
-export const RUNTIME_TOPS = ['run', 'proc', 'sys'] as const;
+export const RUNTIME_TOPS = ['run', 'proc', 'sys', 'dev'] as const;
 /** sysfs dirs always replaced by the host's own (empty when the model has nothing there). */
 export const SYS_DIRS = ['/sys/firmware', '/sys/class/iommu', '/sys/kernel/iommu_groups', '/sys/bus/pci/devices'] as const;
 
@@ -61,22 +62,47 @@ export interface ModelFile {
 }
 
 /**
- * Write one file under `rootDir` with its mode and owner (names resolved via
- * the host's own accounts). A symlink in the way is replaced, never followed:
- * the machine's /etc/os-release is a link into /usr, which hosts share.
+ * Write one model entry under `rootDir` with its mode and owner (names
+ * resolved via the host's own accounts). A key ending in '/' is a directory.
+ * A symlink in the way is replaced, never followed: this machine's
+ * /etc/os-release is a link into /usr.
  */
 export function writeModelFile(rootDir: string, path: string, file: ModelFile, ids: Ids): void {
+  const isDir = path.endsWith('/');
   const full = join(rootDir, path);
   mkdirSync(dirname(full), { recursive: true, mode: 0o755 });
   try {
     const st = lstatSync(full);
-    if (st.isSymbolicLink() || !st.isFile()) rmSync(full, { recursive: true, force: true });
+    if (st.isSymbolicLink() || (isDir ? !st.isDirectory() : !st.isFile())) rmSync(full, { recursive: true, force: true });
   } catch {
-    // new file
+    // new entry
   }
-  writeFileSync(full, file.content);
+  if (isDir) mkdirSync(full, { recursive: true });
+  else writeFileSync(full, file.content);
   chmodSync(full, file.meta.mode & 0o7777);
   chownSync(full, ids.uid(file.meta.owner) ?? 0, ids.gid(file.meta.group) ?? 0);
+}
+
+/** Device nodes of this machine every host gets (bound over files of its own /dev). */
+export const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'ptmx'] as const;
+
+/**
+ * The skeleton of a host's /dev (rebuilt at each boot): mount points for the
+ * device nodes, pts and shm, and the usual symlinks. The model's entries
+ * (/dev/kvm when the CPU can virtualise) are added by the caller.
+ */
+export function makeDevSkeleton(devDir: string): void {
+  mkdirSync(devDir, { recursive: true, mode: 0o755 });
+  for (const n of DEV_NODES) writeFileSync(join(devDir, n), '');
+  for (const d of ['pts', 'shm']) mkdirSync(join(devDir, d), { recursive: true });
+  const links: Array<[string, string]> = [
+    ['fd', '/proc/self/fd'],
+    ['stdin', '/proc/self/fd/0'],
+    ['stdout', '/proc/self/fd/1'],
+    ['stderr', '/proc/self/fd/2'],
+    ['core', '/proc/kcore'],
+  ];
+  for (const [name, target] of links) symlinkSync(target, join(devDir, name));
 }
 
 /** Every path (files and dirs, relative to `dir`, '/'-prefixed) under a directory. */

@@ -10,7 +10,7 @@ import { mktempCommand } from './mktemp.ts';
 import { chgrpCommand, chmodCommand, chownCommand } from './owner.ts';
 import { statCommand } from './stat.ts';
 import { sudoCommand } from './sudo.ts';
-import { hostnameCommand, nprocCommand, passThroughCommand, syncCommand, trapCommand, umaskCommand, unameCommand } from './system.ts';
+import { hostnameCommand, nprocCommand, passThroughCommand, shellCommand, syncCommand, trapCommand, umaskCommand, unameCommand } from './system.ts';
 import { toolCommand } from './tools.ts';
 
 /** Shell builtins of real bash that just-bash lacks: not files in /usr/bin. */
@@ -41,6 +41,8 @@ export function makeCommands(proc: Proc): Command[] {
     nprocCommand(proc),
     passThroughCommand('nohup'),
     passThroughCommand('setsid'),
+    shellCommand('sh'),
+    shellCommand('bash'),
   ];
   for (const [name, tool] of Object.entries(proc.host.tools)) cmds.push(toolCommand(proc, name, tool));
   return cmds;

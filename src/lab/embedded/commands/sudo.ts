@@ -7,6 +7,7 @@ import { quote } from '../../../util/shell.ts';
 import { credFor } from '../users.ts';
 import { fail, hostUsers, inheritsChannelStdin, ok, type Proc } from './context.ts';
 import { splitLeadingEchoes } from '../leading.ts';
+import { rewriteExec } from '../exec-rewrite.ts';
 
 export const SECURE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin';
 
@@ -185,7 +186,7 @@ export function sudoCommand(proc: Proc): Command {
           return { stdout: out, stderr: err, exitCode: 1 };
         }
       }
-      const r = await exec(line, { ...base, stdin });
+      const r = await exec(rewriteExec(line), { ...base, stdin });
       out += r.stdout;
       err += r.stderr;
       return { ...r, stdout: out, stderr: err };

@@ -3,6 +3,7 @@
 // traps are accepted and ignored: nothing interrupts an in-memory command).
 import { defineCommand, latin1FromBytes, type Command } from 'just-bash';
 import { quote } from '../../../util/shell.ts';
+import { rewriteExec } from '../exec-rewrite.ts';
 import { fail, ok, type Proc } from './context.ts';
 
 export function unameCommand(proc: Proc): Command {
@@ -118,5 +119,17 @@ export function passThroughCommand(name: string): Command {
     if (rest.length === 0) return fail(`${name}: missing operand`);
     if (ctx.exec === undefined) return fail(`${name}: cannot run commands here`);
     return ctx.exec(quote(rest), { cwd: ctx.cwd, stdin: latin1FromBytes(ctx.stdin), stdinKind: 'bytes', ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+  });
+}
+
+/** sh / bash: `-c SCRIPT` with `exec CMD` made final (see exec-rewrite.ts); the rest is just-bash's. */
+export function shellCommand(name: 'sh' | 'bash'): Command {
+  return defineCommand(name, async (args, ctx) => {
+    if (ctx.origCommand === undefined) return fail(`${name}: not available`);
+    const c = args.indexOf('-c');
+    if (c === -1 || args[c + 1] === undefined || args.slice(0, c).some((a) => !a.startsWith('-'))) return ctx.origCommand(args);
+    const rewritten = [...args];
+    rewritten[c + 1] = rewriteExec(args[c + 1] as string);
+    return ctx.origCommand(rewritten);
   });
 }

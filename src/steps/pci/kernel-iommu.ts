@@ -1,0 +1,121 @@
+// `kernel_iommu`: the kernel arguments that turn the IOMMU on, put where the
+// host's boot loader really takes them from (GRUB_CMDLINE_LINUX edited as a
+// set of words, then update-grub / grub2-mkconfig to the file the firmware
+// reads / grubby on BLS systems), and whether a reboot is needed: only when
+// the IOMMU is not active yet.
+
+import { z } from 'zod';
+import { editGrubCmdline, type GrubFile } from '../../boot/grub-default.ts';
+import { hasKernelArg, requiredKernelArgs } from '../../boot/cmdline.ts';
+import { planBootloader, type BootloaderPlan } from '../../boot/bootloader.ts';
+import { bootMode, bootloaderFiles, cpu, grubDefault, iommu, kernelCmdline, osRelease } from '../../facts/index.ts';
+import type { BootloaderFiles } from '../../facts/bootloader-files.ts';
+import { StepError } from '../../errors.ts';
+import { readRemoteFile, writeRemoteFile } from '../../ssh/files.ts';
+import { quote } from '../../util/shell.ts';
+import type { Change, StepContext, StepKind } from '../types.ts';
+
+const args = z
+  .object({
+    /** add iommu=pt */
+    passthrough_mode: z.boolean().default(true),
+  })
+  .strict();
+
+const LINUX_LINE = /^\s*(linux|linux16|linuxefi)\s+\S+(.*)$/;
+
+/** The kernel command lines the next boot can take, from the config the boot loader reads. */
+async function nextBootCmdlines(ctx: StepContext, plan: BootloaderPlan, files: BootloaderFiles): Promise<string[]> {
+  if (plan.kind === 'grubby') {
+    return Object.values(files.blsOptions).map((o) => {
+      const opts = o.replace(/^options\s+/, '');
+      return opts.includes('$kernelopts') ? opts.replace('$kernelopts', files.kernelopts?.replace(/^kernelopts=/, '') ?? '') : opts;
+    });
+  }
+  if (!plan.output) return [];
+  const cfg = await readRemoteFile(ctx.host, plan.output, { become: ctx.become });
+  if (!cfg.exists) return [];
+  return cfg.content
+    .split('\n')
+    .map((l) => LINUX_LINE.exec(l)?.[2] ?? undefined)
+    .filter((l): l is string => l !== undefined && !/\bsingle\b|\brecovery\b/.test(l));
+}
+
+function satisfies(line: string, add: readonly string[], remove: readonly string[]): boolean {
+  return add.every((a) => hasKernelArg(line, a)) && !remove.some((r) => hasKernelArg(line, r));
+}
+
+export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
+  kind: 'kernel_iommu',
+  schema: args,
+  disruptive: false,
+  facts: () => [osRelease, bootMode, cpu, kernelCmdline, iommu, grubDefault, bootloaderFiles],
+  async plan(ctx, a) {
+    const os = await ctx.gather(osRelease);
+    const mode = await ctx.gather(bootMode);
+    const c = await ctx.gather(cpu);
+    const io = await ctx.gather(iommu);
+    const running = await ctx.gather(kernelCmdline);
+    const grub = await ctx.gather(grubDefault);
+    const files = await ctx.gather(bootloaderFiles);
+    if (c.vendor !== 'intel' && c.vendor !== 'amd') return { changes: [], fail: { message: `unknown CPU vendor '${c.vendorId}'` } };
+    const want = requiredKernelArgs(c.vendor, { passthroughMode: a.passthrough_mode });
+    const plan = planBootloader(os, mode, want, files);
+
+    const changes: Change[] = [];
+    const edits: GrubFile[] = [];
+    if (grub.main) {
+      const edited = editGrubCmdline(grub.main, grub.dropins, want.add, want.remove);
+      for (const e of edited.edits) {
+        edits.push({ path: e.path, content: e.after });
+        changes.push({ description: `kernel arguments in ${e.path}: ${edited.after.linux.trim()}`, diff: { path: e.path, before: e.before, after: e.after } });
+      }
+    } else if (plan.kind !== 'grubby') {
+      return { changes: [], fail: { message: 'no /etc/default/grub on this host', hint: 'set the kernel arguments by hand for this boot loader' } };
+    }
+    const nextBoot = await nextBootCmdlines(ctx, plan, files);
+    const bootConfigOk = nextBoot.length > 0 && nextBoot.every((l) => satisfies(l, want.add, want.remove));
+    const regenerate = edits.length > 0 || !bootConfigOk;
+    if (regenerate) {
+      for (const argv of plan.commands) changes.push({ description: `regenerate the boot configuration: ${quote(argv)}` });
+    }
+
+    const runningOk = satisfies(running.raw, want.add, want.remove);
+    if (!io.active && runningOk) {
+      return {
+        changes: [],
+        fail: {
+          message: `the kernel runs with ${want.add.join(' ') || 'the IOMMU arguments'} but no IOMMU is active (${io.evidence})`,
+          hint: c.vendor === 'intel' ? "enable 'VT-d' (Intel Virtualization Technology for Directed I/O) in the firmware setup" : "enable 'IOMMU' / 'AMD-Vi' in the firmware setup",
+        },
+      };
+    }
+    const rebootRequired = !io.active;
+    const notes = [...plan.notes];
+    if (io.active) notes.push(`IOMMU already active (${io.evidence}): no reboot needed`);
+    const result = { reboot_required: rebootRequired, args: want.add, removed: want.remove, bootloader: plan.kind, boot_config: plan.output ?? 'BLS entries' };
+    return {
+      changes,
+      notes,
+      result,
+      apply: async (cx) => {
+        for (const e of edits) {
+          const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal });
+          if (w.backupPath) cx.backups.push({ path: e.path, backupPath: w.backupPath });
+        }
+        if (regenerate) {
+          for (const argv of plan.commands) {
+            const r = await cx.host.exec(quote(argv), { become: cx.become, timeoutMs: 300_000, signal: cx.signal });
+            if (r.exitCode !== 0) throw new StepError(cx.hostName, 'kernel arguments', `${quote(argv)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || r.stdout).trim().split('\n').slice(-3).join('\n'))}`);
+          }
+          cx.invalidateFacts();
+          const after = await nextBootCmdlines(cx, plan, await cx.gather(bootloaderFiles));
+          if (after.length === 0 || !after.every((l) => satisfies(l, want.add, want.remove))) {
+            throw new StepError(cx.hostName, 'kernel arguments', `regenerated the boot configuration, but ${plan.output ?? 'the BLS entries'} still lack ${want.add.join(' ')}`, 'check the boot loader configuration by hand');
+          }
+        }
+        return { result };
+      },
+    };
+  },
+};

@@ -1,0 +1,26 @@
+// `nova_units_active`: the nova units of the host's role run (final check).
+
+import { z } from 'zod';
+import type { StepKind } from '../types.ts';
+import { unitError, unitStates } from '../service.ts';
+import type { PreflightResult } from './preflight.ts';
+import { registered } from './roles.ts';
+
+const args = z.object({}).strict();
+
+export const novaUnitsActiveStep: StepKind<z.infer<typeof args>> = {
+  kind: 'nova_units_active',
+  schema: args,
+  repeatable: true,
+  async plan(ctx) {
+    const pre = registered<PreflightResult>(ctx, 'preflight');
+    if (!pre) return { changes: [], skip: 'no preflight result for this host (run the preflight step)' };
+    const units = Object.values(pre.units).flatMap((u) => (u && u.kind === 'systemd' ? [u.unit] : []));
+    if (units.length === 0) return { changes: [], skip: 'no systemd units to check' };
+    const states = await unitStates(ctx, ctx.host, units, 'is-active');
+    const down = units.filter((u) => states.get(u) !== 'active');
+    if (down.length === 0) return { changes: [], notes: [`active: ${units.join(', ')}`], result: { active: units } };
+    const errors = await Promise.all(down.map(async (u) => `${u}: ${states.get(u) ?? 'unknown'}; ${await unitError(ctx, u)}`));
+    return { changes: [], fail: { message: `not active:\n${errors.join('\n')}`, hint: 'see journalctl -u UNIT on the host' } };
+  },
+};
