@@ -5,11 +5,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { EXIT, UsageError, isPassthruError } from './errors.ts';
 import { secrets } from './util/secrets.ts';
-import { runCommand } from './commands/run.ts';
-import { execCommand } from './commands/exec.ts';
-import { inventoryCommand } from './commands/inventory.ts';
-import { labCommand } from './commands/lab.ts';
-import { demoCommand } from './commands/demo.ts';
+// Commands are loaded when used: `passthru exec` does not pay for the engine, nor `run` for the lab.
 
 const HELP = `passthru - roll out GPU PCI passthrough on OpenStack clusters over SSH
 
@@ -143,6 +139,7 @@ async function dispatch(argv: string[]): Promise<number> {
       if (!values.inventory) throw new UsageError('run needs an inventory: -i FILE');
       const { signal, dispose } = interruptSignal();
       try {
+        const { runCommand } = await import('./commands/run.ts');
         const code = await runCommand({
           playbook,
           inventory: values.inventory,
@@ -190,6 +187,7 @@ async function dispatch(argv: string[]): Promise<number> {
       if (!pattern || positionals.length > 1 || command.length === 0) {
         throw new UsageError('usage: passthru exec -i INVENTORY PATTERN -- COMMAND...', { hint: "e.g. passthru exec -i inv.ini compute -- cat /proc/cmdline" });
       }
+      const { execCommand } = await import('./commands/exec.ts');
       return execCommand({
         inventory: values.inventory,
         pattern,
@@ -218,12 +216,17 @@ async function dispatch(argv: string[]): Promise<number> {
       if (!values.inventory) throw new UsageError('inventory needs -i FILE');
       const mode = values.host !== undefined ? 'host' : values.graph ? 'graph' : values.list ? 'list' : undefined;
       if (!mode) throw new UsageError('inventory: give --list, --graph [GROUP] or --host NAME');
+      const { inventoryCommand } = await import('./commands/inventory.ts');
       return inventoryCommand({ inventory: values.inventory, mode, arg: values.host ?? positionals[0], out: process.stdout, secrets });
     }
-    case 'lab':
+    case 'lab': {
+      const { labCommand } = await import('./commands/lab.ts');
       return labCommand(rest, process.stdout);
-    case 'demo':
+    }
+    case 'demo': {
+      const { demoCommand } = await import('./commands/demo.ts');
       return demoCommand({ out: process.stdout, tty });
+    }
     default:
       throw new UsageError(`unknown command '${cmd}'`, { hint: 'passthru --help lists the commands' });
   }

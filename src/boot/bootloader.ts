@@ -227,3 +227,5 @@ function efiOutput(os: BootOs, tools: BootTools | undefined, notes: string[]): s
 export function bootloaderCommandLine(plan: BootloaderPlan): string {
   return plan.commands.map((c) => quote(c)).join(' && ');
 }
+
+export { requiredKernelArgs } from './cmdline.ts';

@@ -114,13 +114,6 @@ function satisfied(words: CmdlineWord[], a: Arg): boolean {
   return last?.value === a.value;
 }
 
-interface Edit {
-  /** index in words */
-  index: number;
-  /** new text; undefined = remove the word */
-  text: string | undefined;
-}
-
 /**
  * Edit a command line as a set of words.
  *  - `add`: `key=value` or a flag. Present already: nothing. The key present
@@ -145,29 +138,6 @@ export function editKernelArgs(current: string, add: readonly string[], remove: 
 
   const addArgs = add.map(parseArg);
   const removeArgs = remove.map(parseArg);
-
-  for (const r of removeArgs) {
-    for (let i = 0; i < limit; i++) {
-      const t = texts[i];
-      if (t === undefined) continue;
-      const w = keyValue(t);
-      if (w.key !== r.key) continue;
-      if (r.value === undefined) {
-        texts[i] = undefined;
-        continue;
-      }
-      if (w.value === undefined) continue;
-      if (LIST_PARAMS[r.key]) {
-        const drop = listItems(r.value);
-        const items = listItems(w.value);
-        const kept = items.filter((x) => !drop.includes(x));
-        if (kept.length === items.length) continue;
-        texts[i] = kept.length === 0 ? undefined : `${w.key}=${kept.join(',')}`;
-      } else if (w.value === r.value) {
-        texts[i] = undefined;
-      }
-    }
-  }
 
   for (const a of addArgs) {
     const cur = live();
@@ -226,6 +196,32 @@ export function editKernelArgs(current: string, add: readonly string[], remove: 
     }
     texts[first] = a.text;
     for (const i of idx.slice(1)) texts[i] = undefined;
+  }
+
+  // removals after additions, so that a conflicting value is replaced in place first
+  for (const r of removeArgs) {
+    for (let i = 0; i < limit; i++) {
+      const t = texts[i];
+      if (t === undefined) continue;
+      const w = keyValue(t);
+      if (w.key !== r.key) continue;
+      // never take out what `add` asks for
+      if (addArgs.some((a) => a.key === r.key && (r.value === undefined || a.value === r.value))) continue;
+      if (r.value === undefined) {
+        texts[i] = undefined;
+        continue;
+      }
+      if (w.value === undefined) continue;
+      if (LIST_PARAMS[r.key]) {
+        const drop = listItems(r.value);
+        const items = listItems(w.value);
+        const kept = items.filter((x) => !drop.includes(x));
+        if (kept.length === items.length) continue;
+        texts[i] = kept.length === 0 ? undefined : `${w.key}=${kept.join(',')}`;
+      } else if (w.value === r.value) {
+        texts[i] = undefined;
+      }
+    }
   }
 
   const changed = texts.some((t, i) => t !== words[i]!.text) || appended.length > 0;

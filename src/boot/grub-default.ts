@@ -282,10 +282,18 @@ export function editGrubCmdline(
   for (const name of ['GRUB_CMDLINE_LINUX', 'GRUB_CMDLINE_LINUX_DEFAULT'] as const) {
     // re-read after each edit: line positions stay, values change
     const chain = liveChain(allAssignments(current()), name);
-    for (const a0 of chain) {
+    chain.forEach((a0, i) => {
       const a = findAssignments({ path: a0.path, content: contents.get(a0.path) ?? '' }).find((x) => x.line === a0.line)!;
-      apply(a, (lit) => editKernelArgs(lit, [], [...remove, ...conflictsIn(lit, add)]));
-    }
+      if (name === 'GRUB_CMDLINE_LINUX' && i === chain.length - 1) {
+        // the determining line: a conflicting value is replaced in place
+        apply(a, (lit) => {
+          const conflicting = add.filter((x) => conflictsIn(lit, [x]).length > 0);
+          return editKernelArgs(lit, conflicting, remove);
+        });
+      } else {
+        apply(a, (lit) => editKernelArgs(lit, [], [...remove, ...conflictsIn(lit, add)]));
+      }
+    });
   }
 
   // 2. additions, in the assignment that determines GRUB_CMDLINE_LINUX

@@ -1,7 +1,7 @@
 // `passthru inventory -i FILE --list | --graph [GROUP] | --host NAME`: what
 // passthru understood, in the shapes of ansible-inventory.
 
-import { graph, hostVars, listJson, loadInventory } from '../inventory/index.ts';
+import { graph, hostJson, listJson, loadInventory } from '../inventory/index.ts';
 import { UsageError } from '../errors.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { isSecretKey, MASK } from '../util/secrets.ts';
@@ -20,7 +20,7 @@ export async function inventoryCommand(o: InventoryCommandOptions): Promise<numb
     o.out.write(`${graph(inv, o.arg ?? 'all')}\n`);
   } else if (o.mode === 'host') {
     if (!o.arg || !inv.hosts.has(o.arg)) throw new UsageError(`--host: no host named '${o.arg ?? ''}' in ${o.inventory}`, { hint: 'see the hosts with --list or --graph' });
-    o.out.write(`${JSON.stringify(maskVars(hostVars(inv, o.arg)), null, 4)}\n`);
+    o.out.write(`${JSON.stringify(maskVars(hostJson(inv, o.arg) as Record<string, unknown>), null, 4)}\n`);
   } else {
     const list = listJson(inv) as { _meta?: { hostvars?: Record<string, Record<string, unknown>> } };
     for (const [h, vars] of Object.entries(list._meta?.hostvars ?? {})) {

@@ -63,7 +63,8 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
 
   const become = play.become ?? false;
   const facts = new FactCache(host, become);
-  const pendingChanges: string[] = [];
+  // check mode: changes planned on this host earlier in the run (any play) and not made
+  const pendingChanges = hs.pendingChanges;
   const notified = new Set<string>();
   const baseVars = (): Vars => state.varsFor(hostName, play.vars, pc.check, pc.playHosts);
 

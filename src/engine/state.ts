@@ -19,6 +19,8 @@ export interface HostRunState {
   lastStep: string | undefined;
   /** files replaced on the host during this run, for rollback */
   backups: BackupRecord[];
+  /** check mode: steps that planned changes on this host (not made) */
+  pendingChanges: string[];
 }
 
 export class RunState {
@@ -47,7 +49,7 @@ export class RunState {
   host(name: string): HostRunState {
     let h = this.hosts.get(name);
     if (!h) {
-      h = { name, inventoryVars: hostVars(this.inventory, name), registered: {}, status: undefined, out: undefined, lastStep: undefined, backups: [] };
+      h = { name, inventoryVars: hostVars(this.inventory, name), registered: {}, status: undefined, out: undefined, lastStep: undefined, backups: [], pendingChanges: [] };
       this.hosts.set(name, h);
     }
     return h;

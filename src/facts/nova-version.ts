@@ -42,7 +42,7 @@ export function parseNovaVersion(output: string): NovaVersion {
   for (const raw of output.split('\n')) {
     const line = raw.trim();
     let m: RegExpExecArray | null;
-    if ((m = /^dir (\S*\/nova-(\d[^/]*?)\.(?:egg|dist)-info)$/.exec(line))) dirs.push({ version: m[2]!, source: m[1]! });
+    if ((m = /^dir (\S*\/nova-(\d[^/]*?)\.(?:egg|dist)-info)$/.exec(line))) dirs.push({ version: m[2]!.replace(/-py\d[\d.]*$/, ''), source: m[1]! });
     else if ((m = /^rpm (\S+) (\d[^-\s]*)-(\S+)$/.exec(line))) pkgs.push({ version: m[2]!, source: `rpm ${m[1]}-${m[2]}-${m[3]}` });
     else if ((m = /^dpkg (\S+) (\S+) installed$/.exec(line))) {
       // [epoch:]upstream[-revision]; Ubuntu: 3:26.2.2-0ubuntu1, 2:25.0.0-0ubuntu1~cloud0

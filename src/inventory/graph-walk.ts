@@ -57,35 +57,59 @@ export function parentsMap(inv: Inventory): Map<string, string[]> {
 
 /** Ansible's group depth: the longest path from `all` (all is 0, its children 1, …). */
 export function groupDepths(inv: Inventory): Map<string, number> {
-  const depth = new Map<string, number>();
-  const visiting = new Set<string>();
+  // longest path in a DAG, in topological order (no recursion: chains may be long)
   const parents = parentsMap(inv);
-  const depthOf = (name: string): number => {
-    const known = depth.get(name);
-    if (known !== undefined) return known;
-    if (visiting.has(name)) return 0; // a loop; the readers refuse these
-    visiting.add(name);
-    let d = 0;
-    for (const p of parents.get(name) ?? []) d = Math.max(d, depthOf(p) + 1);
-    visiting.delete(name);
-    depth.set(name, d);
-    return d;
-  };
-  for (const name of inv.groups.keys()) depthOf(name);
+  const waiting = new Map<string, number>();
+  for (const name of inv.groups.keys()) waiting.set(name, (parents.get(name) ?? []).filter((p) => inv.groups.has(p)).length);
+  const depth = new Map<string, number>();
+  const ready = [...waiting].filter(([, n]) => n === 0).map(([g]) => g);
+  for (const g of ready) depth.set(g, 0);
+  while (ready.length > 0) {
+    const g = ready.pop() as string;
+    for (const c of inv.groups.get(g)?.children ?? []) {
+      if (!waiting.has(c)) continue;
+      depth.set(c, Math.max(depth.get(c) ?? 0, (depth.get(g) ?? 0) + 1));
+      const left = (waiting.get(c) ?? 1) - 1;
+      waiting.set(c, left);
+      if (left === 0) ready.push(c);
+    }
+  }
+  for (const name of inv.groups.keys()) if (!depth.has(name)) depth.set(name, 0); // in a loop: the readers refuse these
   return depth;
 }
 
+/** Lookups computed once for many hosts (listJson over a big inventory). */
+export interface GraphIndex {
+  parents: Map<string, string[]>;
+  depths: Map<string, number>;
+  /** host -> the groups that list it directly */
+  direct: Map<string, string[]>;
+}
+
+export function graphIndex(inv: Inventory): GraphIndex {
+  const direct = new Map<string, string[]>();
+  for (const g of inv.groups.values()) {
+    for (const h of g.hosts) {
+      const list = direct.get(h);
+      if (list) list.push(g.name);
+      else direct.set(h, [g.name]);
+    }
+  }
+  return { parents: parentsMap(inv), depths: groupDepths(inv), direct };
+}
+
 /** The groups a host belongs to, directly or through a parent group (Host.get_groups), `all` included. */
-export function groupsOfHost(inv: Inventory, host: string): string[] {
-  const parents = parentsMap(inv);
+export function groupsOfHost(inv: Inventory, host: string, index?: GraphIndex): string[] {
+  const parents = index?.parents ?? parentsMap(inv);
   const out: string[] = [];
   const seen = new Set<string>();
-  const add = (g: string): void => {
-    if (seen.has(g)) return;
+  const todo: string[] = index ? [...(index.direct.get(host) ?? [])] : [...inv.groups.values()].filter((g) => g.hosts.includes(host)).map((g) => g.name);
+  while (todo.length > 0) {
+    const g = todo.pop() as string;
+    if (seen.has(g)) continue;
     seen.add(g);
-    for (const p of parents.get(g) ?? []) add(p);
     out.push(g);
-  };
-  for (const g of inv.groups.values()) if (g.hosts.includes(host)) add(g.name);
+    todo.push(...(parents.get(g) ?? []));
+  }
   return out;
 }

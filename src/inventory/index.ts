@@ -6,7 +6,7 @@ export { loadInventory, parseInventory, parseHostList, extensionOf, MAX_INVENTOR
 export { hostVars, groupHosts, mergedVars } from './vars.ts';
 export { selectHosts, splitPattern } from './patterns.ts';
 export { connectionVars } from './connection.ts';
-export { listJson, graph } from './ansible-json.ts';
+export { listJson, graph, hostJson } from './ansible-json.ts';
 export { validateInventory } from './schema.ts';
 export { inventoryWarnings, hostLine, varLine } from './meta.ts';
 export { expandHostRange, expandHostPattern } from './ranges.ts';

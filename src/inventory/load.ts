@@ -75,7 +75,15 @@ export function parseInventory(text: string, source: string): Inventory {
   if (text.startsWith('#!')) {
     throw new ConfigError({ file: source, line: 1 }, 'this is an inventory script (it starts with #!), which passthru does not run', EXPORT_HINT(source));
   }
-  return validateInventory(chooseFormat(text, source));
+  try {
+    return validateInventory(chooseFormat(text, source));
+  } catch (e) {
+    if (e instanceof RangeError) {
+      // "Maximum call stack size exceeded" on absurdly deep nesting: still the user's file
+      throw new ConfigError({ file: source }, `the inventory nests too deeply to read (${e.message})`, 'flatten the nesting of groups or values');
+    }
+    throw e;
+  }
 }
 
 /** Ansible's host_list source: "host1,host2:2222,10.0.0.5," */

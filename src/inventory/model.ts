@@ -3,7 +3,7 @@
 // end with the same groups, hosts and vars ansible-inventory shows.
 
 import { ConfigError } from '../errors.ts';
-import { hostsOfGroup } from './graph-walk.ts';
+import { groupDepths, hostsOfGroup } from './graph-walk.ts';
 import { setMeta, varKey, type InventoryMeta } from './meta.ts';
 import { setOwn } from './own.ts';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './types.ts';
@@ -12,7 +12,14 @@ export const GROUP_PRIORITY = 'ansible_group_priority';
 
 interface Group extends InventoryGroup {
   parents: string[];
+  hostSet: Set<string>;
+  childSet: Set<string>;
 }
+
+/** far beyond any hand-written inventory; they keep hostile input from eating time and memory */
+export const MAX_GROUPS = 10_000;
+export const MAX_HOSTS = 200_000;
+export const MAX_GROUP_DEPTH = 1_000;
 
 export class InventoryBuilder {
   private readonly groups = new Map<string, Group>();
@@ -51,13 +58,14 @@ export class InventoryBuilder {
   }
 
   isChild(parent: string, child: string): boolean {
-    return this.groups.get(parent)?.children.includes(child) ?? false;
+    return this.groups.get(parent)?.childSet.has(child) ?? false;
   }
 
   addGroup(name: string): string {
     if (name === '') this.fail('a group name is empty', 'give the group a name');
     if (!this.groups.has(name)) {
-      this.groups.set(name, { name, hosts: [], children: [], vars: {}, parents: [] });
+      if (this.groups.size >= MAX_GROUPS) this.fail(`more than ${MAX_GROUPS} groups`, 'this is not a hand-written inventory; check the file');
+      this.groups.set(name, { name, hosts: [], children: [], vars: {}, parents: [], hostSet: new Set(), childSet: new Set() });
       if (this.line !== undefined) this.meta.groupLines.set(name, this.line);
     }
     return name;
@@ -67,6 +75,7 @@ export class InventoryBuilder {
   addHost(name: string, group?: string, port?: number): void {
     if (name === '') this.fail('a host name is empty', 'remove the empty entry or give the host a name');
     if (!this.hosts.has(name)) {
+      if (this.hosts.size >= MAX_HOSTS) this.fail(`more than ${MAX_HOSTS} hosts`, 'this is not a hand-written inventory; check the file');
       this.hosts.set(name, { name, vars: {} });
       this.hostGroups.set(name, []);
       this.meta.creationOrder.push(name);
@@ -79,7 +88,8 @@ export class InventoryBuilder {
   private addHostToGroup(group: string, host: string): boolean {
     const g = this.groups.get(group);
     if (!g) return this.fail(`group '${group}' is not defined`, `declare [${group}] before using it`);
-    if (g.hosts.includes(host)) return false;
+    if (g.hostSet.has(host)) return false;
+    g.hostSet.add(host);
     g.hosts.push(host);
     (this.hostGroups.get(host) as string[]).push(group);
     return true;
@@ -97,6 +107,29 @@ export class InventoryBuilder {
     return out;
   }
 
+  /**
+   * Would parent -> child close a loop, i.e. is parent already below child?
+   * Searches up from the parent and down from the child in turns and stops
+   * when either side runs out, so a long chain costs the short side only.
+   */
+  private wouldLoop(parent: string, child: string): boolean {
+    const up = { todo: [parent], seen: new Set([parent]), next: (g: string) => this.groups.get(g)?.parents ?? [] };
+    const down = { todo: [child], seen: new Set([child]), next: (g: string) => this.groups.get(g)?.children ?? [] };
+    for (;;) {
+      for (const side of [up, down]) {
+        const g = side.todo.pop();
+        if (g === undefined) return false;
+        for (const n of side.next(g)) {
+          if ((side === up && n === child) || (side === down && n === parent)) return true;
+          if (!side.seen.has(n)) {
+            side.seen.add(n);
+            side.todo.push(n);
+          }
+        }
+      }
+    }
+  }
+
   /** InventoryData.add_child: a group (or, failing that, a host) into a group; false if it already was */
   addChild(parent: string, child: string): boolean {
     const p = this.groups.get(parent);
@@ -106,14 +139,15 @@ export class InventoryBuilder {
       if (parent === child) {
         this.fail(`group '${child}' is listed as a child of itself`, `remove '${child}' from the children of '${parent}'`);
       }
-      if (p.children.includes(child)) return false;
-      if (this.ancestors(parent).has(child)) {
+      if (p.childSet.has(child)) return false;
+      if (this.wouldLoop(parent, child)) {
         this.fail(
           `adding group '${child}' as a child of '${parent}' makes a loop ('${parent}' is already inside '${child}')`,
           `groups must form a tree without cycles: remove '${child}' from the children of '${parent}' or '${parent}' from below '${child}'`,
         );
       }
       p.children.push(child);
+      p.childSet.add(child);
       if (!c.parents.includes(parent)) c.parents.push(parent);
       return true;
     }
@@ -147,15 +181,6 @@ export class InventoryBuilder {
     return this.fail(`${GROUP_PRIORITY} must be a whole number, got ${JSON.stringify(value)}`, `set ${GROUP_PRIORITY} to a number such as 10`);
   }
 
-  private groupsWithAncestors(host: string): Set<string> {
-    const out = new Set<string>();
-    for (const g of this.hostGroups.get(host) ?? []) {
-      out.add(g);
-      for (const a of this.ancestors(g)) out.add(a);
-    }
-    return out;
-  }
-
   /** InventoryData.reconcile_inventory: orphan groups under `all`, hosts without a group in `ungrouped` */
   private reconcile(): void {
     this.line = undefined;
@@ -163,18 +188,23 @@ export class InventoryBuilder {
       if (g.name !== 'all' && g.parents.length === 0) this.addChild('all', g.name);
     }
     const ungrouped = this.groups.get('ungrouped') as Group;
+    const ungroupedHasParents = [...this.ancestors('ungrouped')].some((g) => g !== 'all');
+    const leaving = new Set<string>();
     for (const host of this.hosts.keys()) {
-      const mine = this.groupsWithAncestors(host);
-      if (mine.has('ungrouped')) {
-        const others = [...mine].filter((g) => g !== 'all' && g !== 'ungrouped');
-        if (others.length > 0 && ungrouped.hosts.includes(host)) {
-          ungrouped.hosts.splice(ungrouped.hosts.indexOf(host), 1);
-          const hg = this.hostGroups.get(host) as string[];
-          hg.splice(hg.indexOf('ungrouped'), 1);
+      const direct = this.hostGroups.get(host) as string[];
+      if (ungrouped.hostSet.has(host)) {
+        // in ungrouped and in a real group too: leave ungrouped
+        if (direct.some((g) => g !== 'all' && g !== 'ungrouped') || ungroupedHasParents) {
+          leaving.add(host);
+          direct.splice(direct.indexOf('ungrouped'), 1);
         }
-      } else if (mine.size === 0 || (mine.size === 1 && mine.has('all'))) {
+      } else if (direct.every((g) => g === 'all')) {
         this.addChild('ungrouped', host);
       }
+    }
+    if (leaving.size > 0) {
+      ungrouped.hosts = ungrouped.hosts.filter((h) => !leaving.has(h));
+      for (const h of leaving) ungrouped.hostSet.delete(h);
     }
     for (const name of this.groups.keys()) {
       if (this.hosts.has(name)) this.warn(`found both a group and a host named '${name}'`, this.meta.hostLines.get(name));
@@ -188,6 +218,8 @@ export class InventoryBuilder {
       groups.set(g.name, { name: g.name, hosts: g.hosts, children: g.children, vars: g.vars });
     }
     const draft: Inventory = { source: this.source, hosts: new Map(), groups };
+    const deepest = [...groupDepths(draft).values()].reduce((a, b) => Math.max(a, b), 0);
+    if (deepest > MAX_GROUP_DEPTH) this.fail(`groups nest ${deepest} levels deep`, `more than ${MAX_GROUP_DEPTH} levels is not a hand-written inventory; check the file`);
     // hosts in the order `ansible all --list-hosts` gives them
     const hosts = new Map<string, InventoryHost>();
     for (const h of hostsOfGroup(draft, 'all')) hosts.set(h, this.hosts.get(h) as InventoryHost);

@@ -112,7 +112,8 @@ function matchOne(inv: Inventory, raw: string): string[] {
   }
   const { hosts, matchedGroup } = enumerate(inv, expr);
   if (hosts.length === 0 && !matchedGroup && expr !== 'all') {
-    fail(inv, `no group or host matches '${expr}'`, groupsHint(inv));
+    const sub = expr !== pattern ? ` (the [${pattern.slice(expr.length + 1, -1)}] in '${pattern}' picks hosts by position)` : '';
+    fail(inv, `no group or host matches '${expr}'${sub}`, sub ? `to match names use a glob or a regex: '${pattern}*' or '~${pattern}'; ${groupsHint(inv)}` : groupsHint(inv));
   }
   return applySubscript(inv, pattern, hosts);
 }

@@ -84,7 +84,7 @@ export function checkConnectionVar(
   key: string,
   value: unknown,
 ): unknown {
-  const r = CONNECTION_VARS[key];
+  const r = Object.hasOwn(CONNECTION_VARS, key) ? CONNECTION_VARS[key] : undefined;
   if (!r || value === null || value === undefined) return value;
   const loc = { file: inv.source, line: varLine(inv, where.kind, where.name, key) };
   const on = `${where.kind} '${where.name}'`;

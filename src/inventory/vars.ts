@@ -5,7 +5,7 @@
 
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { groupDepths, groupsOfHost, hostsOfGroup } from './graph-walk.ts';
+import { graphIndex, groupsOfHost, hostsOfGroup, type GraphIndex } from './graph-walk.ts';
 import { GROUP_PRIORITY } from './model.ts';
 import { assignOwn } from './own.ts';
 import { isIpAddress } from './ranges.ts';
@@ -34,9 +34,9 @@ export function requireHost(inv: Inventory, name: string): void {
 }
 
 /** The groups of a host (and their parents), `all` excluded, in the order their vars apply. */
-export function hostGroupsByPrecedence(inv: Inventory, name: string, depths = groupDepths(inv)): string[] {
-  const key = (g: string): [number, number, string] => [depths.get(g) ?? 0, priorityOf(inv.groups.get(g)?.vars ?? {}), g];
-  return groupsOfHost(inv, name)
+export function hostGroupsByPrecedence(inv: Inventory, name: string, index: GraphIndex = graphIndex(inv)): string[] {
+  const key = (g: string): [number, number, string] => [index.depths.get(g) ?? 0, priorityOf(inv.groups.get(g)?.vars ?? {}), g];
+  return groupsOfHost(inv, name, index)
     .filter((g) => g !== 'all')
     .sort((a, b) => {
       const [da, pa, na] = key(a);
@@ -46,11 +46,11 @@ export function hostGroupsByPrecedence(inv: Inventory, name: string, depths = gr
 }
 
 /** Merged inventory vars of a host, without the magic variables (what ansible-inventory --host shows, plus inventory_file/dir). */
-export function mergedVars(inv: Inventory, name: string, depths = groupDepths(inv)): Vars {
+export function mergedVars(inv: Inventory, name: string, index: GraphIndex = graphIndex(inv)): Vars {
   requireHost(inv, name);
   const out: Vars = {};
   assignOwn(out, groupVars(inv.groups.get('all')?.vars ?? {}));
-  for (const g of hostGroupsByPrecedence(inv, name, depths)) assignOwn(out, groupVars(inv.groups.get(g)?.vars ?? {}));
+  for (const g of hostGroupsByPrecedence(inv, name, index)) assignOwn(out, groupVars(inv.groups.get(g)?.vars ?? {}));
   // Ansible sets these as the host's first own vars
   const file = resolve(inv.source);
   out['inventory_file'] = file;
@@ -72,10 +72,11 @@ function sortedCodePoints(names: string[]): string[] {
 
 /** Every variable of a host as a play would see it (inventory part): precedence applied, magic vars added. */
 export function hostVars(inv: Inventory, name: string): Vars {
-  const out = mergedVars(inv, name);
+  const index = graphIndex(inv);
+  const out = mergedVars(inv, name, index);
   out['inventory_hostname'] = name;
   out['inventory_hostname_short'] = isIpAddress(name) ? name : (name.split('.')[0] ?? name);
-  out['group_names'] = sortedCodePoints(groupsOfHost(inv, name).filter((g) => g !== 'all'));
+  out['group_names'] = sortedCodePoints(groupsOfHost(inv, name, index).filter((g) => g !== 'all'));
   out['groups'] = groupHosts(inv);
   return out;
 }

@@ -4,9 +4,10 @@
 // whole file is JSON (Ansible tries json.loads first). Every node keeps its
 // line so the inventory reader can say file:line.
 
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, type ErrorLocation } from '../errors.ts';
 import { setOwn } from './own.ts';
+import { BadScalar, construct, implicitTag, jsonScalar, TAG } from './yaml-scalars.ts';
 
 export type YNode =
   | { kind: 'map'; line: number; entries: YEntry[] }
@@ -19,20 +20,14 @@ export interface YEntry {
   value: YNode;
 }
 
-/** yaml's guard against alias bombs ("billion laughs"); real inventories stay far below it */
-export const MAX_ALIAS_COUNT = 1000;
-
-const TAG = 'tag:yaml.org,2002:';
-
-const BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
-const FLOAT = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
-const INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
-const NULL = /^(?:~|null|Null|NULL|)$/;
-const TIMESTAMP_RESOLVE = /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/;
-const TIMESTAMP = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9]{1,2})(?::([0-9]{2}))?))?)?$/;
-const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$/;
-
-class BadScalar extends Error {}
+/**
+ * Guard against alias bombs ("billion laughs"): a cap on the size of the data
+ * once every alias is written out. yaml's own guard (toJS's maxAliasCount)
+ * is not used: it resolves each alias by scanning the document, which is
+ * quadratic on a big file with many aliases, and it refuses an ordinary
+ * inventory that uses one anchor for a thousand hosts.
+ */
+export const MAX_EXPANDED_NODES = 2_000_000;
 
 /** The text is not YAML at all (the INI reader may still take it). */
 export class YamlSyntaxError extends ConfigError {
@@ -42,115 +37,13 @@ export class YamlSyntaxError extends ConfigError {
   }
 }
 
-/** PyYAML's implicit tag for a plain scalar */
-function implicitTag(text: string): string {
-  const first = text[0] ?? '';
-  if ('yYnNtTfFoO'.includes(first) && first !== '' && BOOL.test(text)) return 'bool';
-  if ('-+0123456789.'.includes(first) && first !== '' && FLOAT.test(text)) return 'float';
-  if ('-+0123456789'.includes(first) && first !== '' && INT.test(text)) return 'int';
-  if (text === '<<') return 'merge';
-  if (NULL.test(text)) return 'null';
-  if ('0123456789'.includes(first) && first !== '' && TIMESTAMP_RESOLVE.test(text)) return 'timestamp';
-  if (text === '=') return 'value';
-  return 'str';
-}
-
-function sexagesimal(parts: number[]): number {
-  let value = 0;
-  let base = 1;
-  for (const d of [...parts].reverse()) {
-    value += d * base;
-    base *= 60;
-  }
-  return value;
-}
-
-function constructInt(text: string): number {
-  let v = text.replace(/_/g, '');
-  let sign = 1;
-  if (v[0] === '-') sign = -1;
-  if (v[0] === '-' || v[0] === '+') v = v.slice(1);
-  let n: number;
-  if (v === '0') return 0;
-  if (v.startsWith('0b')) n = parseStrict(v.slice(2), 2);
-  else if (v.startsWith('0x')) n = parseStrict(v.slice(2), 16);
-  else if (v[0] === '0') n = parseStrict(v, 8);
-  else if (v.includes(':')) n = sexagesimal(v.split(':').map((p) => parseStrict(p, 10)));
-  else n = parseStrict(v, 10);
-  return sign * n;
-}
-
-function parseStrict(digits: string, radix: number): number {
-  const valid = { 2: /^[01]+$/, 8: /^[0-7]+$/, 10: /^[0-9]+$/, 16: /^[0-9a-fA-F]+$/ }[radix as 2 | 8 | 10 | 16];
-  if (!valid.test(digits)) throw new BadScalar(`invalid literal for int() with base ${radix}: '${digits}'`);
-  return radix === 10 ? Number(digits) : Number(BigInt((radix === 2 ? '0b' : radix === 8 ? '0o' : '0x') + digits));
-}
-
-function constructFloat(text: string): number {
-  let v = text.replace(/_/g, '').toLowerCase();
-  let sign = 1;
-  if (v[0] === '-') sign = -1;
-  if (v[0] === '-' || v[0] === '+') v = v.slice(1);
-  if (v === '.inf') return sign * Infinity;
-  if (v === '.nan') return NaN;
-  if (v.includes(':')) return sign * sexagesimal(v.split(':').map(Number));
-  const n = Number(v);
-  if (Number.isNaN(n)) throw new BadScalar(`could not convert string to float: '${text}'`);
-  return sign * n;
-}
-
-function constructBool(text: string): boolean {
-  const v = ({ yes: true, no: false, true: true, false: false, on: true, off: false } as Record<string, boolean>)[text.toLowerCase()];
-  if (v === undefined) throw new BadScalar(`'${text}' is not a boolean (use true or false)`);
-  return v;
-}
-
-const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-
-/** PyYAML's timestamp, written the way Ansible's JSON encoder writes it (date/datetime .isoformat()) */
-function constructTimestamp(text: string): string {
-  const m = TIMESTAMP.exec(text);
-  if (!m) throw new BadScalar(`'${text}' is not a timestamp`);
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const dim = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > dim) throw new BadScalar(`'${text}' is not a valid date`);
-  const date = `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
-  if (m[4] === undefined) return date;
-  const [hour, minute, second] = [Number(m[4]), Number(m[5]), Number(m[6])];
-  if (hour > 23 || minute > 59 || second > 59) throw new BadScalar(`'${text}' is not a valid time`);
-  let out = `${date}T${pad(hour)}:${pad(minute)}:${pad(second)}`;
-  const fraction = m[7] ? Number(m[7].slice(0, 6).padEnd(6, '0')) : 0;
-  if (fraction) out += `.${pad(fraction, 6)}`;
-  if (m[9]) {
-    const tzh = Number(m[10]);
-    const tzm = Number(m[11] ?? 0);
-    if (tzh > 23 || tzm > 59) throw new BadScalar(`'${text}' has a bad time zone`);
-    const sign = m[9] === '-' && (tzh || tzm) ? '-' : '+';
-    out += `${sign}${pad(tzh)}:${pad(tzm)}`;
-  } else if (m[8] === 'Z') {
-    out += '+00:00';
-  }
-  return out;
-}
-
-function construct(tag: string, text: string): unknown {
-  switch (tag) {
-    case 'str': return text;
-    case 'null': return null;
-    case 'bool': return constructBool(text);
-    case 'int': return constructInt(text);
-    case 'float': return constructFloat(text);
-    case 'timestamp': return constructTimestamp(text);
-    case 'value': throw new BadScalar(`could not determine a constructor for the tag '${TAG}value' ('=' alone)`);
-    default: throw new BadScalar(`unsupported tag '${tag}'`);
-  }
-}
-
 export class YamlReader {
   private readonly lines = new LineCounter();
   private readonly doc: Document;
   private readonly json: boolean;
   private readonly memo = new Map<YamlNode, YNode>();
+  /** alias -> its anchored node, found in one pass (Alias.resolve scans the document each time) */
+  private readonly anchors = new Map<YamlNode, YamlNode | undefined>();
   private readonly inProgress = new Set<YamlNode>();
 
   constructor(text: string, private readonly source: string) {
@@ -164,19 +57,18 @@ export class YamlReader {
     }) as Document;
     const err = this.doc.errors[0];
     if (err) {
-      const line = err.linePos?.[0]?.line;
-      const column = err.linePos?.[0]?.col;
+      const at = this.lines.linePos(err.pos[0]);
+      const line = at.line;
+      const column = at.col;
       throw new YamlSyntaxError({ file: source, line, column }, `YAML syntax error: ${err.message.split('\n')[0]}`, yamlSyntaxHint(err.code));
     }
-    try {
-      this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    } catch (e) {
-      throw new ConfigError(
-        { file: source },
-        `YAML aliases expand too much (${e instanceof Error ? e.message : String(e)})`,
-        'this looks like an alias bomb; write the values out instead of nesting *aliases',
-      );
-    }
+    const latest = new Map<string, YamlNode>();
+    visit(this.doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) this.anchors.set(node, latest.get(node.source));
+        else if (node.anchor) latest.set(node.anchor, node);
+      },
+    });
   }
 
   fail(line: number | undefined, message: string, hint: string): never {
@@ -191,13 +83,18 @@ export class YamlReader {
   root(): YNode | undefined {
     const contents = this.doc.contents as YamlNode | null;
     if (contents === null) return undefined;
-    return this.convert(contents);
+    const root = this.convert(contents);
+    const size = expandedSize(root);
+    if (size > MAX_EXPANDED_NODES) {
+      this.fail(undefined, `YAML aliases expand to ${size} values`, 'this looks like an alias bomb; write the values out instead of nesting *aliases');
+    }
+    return root;
   }
 
   private convert(node: YamlNode | null, fallbackLine = 1): YNode {
     if (node === null) return { kind: 'scalar', line: fallbackLine, value: null };
     if (isAlias(node)) {
-      const target = node.resolve(this.doc) as YamlNode | undefined;
+      const target = this.anchors.get(node);
       if (!target) this.fail(this.lineOf(node), `YAML alias *${node.source} has no anchor`, `define &${node.source} before using *${node.source}`);
       return this.convert(target, this.lineOf(node));
     }
@@ -252,7 +149,7 @@ export class YamlReader {
   private keyValue(key: unknown, line: number): unknown {
     if (key === null || key === undefined) return null;
     const k = key as YamlNode;
-    if (isAlias(k)) return this.keyValue(k.resolve(this.doc), line);
+    if (isAlias(k)) return this.keyValue(this.anchors.get(k) ?? null, line);
     if (isScalar(k)) {
       if (!k.tag && k.type === 'PLAIN' && String(k.value) === '<<' && !this.json) return MERGE;
       return this.scalar(k.value, k.type, k.tag, line);
@@ -313,16 +210,29 @@ export class YamlReader {
 
 const MERGE = Symbol('merge');
 
-function keyId(key: unknown): string {
-  return typeof key === 'string' ? `s:${key}` : `v:${JSON.stringify(key)}`;
+/** how many values the data holds once every alias is written out (shared nodes counted each time) */
+function expandedSize(root: YNode): number {
+  const memo = new Map<YNode, number>();
+  const kids = (n: YNode): YNode[] => (n.kind === 'seq' ? n.items : n.kind === 'map' ? n.entries.map((e) => e.value) : []);
+  // post-order without recursion (the graph has no cycles: convert() refuses them)
+  const todo: Array<[YNode, boolean]> = [[root, false]];
+  while (todo.length > 0) {
+    const [n, done] = todo.pop() as [YNode, boolean];
+    if (memo.has(n)) continue;
+    if (!done) {
+      todo.push([n, true]);
+      for (const k of kids(n)) if (!memo.has(k)) todo.push([k, false]);
+      continue;
+    }
+    let s = 1;
+    for (const k of kids(n)) s += (memo.get(k) ?? 1) + (n.kind === 'map' ? 1 : 0);
+    memo.set(n, Math.min(s, Number.MAX_SAFE_INTEGER));
+  }
+  return memo.get(root) ?? 1;
 }
 
-function jsonScalar(text: string): unknown {
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  if (text === 'null') return null;
-  if (JSON_NUMBER.test(text)) return Number(text);
-  return text;
+function keyId(key: unknown): string {
+  return typeof key === 'string' ? `s:${key}` : `v:${JSON.stringify(key)}`;
 }
 
 function isJson(text: string): boolean {

@@ -315,7 +315,7 @@ export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
     }
   }
 
-  fs.writeFile(DMESG, renderDmesg(spec, kernel, cmdline, dec), { mode: 0o600 });
+  fs.writeFile(DMESG, renderDmesg(spec, kernel, cmdline, dec), { mode: 0o644 });
 
   // systemd: a volatile journal and every enabled unit started
   fs.remove(UNIT_STATE_DIR);
@@ -330,7 +330,10 @@ export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
     if (u.nova) failure = checkNovaService(fs, spec, u.nova as NovaService);
     journal(fs, spec.name, u.name, 'systemd[1]', [`Starting ${u.description}...`], now);
     if (failure) {
-      journal(fs, spec.name, u.name, `${u.processName}[${pid}]`, failureJournalLines(spec, u.nova as NovaService, pid, failure, now), now);
+      const lines = failureJournalLines(spec, u.nova as NovaService, pid, failure, now);
+      journal(fs, spec.name, u.name, `${u.processName}[${pid}]`, lines, now);
+      const log = `/var/log/nova/${u.processName}.log`;
+      if (fs.isDirectory('/var/log/nova')) fs.writeFile(log, (fs.readFile(log) ?? '') + lines.map((l) => `${l}\n`).join(''), { mode: 0o640, owner: 'nova', group: 'nova' });
       journal(
         fs,
         spec.name,
@@ -339,7 +342,7 @@ export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
         [`${u.name}: Main process exited, code=exited, status=1/FAILURE`, `${u.name}: Failed with result 'exit-code'.`, `Failed to start ${u.description}.`],
         now,
       );
-      writeUnitState(fs, u.name, { active: 'failed', sub: 'failed', result: 'exit-code', mainPid: 0, since: now.toISOString(), exitStatus: 1 });
+      writeUnitState(fs, u.name, { active: 'failed', sub: 'failed', result: 'exit-code', mainPid: pid, since: now.toISOString(), exitStatus: 1 });
     } else {
       journal(fs, spec.name, u.name, 'systemd[1]', [`Started ${u.description}.`], now);
       writeUnitState(fs, u.name, { active: 'active', sub: 'running', result: 'success', mainPid: pid, since: now.toISOString() });

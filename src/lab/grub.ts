@@ -125,7 +125,14 @@ export function compareVersions(a: string, b: string): number {
     const ny = /^\d+$/.test(y) ? Number(y) : NaN;
     if (!Number.isNaN(nx) && !Number.isNaN(ny)) {
       if (nx !== ny) return nx - ny;
-    } else if (x !== y) return x < y ? -1 : 1;
+    } else if (x !== y) {
+      // rpmvercmp: a numeric segment is newer than an alphabetic one; a missing one is older
+      if (x === '') return -1;
+      if (y === '') return 1;
+      if (!Number.isNaN(nx)) return 1;
+      if (!Number.isNaN(ny)) return -1;
+      return x < y ? -1 : 1;
+    }
   }
   return 0;
 }

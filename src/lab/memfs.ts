@@ -104,8 +104,5 @@ function definedOnly(meta: Partial<FileMeta> | undefined): Partial<FileMeta> {
 
 /** Write every file of a rootfs (from buildRootfs) into fs, with its meta. */
 export function loadRootfs(fs: LabFs, files: Map<string, { content: string; meta: FileMeta }>): void {
-  for (const [path, f] of files) {
-    if (path.endsWith('/')) fs.mkdirp(path);
-    else fs.writeFile(path, f.content, f.meta);
-  }
+  for (const [path, f] of files) fs.writeFile(path, f.content, f.meta);
 }

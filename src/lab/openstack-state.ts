@@ -37,9 +37,14 @@ export interface Image {
 }
 
 export interface OpenstackState {
-  adminPassword: string;
+  /** sha256 of the admin password (the state file is readable by the lab's non-root users) */
+  adminPasswordSha256: string;
   flavors: Flavor[];
   images: Image[];
+}
+
+export function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
 }
 
 export function labUuid(seed: string): string {
@@ -83,7 +88,7 @@ export function initialOpenstackState(spec: HostSpec): OpenstackState {
     },
   });
   return {
-    adminPassword: SECRETS.admin,
+    adminPasswordSha256: sha256(SECRETS.admin),
     flavors: [
       f('m1.tiny', 512, 1, 1, '1'),
       f('m1.small', 2048, 20, 1, '2'),
@@ -102,5 +107,5 @@ export function readOpenstackState(fs: LabFs): OpenstackState | undefined {
 }
 
 export function writeOpenstackState(fs: LabFs, s: OpenstackState): void {
-  fs.writeFile(OPENSTACK_STATE, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
+  fs.writeFile(OPENSTACK_STATE, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o644 });
 }

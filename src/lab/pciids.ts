@@ -88,7 +88,9 @@ export const SUBSYSTEMS: Record<string, string> = {
   '1022:7901:15d9:7901': 'H12SSL-i',
   '1a03:2000:15d9:1b95': 'H12SSL-i',
   '1000:0097:1000:30e0': 'SAS9300-8i',
+  '8086:29c0:1af4:1100': 'QEMU Virtual Machine',
   '8086:2918:1af4:1100': 'QEMU Virtual Machine',
+  '8086:2930:1af4:1100': 'QEMU Virtual Machine',
   '8086:2922:1af4:1100': 'QEMU Virtual Machine',
 };
 

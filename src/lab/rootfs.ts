@@ -2,8 +2,8 @@
 // real distribution gives it. Kernel state (/proc/cmdline, iommu sysfs,
 // dmesg, unit states) is written by bootHost, not here.
 
-import type { FileMeta, HostSpec } from './types.ts';
-import { distroInfo } from './distro.ts';
+import type { FileMeta, HostSpec, LabFs } from './types.ts';
+import { distroInfo, hostUnits, NOVA_VERSIONS } from './distro.ts';
 import { machineId, shortUuid, uuid } from './ids.ts';
 import {
   bootFiles,
@@ -30,17 +30,35 @@ const DIR: FileMeta = { mode: 0o755, owner: 'root', group: 'root' };
 export const GUEST_STATE = '/var/lib/lab/guest.json';
 
 /**
- * Build the files of a host. `cluster` (optional) names the controller the
- * computes point at; without it, the controller is the spec itself or "ctl1".
- * Keys ending in "/" are (possibly empty) directories.
+ * Build the files of a host (regular files only; see rootfsDirs for the
+ * empty directories a real host also has). `cluster` (optional) names the
+ * controller the computes point at; without it, the controller is the spec
+ * itself or "ctl1".
  */
 export function buildRootfs(spec: HostSpec, cluster?: HostSpec[]): Rootfs {
+  return buildTree(spec, cluster).files;
+}
+
+/** directories of the host that may be empty (e.g. /sys/class/iommu, /etc/default/grub.d), with their meta */
+export function rootfsDirs(spec: HostSpec): Map<string, FileMeta> {
+  return buildTree(spec).dirs;
+}
+
+/** write a host's directories and files into fs (then bootHost it) */
+export function installHost(fs: LabFs, spec: HostSpec, cluster?: HostSpec[]): void {
+  const t = buildTree(spec, cluster);
+  for (const d of t.dirs.keys()) fs.mkdirp(d);
+  for (const [path, f] of t.files) fs.writeFile(path, f.content, f.meta);
+}
+
+function buildTree(spec: HostSpec, cluster?: HostSpec[]): { files: Rootfs; dirs: Map<string, FileMeta> } {
   const files: Rootfs = new Map();
+  const dirs = new Map<string, FileMeta>();
   const put = (path: string, content: string, meta: Partial<FileMeta> = {}): void => {
     files.set(path, { content, meta: { ...ROOT, ...meta } });
   };
   const dir = (path: string, meta: Partial<FileMeta> = {}): void => {
-    files.set(`${path}/`, { content: '', meta: { ...DIR, ...meta } });
+    dirs.set(path, { ...DIR, ...meta });
   };
   const d = distroInfo(spec.distro);
   const el = d.family === 'el';
@@ -183,6 +201,15 @@ export function buildRootfs(spec: HostSpec, cluster?: HostSpec[]): Rootfs {
     if (!el && spec.roles.includes('compute')) put('/etc/nova/nova-compute.conf', novaComputeConf(), { mode: 0o640, owner: 'root', group: 'nova' });
     put('/etc/nova/api-paste.ini', '############\n# Metadata #\n############\n[composite:metadata]\nuse = egg:Paste#urlmap\n/: meta\n', { mode: 0o640, owner: 'root', group: 'nova' });
     dir('/var/log/nova', { mode: 0o750, owner: 'nova', group: el ? 'nova' : 'adm' });
+    const version = NOVA_VERSIONS[spec.nova.release];
+    for (const u of hostUnits(spec)) {
+      if (!u.nova) continue;
+      put(`/var/log/nova/${u.processName}.log`, `2024-06-03 08:14:02.417 ${1000 + u.name.length} INFO nova.service [-] Starting ${u.nova} node (version ${version}-1${el ? '.el' : '~cloud0'})\n`, {
+        mode: 0o640,
+        owner: 'nova',
+        group: 'nova',
+      });
+    }
     dir('/var/lib/nova', { owner: 'nova', group: 'nova' });
     const pkg = novaPkgInfo(spec);
     if (pkg) put(pkg.path, pkg.content);
@@ -195,7 +222,7 @@ export function buildRootfs(spec: HostSpec, cluster?: HostSpec[]): Rootfs {
   if (spec.roles.includes('controller')) {
     const rc = openrc(spec);
     put(rc.path, rc.content, { mode: 0o600 });
-    put(OPENSTACK_STATE, `${JSON.stringify(initialOpenstackState(spec), null, 2)}\n`, { mode: 0o600 });
+    put(OPENSTACK_STATE, `${JSON.stringify(initialOpenstackState(spec), null, 2)}\n`, { mode: 0o644 });
   }
   if (spec.roles.includes('guest')) {
     put(GUEST_STATE, `${JSON.stringify({ hypervisorHidden: false }, null, 2)}\n`);
@@ -203,8 +230,7 @@ export function buildRootfs(spec: HostSpec, cluster?: HostSpec[]): Rootfs {
   dir('/root', { mode: 0o550 });
   dir('/var/log/lab');
   dir('/run/lab/units');
-  void shortUuid;
-  return files;
+  return { files, dirs };
 }
 
 function defaultGrub(spec: HostSpec, cmdline: string): string {

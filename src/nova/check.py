@@ -42,8 +42,8 @@ def parse_args(argv):
     return files, checks or ["alias", "device_spec", "filters"]
 
 
-def main():
-    files, checks = parse_args(sys.argv[1:])
+def check(files, checks):
+    """Load `files` with nova's CONF and run `checks`; returns (result, exit status)."""
     import logging
     logging.disable(logging.CRITICAL)  # deprecation warnings are not failures
     try:
@@ -51,7 +51,7 @@ def main():
         from nova import exception
         from nova import version
     except Exception as e:  # noqa
-        emit({"ok": False, "error": "nova is not importable: %s: %s" % (type(e).__name__, e), "check": "import"}, 3)
+        return {"ok": False, "error": "nova is not importable: %s: %s" % (type(e).__name__, e), "check": "import"}, 3
 
     CONF = nova.conf.CONF
     result = {"ok": True, "checks": {}, "nova_version": version.version_string(), "config_files": files}
@@ -59,15 +59,15 @@ def main():
         CONF(args=[a for f in files for a in ("--config-file", f)], project="nova",
              default_config_files=[], default_config_dirs=[])
     except Exception as e:  # noqa
-        emit({"ok": False, "error": "%s: %s" % (type(e).__name__, e), "check": "parse"}, 1)
+        return {"ok": False, "error": "%s: %s" % (type(e).__name__, e), "check": "parse"}, 1
 
-    for check in checks:
+    for name in checks:
         try:
-            if check == "alias":
+            if name == "alias":
                 from nova.pci import request
                 aliases = request._get_alias_from_config()
                 result["checks"]["alias"] = {"names": sorted(aliases.keys())}
-            elif check == "device_spec":
+            elif name == "device_spec":
                 from nova.pci import whitelist
                 if hasattr(CONF.pci, "device_spec"):
                     values = CONF.pci.device_spec
@@ -75,7 +75,7 @@ def main():
                     values = CONF.pci.passthrough_whitelist
                 wl = whitelist.Whitelist(values)
                 result["checks"]["device_spec"] = {"count": len(wl.specs), "values": list(values)}
-            elif check == "filters":
+            elif name == "filters":
                 from nova.scheduler import filters as sched_filters
                 handler = sched_filters.HostFilterHandler()
                 classes = handler.get_matching_classes(CONF.filter_scheduler.available_filters)
@@ -86,9 +86,15 @@ def main():
                     raise exception.SchedulerHostFilterNotFound(filter_name=", ".join(bad))
                 result["checks"]["filters"] = {"enabled": enabled}
         except Exception as e:  # noqa
-            emit({"ok": False, "error": "%s: %s" % (type(e).__name__, e), "check": check,
-                  "nova_version": result["nova_version"]}, 1)
-    emit(result, 0)
+            return {"ok": False, "error": "%s: %s" % (type(e).__name__, e), "check": name,
+                    "nova_version": result["nova_version"]}, 1
+    return result, 0
+
+
+def main():
+    files, checks = parse_args(sys.argv[1:])
+    result, code = check(files, checks)
+    emit(result, code)
 
 
 if __name__ == "__main__":

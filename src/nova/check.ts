@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Fact } from '../facts/types.ts';
+import { maskByShape } from '../util/secrets.ts';
 import { quote } from '../util/shell.ts';
 import type { NovaRole } from './services.ts';
 
@@ -63,14 +64,15 @@ export function parseNovaCheck(out: string, exitCode: number): NovaCheckResult {
     if (v === null || typeof v !== 'object' || typeof (v as { ok?: unknown }).ok !== 'boolean') continue;
     const o = v as { ok: boolean; error?: unknown; check?: unknown; nova_version?: unknown; checks?: unknown };
     const r: NovaCheckResult = { ok: o.ok && exitCode === 0 };
-    if (typeof o.error === 'string') r.error = o.error;
+    // a parse error quotes the offending line, which may hold a password
+    if (typeof o.error === 'string') r.error = maskByShape(o.error);
     else if (!r.ok) r.error = `nova check exited with status ${exitCode}`;
     if (typeof o.check === 'string') r.check = o.check;
     if (typeof o.nova_version === 'string') r.novaVersion = o.nova_version;
     if (o.checks !== null && typeof o.checks === 'object') r.details = o.checks as Record<string, unknown>;
     return r;
   }
-  const tail = out.trim().split('\n').slice(-3).join(' | ');
+  const tail = maskByShape(out.trim().split('\n').slice(-3).join('\n')).split('\n').join(' | ');
   return { ok: false, error: `nova check gave no result (exit status ${exitCode})${tail ? `: ${tail}` : ''}` };
 }
 

@@ -113,3 +113,5 @@ export function planEnabledFilters(current: string | undefined, release: NovaRel
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+export { releaseFromVersion, type NovaRelease } from './release.ts';

@@ -14,7 +14,7 @@
 //    fields are wildcards;
 //  - flavor extra spec pci_passthrough:alias = "name:count[,name:count]".
 
-import { editOslo, getValues, type IniOp } from '../inifile/oslo.ts';
+import { editOslo, getValues, parseOslo, type IniOp } from '../inifile/oslo.ts';
 import { parseFilterList, planEnabledFilters } from './filters.ts';
 import { atLeast, type NovaRelease } from './release.ts';
 import type { NovaChange, NovaRole } from './services.ts';
@@ -343,7 +343,6 @@ export function planPci(hosts: readonly HostDevices[], opts: PciPlanOptions = {}
     .sort((a, b) => modelOrder.indexOf(a.model) - modelOrder.indexOf(b.model) || a.func - b.func || a.alias.name.localeCompare(b.alias.name))
     .map((x) => x.alias);
   const modelList = modelOrder.map((m) => models.get(m)!);
-  for (const m of modelList) m.functions.sort((a, b) => aliases.findIndex((x) => x.name === a.alias) - aliases.findIndex((x) => x.name === b.alias));
   return { aliases, hosts: hostPlans, models: modelList, warnings };
 }
 
@@ -458,13 +457,34 @@ function aliasNameOf(value: string): string | undefined {
   return typeof n === 'string' ? n.trim() : undefined;
 }
 
-/** Existing values that stay, plus the wanted ones (reusing an existing equal value's text). */
-function mergeWanted(existing: string[], isManaged: (v: string) => boolean, wanted: string[]): string[] {
-  const keep = existing.filter((v) => !isManaged(v));
-  const managed = existing.filter((v) => isManaged(v));
-  const fresh = wanted.map((w) => managed.find((m) => sameJson(m, w)) ?? keep.find((k) => sameJson(k, w)) ?? w);
-  const out = [...keep];
-  for (const f of fresh) if (!out.includes(f)) out.push(f);
+/**
+ * The alias values to write: existing ones passthru does not manage stay;
+ * a managed one is replaced in place by the wanted alias of the same name
+ * (kept as written when equal), or dropped when stale; the other wanted
+ * aliases follow, then values moved from a deprecated option name.
+ */
+function mergeAliases(existing: string[], moved: string[], isManaged: (v: string) => boolean, wanted: PciAlias[]): string[] {
+  const out: string[] = [];
+  const used = new Set<string>();
+  const take = (v: string): void => {
+    const name = aliasNameOf(v);
+    const w = wanted.find((a) => a.name === name);
+    if (!w || used.has(w.name)) return; // stale, or a second line of the same name
+    used.add(w.name);
+    const rendered = renderAlias(w);
+    out.push(sameJson(v, rendered) ? v : rendered);
+  };
+  for (const v of existing) {
+    if (isManaged(v)) take(v);
+    else out.push(v);
+  }
+  for (const v of moved) if (isManaged(v)) take(v);
+  for (const w of wanted) {
+    if (used.has(w.name)) continue;
+    used.add(w.name);
+    out.push(renderAlias(w));
+  }
+  for (const v of moved) if (!isManaged(v) && !out.includes(v)) out.push(v);
   return out;
 }
 
@@ -537,7 +557,7 @@ export function planNovaConf(
   {
     const existing = getValues(text, ALIAS_OPT.section, ALIAS_OPT.key);
     const old = ALIAS_DEPRECATED.flatMap((o) => getValues(text, o.section, o.key));
-    const desired = mergeWanted([...existing, ...old], isManagedAlias, wanted.aliases.map(renderAlias));
+    const desired = mergeAliases(existing, old, isManagedAlias, [...wanted.aliases]);
     ops.push({ op: 'set_multi', ...ALIAS_OPT, values: desired });
     for (const o of ALIAS_DEPRECATED) {
       if (getValues(text, o.section, o.key).length > 0) {
@@ -588,10 +608,12 @@ export function planNovaConf(
   const out = editOslo(text, ops);
   const changed: NovaChange[] = [];
   if (snapshot(text, [ALIAS_OPT, ...ALIAS_DEPRECATED]) !== snapshot(out, [ALIAS_OPT, ...ALIAS_DEPRECATED])) changed.push('alias');
+  // lines oslo.config refuses: nova does not start with this file, whatever passthru changes
+  for (const p of parseOslo(text).problems) notes.push(`line ${p.line}: ${p.message} (oslo.config refuses this file)`);
   const specOpts = [DEVICE_SPEC, WHITELIST, WHITELIST_DEFAULT];
   if (snapshot(text, specOpts) !== snapshot(out, specOpts)) changed.push('device_spec');
   if (snapshot(text, [ENABLED_FILTERS, AVAILABLE_FILTERS]) !== snapshot(out, [ENABLED_FILTERS, AVAILABLE_FILTERS])) changed.push('filters');
-  return { text: out, changed, notes: changed.length > 0 ? notes : [] };
+  return { text: out, changed, notes: changed.length > 0 ? notes : notes.filter((n) => n.startsWith('line ')) };
 }
 
 /**

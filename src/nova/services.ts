@@ -176,3 +176,10 @@ export function isActiveArgv(ref: ServiceRef): string[] {
     ? ['systemctl', 'is-active', '--quiet', ref.unit]
     : [ref.engine, 'inspect', '--format', '{{.State.Running}}', ref.name];
 }
+
+/** kolla when the host runs nova containers, else the distribution's packages. */
+export function novaFamily(osFamily: 'debian' | 'el' | 'other', installed: UnitInventory): NovaFamily | undefined {
+  const names = new Set(Object.values(KOLLA_CONTAINERS));
+  if (installed.containers.some((c) => names.has(c.name))) return 'kolla';
+  return osFamily === 'other' ? undefined : osFamily;
+}

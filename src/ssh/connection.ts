@@ -41,6 +41,8 @@ interface Conn {
   /** reject functions of the commands running on this connection */
   running: Set<(e: unknown) => void>;
   lastError?: Error & { level?: string };
+  /** what commands on this connection fail with, once it is gone */
+  lostError?: ConnectionLostError;
 }
 
 const sudoPasswords = new WeakMap<AskSecret, Map<string, Promise<string>>>();
@@ -92,24 +94,30 @@ export class SshHost implements RemoteHost {
   private lost(conn: Conn): void {
     if (!conn.alive) return;
     conn.alive = false;
-    const why = conn.lastError?.level === 'client-timeout' || /keepalive/i.test(conn.lastError?.message ?? '')
-      ? `no answer to ${KEEPALIVE_COUNT_MAX} keepalives (${KEEPALIVE_COUNT_MAX * this.target.keepaliveIntervalMs / 1000} s): the host is down or the network dropped`
-      : conn.lastError
-        ? conn.lastError.message
-        : 'closed by the remote side';
-    const err = new ConnectionLostError(this.name, `connection lost (${why})`, conn.lastError);
+    const err = new ConnectionLostError(this.name, `connection lost (${this.lossReason(conn.lastError)})`, conn.lastError);
+    conn.lostError = err;
+    conn.limit.rejectWaiting(err);
     for (const r of [...conn.running]) r(err);
     conn.running.clear();
-    conn.limit.rejectWaiting(err);
     conn.client.destroy();
     for (const j of conn.jumps) j.destroy();
     if (this.conn === conn) this.conn = undefined;
   }
 
+  private lossReason(e: (Error & { level?: string }) | undefined): string {
+    if (!e) return 'closed by the remote side';
+    if (e.level === 'client-timeout' || /keepalive/i.test(e.message)) {
+      const secs = (KEEPALIVE_COUNT_MAX * this.target.keepaliveIntervalMs) / 1000;
+      return `no answer to ${KEEPALIVE_COUNT_MAX} keepalives in ${secs} s: the host is down or the network dropped`;
+    }
+    return e.message;
+  }
+
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const become = opts.become ?? this.target.become;
-    if (!become) return this.run(command, opts, undefined);
     const user = opts.becomeUser ?? this.target.becomeUser ?? 'root';
+    // logged in as the user to become already: no sudo needed (nor installed, maybe)
+    if (!become || user === this.target.user) return this.run(command, opts, undefined);
     let password = this.target.becomePassword ?? (await this.cachedSudoPassword());
     const key = `${this.target.user}@${this.target.host}`;
     if (password !== undefined && this.rejected.has(password)) {
@@ -155,7 +163,7 @@ export class SshHost implements RemoteHost {
     const release = await conn.limit.acquire(opts.signal);
     if (!conn.alive) {
       release();
-      throw this.notConnected();
+      throw conn.lostError ?? this.notConnected();
     }
     return runOnChannel({
       client: conn.client,
@@ -165,6 +173,7 @@ export class SshHost implements RemoteHost {
       become,
       release,
       alive: () => conn.alive,
+      lostError: () => conn.lostError,
       onLost: (fail) => {
         conn.running.add(fail);
         return () => conn.running.delete(fail);

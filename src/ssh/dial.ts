@@ -141,6 +141,8 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
 
       client.on('connect', () => {
         if (stage === 'tcp') stage = 'banner';
+        // small request/response exchanges: Nagle's algorithm would add ~40 ms per command
+        (client as unknown as { _sock?: { setNoDelay?: (on: boolean) => void } })._sock?.setNoDelay?.(true);
       });
       client.on('handshake', () => {
         stage = 'auth';

@@ -23,6 +23,8 @@ import type { ExecOptions, ExecResult } from './types.ts';
 
 /** after SIGTERM, how long a command gets before SIGKILL */
 export const KILL_GRACE_MS = 1000;
+/** attempts to open a channel that sshd refused with "open failed" (about 1.5 s in all) */
+const OPEN_RETRIES = 20;
 
 const PID_TAG = `passthru-pid-${randomBytes(6).toString('hex')}:`;
 const PID_LINE = new RegExp(`${PID_TAG.replace(/[-:]/g, '\\$&')}(\\d+)\\n`);
@@ -38,6 +40,8 @@ export interface ChannelJob {
   release: Release;
   /** is the connection still up (decides between HostError and ConnectionLostError) */
   alive: () => boolean;
+  /** the error of the connection's loss, once lost */
+  lostError?: (() => unknown) | undefined;
   /** register the function that fails this command when the connection drops; returns the unregister */
   onLost: (fail: (e: unknown) => void) => () => void;
   /** signal a remote process group (on another channel, or another connection when all are busy) */
@@ -130,7 +134,11 @@ export function runOnChannel(job: ChannelJob): Promise<ExecResult> {
     const openFailed = (e: unknown) => {
       release();
       const msg = e instanceof Error ? e.message : String(e);
-      settle(job.alive() ? new HostError(host, `cannot open an SSH channel: ${msg}`, { cause: e }) : new ConnectionLostError(host, 'not connected (the connection was lost)', e));
+      settle(
+        job.alive()
+          ? new HostError(host, `cannot open an SSH channel: ${msg}`, { cause: e })
+          : (job.lostError?.() ?? new ConnectionLostError(host, 'connection lost', e)),
+      );
     };
 
     const onStderr = (chunk: Buffer, s: ClientChannel) => {
@@ -145,55 +153,66 @@ export function runOnChannel(job: ChannelJob): Promise<ExecResult> {
       }
     };
 
-    try {
-      client.exec(wireCommand(command, become), (e, s) => {
-        if (e) return openFailed(e);
-        stream = s;
-        s.on('close', () => {
-          if (killTimer) clearTimeout(killTimer);
-          release();
-          const stdout = Buffer.concat(out).toString('utf8');
-          let stderr = Buffer.concat(err).toString('utf8');
-          const code = exitCode ?? 255;
-          if (filter && !filter.through) {
-            settle(becomeFailure(host, become?.user ?? 'root', pidBuf + filter.sudoStderr(), code, rejectedPassword));
+    // sshd frees a finished session lazily (after it read our CLOSE, in its next loop), so an open
+    // right after a close can hit MaxSessions for a moment: "open failed" is retried briefly
+    const open = (attempt: number): void => {
+      try {
+        client.exec(wireCommand(command, become), (e, s) => {
+          if (e) {
+            if (/open failed/i.test(e.message) && attempt < OPEN_RETRIES && job.alive() && !settled) {
+              setTimeout(() => open(attempt + 1), Math.min(5 * 2 ** attempt, 100));
+              return;
+            }
+            return openFailed(e);
+          }
+          stream = s;
+          s.on('close', () => {
+            if (killTimer) clearTimeout(killTimer);
+            release();
+            const stdout = Buffer.concat(out).toString('utf8');
+            let stderr = Buffer.concat(err).toString('utf8');
+            const code = exitCode ?? 255;
+            if (filter && !filter.through) {
+              settle(becomeFailure(host, become?.user ?? 'root', pidBuf + filter.sudoStderr(), code, rejectedPassword));
+              return;
+            }
+            if (filter) stderr = filter.sudoStderr() + stderr;
+            settle(undefined, { stdout, stderr: pidBuf + stderr, exitCode: code, signal });
+          });
+          s.on('exit', (code: number | null, sig?: string) => {
+            if (typeof code === 'number') exitCode = code;
+            if (sig) signal = sig;
+          });
+          s.on('data', (chunk: Buffer) => {
+            if (!filter) return void out.push(chunk);
+            const { data, opened } = filter.stdout(chunk);
+            if (data.length) out.push(data);
+            if (opened) writeStdin(s);
+          });
+          s.stderr.on('data', (chunk: Buffer) => {
+            if (pgid !== undefined || pidBuf.length > 65536) return onStderr(chunk, s);
+            // the announced pid comes first; anything before it (a noisy login shell) is kept
+            pidBuf += chunk.toString('latin1');
+            const m = PID_LINE.exec(pidBuf);
+            if (!m) return;
+            pgid = Number(m[1]);
+            const rest = Buffer.from(pidBuf.slice(m.index + m[0].length), 'latin1');
+            pidBuf = pidBuf.slice(0, m.index);
+            if (stopping) kill(job, s, pgid, 'TERM');
+            if (rest.length) onStderr(rest, s);
+          });
+          if (stopping || settled) {
+            stopping = false;
+            stop();
             return;
           }
-          if (filter) stderr = filter.sudoStderr() + stderr;
-          settle(undefined, { stdout, stderr: pidBuf + stderr, exitCode: code, signal });
+          if (!filter) writeStdin(s);
         });
-        s.on('exit', (code: number | null, sig?: string) => {
-          if (typeof code === 'number') exitCode = code;
-          if (sig) signal = sig;
-        });
-        s.on('data', (chunk: Buffer) => {
-          if (!filter) return void out.push(chunk);
-          const { data, opened } = filter.stdout(chunk);
-          if (data.length) out.push(data);
-          if (opened) writeStdin(s);
-        });
-        s.stderr.on('data', (chunk: Buffer) => {
-          if (pgid !== undefined || pidBuf.length > 65536) return onStderr(chunk, s);
-          // the announced pid comes first; anything before it (a noisy login shell) is kept
-          pidBuf += chunk.toString('latin1');
-          const m = PID_LINE.exec(pidBuf);
-          if (!m) return;
-          pgid = Number(m[1]);
-          const rest = Buffer.from(pidBuf.slice(m.index + m[0].length), 'latin1');
-          pidBuf = pidBuf.slice(0, m.index);
-          if (stopping) kill(job, s, pgid, 'TERM');
-          if (rest.length) onStderr(rest, s);
-        });
-        if (stopping || settled) {
-          stopping = false;
-          stop();
-          return;
-        }
-        if (!filter) writeStdin(s);
-      });
-    } catch (e) {
-      openFailed(e);
-    }
+      } catch (e) {
+        openFailed(e);
+      }
+    };
+    open(0);
   });
 }
 

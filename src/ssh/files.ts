@@ -47,7 +47,7 @@ export async function readRemoteFile(host: RemoteHost, path: string, opts: { bec
     `  test -f "$p" || { printf '${ERR}%s\\n' "not a regular file" >&2; exit 3; }\n` +
     `  m=$(stat -L -c '%U %G %a' "$p") || exit 4\n` +
     `  printf 'passthru-file %s\\n' "$m"\n` +
-    `  exec cat "$p"\n` +
+    `  cat "$p"; exit\n` +
     `fi\n` +
     `d=\${p%/*}\n` +
     `if test -n "$d" && test -d "$d" && ! test -x "$d"; then printf '${ERR}%s\\n' "permission denied (cannot search $d)" >&2; exit 5; fi\n` +

@@ -214,13 +214,13 @@ export function verifyHostKey(check: HostKeyCheck, key: Buffer): HostKeyOutcome 
         appendKnownHost(file, rName, key);
         return { status: 'added', file };
       }
-      const files = check.knownHostsFiles.length ? check.knownHostsFiles.join(', ') : '(no known_hosts file configured)';
+      const files = check.knownHostsFiles.length ? check.knownHostsFiles.join(' or ') : 'any known_hosts file (none configured)';
       const other = verdict.otherTypes.length ? ` (known_hosts has its ${verdict.otherTypes.join(', ')} key, not this type)` : '';
       const scanType = type.replace(/^ssh-/, '').replace(/^ecdsa-sha2-nistp\d+$/, 'ecdsa');
       const userFile = check.knownHostsFiles[0] ?? '~/.ssh/known_hosts';
       throw new HostKeyError(
         check.name,
-        `host key of ${label} is not known: ${type} ${fp} is in none of ${files}${other}`,
+        `unknown host key for ${label}: ${type} ${fp} is not in ${files}${other}`,
         `Check the fingerprint with the host's administrator, then add it: ` +
           `ssh-keyscan -p ${check.port} -t ${scanType} ${shellWord(check.host)} >> ${shellWord(userFile)} ` +
           `- or let passthru record new hosts: -o StrictHostKeyChecking=accept-new (ansible_ssh_common_args, or StrictHostKeyChecking accept-new in ~/.ssh/config).`,

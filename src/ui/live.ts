@@ -18,6 +18,7 @@ import {
   ListrDefaultRendererLogLevels,
   ListrLogger,
   ProcessOutput,
+  Spinner,
   type ListrTask,
 } from 'listr2';
 import type { EngineEvent, EventBus, HostStatus, StepOutcome } from '../engine/events.ts';
@@ -203,6 +204,7 @@ function throttledRenderer(beforeDraw: () => void, intervalMs: number): typeof D
         this.timer = undefined;
         this.draw();
       }, wait);
+      this.timer.unref();
     }
 
     private draw(): void {
@@ -218,6 +220,28 @@ function throttledRenderer(beforeDraw: () => void, intervalMs: number): typeof D
       super.end();
     }
   };
+}
+
+/**
+ * listr2's spinner, on a timer that does not keep the process alive: if a run
+ * ends without run-end (a crash), the process can still exit.
+ */
+class UnrefSpinner extends Spinner {
+  private timer: NodeJS.Timeout | undefined;
+  override start(cb?: () => void, interval = 100): void {
+    this.timer = setInterval(() => {
+      this.spin();
+      cb?.();
+    }, interval);
+    this.timer.unref();
+  }
+  override stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+  override isRunning(): boolean {
+    return this.timer !== undefined;
+  }
 }
 
 /** listr2 colors its icons itself; without colors, every level is left plain. */
@@ -338,6 +362,7 @@ export function createLiveRenderer(bus: EventBus, opts: LiveRendererOptions): Re
         renderer: Renderer,
         rendererOptions: {
           logger,
+          spinner: new UnrefSpinner(),
           collapseSubtasks: false,
           collapseErrors: true,
           showErrorMessage: true,

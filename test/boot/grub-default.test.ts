@@ -73,10 +73,10 @@ test('an intel_iommu=off left in GRUB_CMDLINE_LINUX_DEFAULT is taken out (it com
 });
 
 test('a conflicting value in the determining line is replaced in place', () => {
-  const before = grub('rocky-9.grub').replace('rhgb quiet"', 'rhgb quiet intel_iommu=off"');
+  const before = grub('rocky-9.grub').replace('rhgb quiet"', 'intel_iommu=off rhgb quiet"');
   const r = editGrubCmdline({ path: MAIN, content: before }, [], intel.add, intel.remove);
   const line = r.edits[0]!.after.split('\n').find((l) => l.startsWith('GRUB_CMDLINE_LINUX='))!;
-  assert.equal(line, 'GRUB_CMDLINE_LINUX="crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/rl-swap rd.lvm.lv=rl/root rd.lvm.lv=rl/swap rhgb quiet intel_iommu=on iommu=pt"');
+  assert.equal(line, 'GRUB_CMDLINE_LINUX="crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M resume=/dev/mapper/rl-swap rd.lvm.lv=rl/root rd.lvm.lv=rl/swap intel_iommu=on rhgb quiet iommu=pt"');
   assert.equal(line.match(/intel_iommu/g)!.length, 1);
 });
 

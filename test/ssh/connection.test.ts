@@ -2,11 +2,13 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CommandTimeoutError, ConnectionLostError, UnreachableError } from '../../src/errors.ts';
 import { connect, SshHost } from '../../src/ssh/connection.ts';
-import { allCmdlines, killQuiet, skipWithoutSshd, sshdSkipReason, sshEnv, waitFor } from './sshd-fixture.ts';
+import { allCmdlines, killMarked, killQuiet, skipWithoutSshd, sleepMarker, sshdSkipReason, sshEnv, waitFor } from './sshd-fixture.ts';
 import type { SshEnv } from './sshd-fixture.ts';
 
 let env: SshEnv | undefined;
@@ -37,15 +39,20 @@ test('exec returns stdout, stderr and the exit code, and feeds stdin', async (t)
   const b = await host.exec('cat', { stdin: big });
   assert.equal(b.stdout, big);
 
+  // root asked to become root: no sudo in between
+  assert.equal((await host.exec('echo "[$SUDO_USER]"', { become: true })).stdout, '[]\n');
+
   // a command killed by a signal: exit 255 and the signal name
   const k = await host.exec('kill -KILL $$');
   assert.equal(k.exitCode, 255);
-  assert.equal(k.signal, 'KILL');
+  assert.equal(k.signal, 'SIGKILL');
 });
 
 test('30 commands at once share one connection, never more than 10 channels open on the server', async (t) => {
   if (skipWithoutSshd(t)) return;
   const e = env as SshEnv;
+  const logins = () => (e.sshd.log.match(/Accepted publickey/g) ?? []).length;
+  const loginsBefore = logins();
   const host = (await connect(e.target())) as SshHost;
   t.after(() => host.close());
   const log = join(e.dir, 'concurrency.log');
@@ -69,12 +76,11 @@ test('30 commands at once share one connection, never more than 10 channels open
     serverPeak = Math.max(serverPeak, running);
   }
   assert.ok(serverPeak <= 10, `server saw ${serverPeak} commands at once`);
-  assert.ok(serverPeak >= 8, `commands were not pipelined: at most ${serverPeak} at once`);
+  assert.ok(serverPeak >= 5, `commands were not pipelined: at most ${serverPeak} at once`);
   assert.ok(clientPeak <= 10, `client held ${clientPeak} channels`);
   // three waves of 0.5 s, not thirty
   assert.ok(elapsed < 6000, `30 x sleep 0.5 took ${elapsed} ms`);
-  // exactly one TCP connection was used
-  assert.equal((e.sshd.log.match(/Accepted publickey/g) ?? []).length >= 1, true);
+  assert.equal(logins() - loginsBefore, 1, 'one SSH connection for all 30 commands');
 });
 
 test('a command past its timeout fails with CommandTimeoutError, is killed on the host, and frees its channel', async (t) => {
@@ -82,7 +88,8 @@ test('a command past its timeout fails with CommandTimeoutError, is killed on th
   const e = env as SshEnv;
   const host = (await connect(e.target())) as SshHost;
   t.after(() => host.close());
-  const marker = `${30 + Math.random()}`.slice(0, 9);
+  const marker = sleepMarker(30);
+  t.after(() => killMarked(`sleep ${marker}`));
   const started = Date.now();
   await assert.rejects(host.exec(`sleep ${marker}`, { timeoutMs: 300 }), (err: unknown) => {
     assert.ok(err instanceof CommandTimeoutError);
@@ -99,7 +106,8 @@ test('ten stuck commands at once: all time out, are killed, and the next command
   const e = env as SshEnv;
   const host = (await connect(e.target())) as SshHost;
   t.after(() => host.close());
-  const marker = `${40 + Math.random()}`.slice(0, 9);
+  const marker = sleepMarker(40);
+  t.after(() => killMarked(`sleep ${marker}`));
   const stuck = await Promise.allSettled(Array.from({ length: 10 }, () => host.exec(`sleep ${marker}`, { timeoutMs: 300 })));
   assert.ok(stuck.every((r) => r.status === 'rejected' && r.reason instanceof CommandTimeoutError));
   const started = Date.now();
@@ -116,7 +124,10 @@ test('an aborted command stops at once', async (t) => {
   t.after(() => host.close());
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error('user pressed Ctrl-C')), 200);
-  await assert.rejects(host.exec('sleep 20', { signal: ac.signal }), /user pressed Ctrl-C/);
+  const marker = sleepMarker(20);
+  t.after(() => killMarked(`sleep ${marker}`));
+  await assert.rejects(host.exec(`sleep ${marker}`, { signal: ac.signal }), /user pressed Ctrl-C/);
+  await waitFor(() => !allCmdlines().some((c) => c.includes(`sleep ${marker}`)), 3000, 'the remote sleep to be killed');
   assert.equal((await host.exec('echo ok')).stdout, 'ok\n');
 });
 
@@ -126,7 +137,9 @@ test('a dropped connection fails running and queued commands with ConnectionLost
   const before = new Set(e.sshd.sessionPids());
   const host = await connect(e.target());
   t.after(() => host.close());
-  const running = Array.from({ length: 12 }, () => host.exec('sleep 20'));
+  const marker = sleepMarker(20);
+  t.after(() => killMarked(`sleep ${marker}`));
+  const running = Array.from({ length: 12 }, () => host.exec(`sleep ${marker}`));
   await waitFor(() => e.sshd.sessionPids().some((p) => !before.has(p)), 3000, 'the session to start');
   await new Promise((r) => setTimeout(r, 300));
   const started = Date.now();
@@ -152,7 +165,9 @@ test('a peer that stops answering (no FIN, no RST) is detected by keepalives', a
   t.after(() => e.dispose());
   const host = await connect(e.target({ keepaliveIntervalMs: 300 }));
   t.after(() => host.close());
-  const cmd = host.exec('sleep 30');
+  const marker = sleepMarker(30);
+  t.after(() => killMarked(`sleep ${marker}`));
+  const cmd = host.exec(`sleep ${marker}`);
   await new Promise((r) => setTimeout(r, 300));
   const frozen = e.sshd.sessionPids();
   for (const pid of frozen) killQuiet(pid, 'SIGSTOP');
@@ -179,10 +194,12 @@ test('reconnect notices a restarted sshd within a fraction of a second', async (
   t.after(() => host.close());
   const bootId = (await host.exec('cat /proc/sys/kernel/random/boot_id')).stdout;
   assert.match(bootId, /^[0-9a-f-]{36}\n$/);
-  const inFlight = host.exec('sleep 10');
+  const marker = sleepMarker(10);
+  t.after(() => killMarked(`sleep ${marker}`));
+  const inFlight = assert.rejects(host.exec(`sleep ${marker}`), ConnectionLostError);
   await new Promise((r) => setTimeout(r, 200));
   await e.sshd.stop(); // "reboot": listener and sessions gone
-  await assert.rejects(inFlight, ConnectionLostError);
+  await inFlight;
 
   let upAt = 0;
   const restart = (async () => {
@@ -194,8 +211,36 @@ test('reconnect notices a restarted sshd within a fraction of a second', async (
   const noticed = Date.now() - upAt;
   await restart;
   assert.ok(upAt > 0);
-  assert.ok(noticed < 1300, `reconnected ${noticed} ms after sshd was back`);
+  // backoff is capped at 1 s; the handshake adds a little
+  assert.ok(noticed < 1600, `reconnected ${noticed} ms after sshd was back`);
   assert.equal((await host.exec('echo up')).stdout, 'up\n');
+});
+
+test('reconnect through a reboot whose port first accepts TCP and says nothing (a port forward to a booting guest)', async (t) => {
+  if (skipWithoutSshd(t)) return;
+  const e = await sshEnv('127.0.2.2');
+  t.after(() => e.dispose());
+  const host = await connect(e.target());
+  t.after(() => host.close());
+  await e.sshd.stop();
+  // the forwarder answers TCP on the same port while the guest boots
+  const sockets: Socket[] = [];
+  const silent = createServer((sock) => sockets.push(sock));
+  await new Promise<void>((r) => silent.listen(e.sshd.port, '127.0.2.2', r));
+  const started = Date.now();
+  const boot = (async () => {
+    await new Promise((r) => setTimeout(r, 1200));
+    await new Promise<void>((r) => {
+      silent.close(() => r());
+      for (const sock of sockets) sock.destroy();
+    });
+    await e.sshd.start();
+  })();
+  await host.reconnect({ timeoutMs: 15_000, attemptTimeoutMs: 500 });
+  await boot;
+  assert.ok(sockets.length >= 2, `bounded attempts were repeated (${sockets.length} silent connections)`);
+  assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+  assert.equal((await host.exec('echo booted')).stdout, 'booted\n');
 });
 
 test('reconnect gives up after timeoutMs with UnreachableError naming the host', async (t) => {

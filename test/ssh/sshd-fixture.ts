@@ -154,6 +154,9 @@ export class Sshd {
       'PermitRootLogin prohibit-password',
       'LogLevel VERBOSE',
       'Subsystem sftp internal-sftp',
+      // bash sources ~/.bashrc when started by sshd unless SHLVL says it is not a top-level shell:
+      // keep the tests away from root's dotfiles (pyenv init there takes a lock and can stall for 60 s)
+      'SetEnv SHLVL=1',
     ];
     const cfgPath = join(this.dir, 'sshd_config');
     writeFileSync(cfgPath, config.join('\n') + '\n');
@@ -299,4 +302,21 @@ export async function sshEnv(address: string, opts: Partial<SshdOptions> = {}): 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** SIGKILL every process whose argv contains `marker` (a unique string the test put in its command). */
+export function killMarked(marker: string): void {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)) killQuiet(Number(d), 'SIGKILL');
+    } catch {
+      /* exited */
+    }
+  }
+}
+
+/** a number-like unique marker to put in a `sleep` command, e.g. "20.4817" */
+export function sleepMarker(seconds: number): string {
+  return `${seconds}.${String(Math.floor(Math.random() * 9000) + 1000)}`;
 }

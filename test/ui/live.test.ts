@@ -1,9 +1,9 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
 import { EventBus, type EngineEvent, type HostStatus } from '../../src/engine/events.ts';
 import { SecretRegistry } from '../../src/util/secrets.ts';
-import { createRenderer } from '../../src/ui/renderer.ts';
+import { createRenderer, type Renderer } from '../../src/ui/renderer.ts';
 import { stripAnsi } from '../../src/ui/color.ts';
 import { outcome, Sink, smallRun } from './fixtures/events.ts';
 
@@ -13,6 +13,14 @@ function finalFrame(text: string): string {
   const body = end === -1 ? text : text.slice(0, end);
   const start = body.lastIndexOf('\u001b[G'); // end of the last "erase lines" sequence
   return stripAnsi(start === -1 ? body : body.slice(start + 3));
+}
+
+/** Ends the run even when an assertion failed, so that listr2's spinner never keeps the process alive. */
+function endOnExit(t: TestContext, bus: EventBus, r: Renderer): void {
+  t.after(async () => {
+    bus.emit({ type: 'run-end', interrupted: true, time: Date.now() });
+    await r.done();
+  });
 }
 
 function withEnv<T>(name: string, value: string | undefined, fn: () => T): T {
@@ -27,7 +35,7 @@ function withEnv<T>(name: string, value: string | undefined, fn: () => T): T {
   }
 }
 
-test('100 hosts x 10 steps at once: the event storm is fast and every host ends with its status', async () => {
+test('100 hosts x 10 steps at once: the event storm is fast and every host ends with its status', async (t) => {
   const bus = new EventBus();
   const out = new Sink(true);
   const secrets = new SecretRegistry();
@@ -39,6 +47,7 @@ test('100 hosts x 10 steps at once: the event storm is fast and every host ends 
   }) as typeof process.stdout.write;
   try {
     const r = withEnv('NO_COLOR', undefined, () => createRenderer(bus, { tty: true, out, diff: false, secrets }));
+    endOnExit(t, bus, r);
     const play = 'pci-passthrough';
     const hosts = Array.from({ length: 100 }, (_, i) => `compute-${String(i + 1).padStart(3, '0')}`);
     const fate = (i: number): HostStatus => (i === 41 || i === 77 ? 'failed' : i === 99 ? 'unreachable' : 'changed');
@@ -92,27 +101,28 @@ test('100 hosts x 10 steps at once: the event storm is fast and every host ends 
   }
 });
 
-test('while running: each host line shows its step and elapsed time, the play title live counts', async () => {
+test('while running: each host line shows its step and elapsed time, the play title live counts', async (t) => {
   const bus = new EventBus();
   const out = new Sink(true);
   let clock = Date.UTC(2024, 0, 15, 12, 0, 0);
   const r = createRenderer(bus, { tty: true, out, diff: false, secrets: new SecretRegistry(), now: () => clock });
+  endOnExit(t, bus, r);
   const play = 'site';
-  const t = clock;
-  bus.emit({ type: 'run-start', check: false, plays: [play], hosts: ['ctl-1', 'compute-1'], time: t });
-  bus.emit({ type: 'play-start', play, index: 0, hosts: ['ctl-1', 'compute-1'], batches: [['ctl-1', 'compute-1']], time: t });
-  bus.emit({ type: 'host-start', play, host: 'ctl-1', time: t });
-  bus.emit({ type: 'host-start', play, host: 'compute-1', time: t });
-  bus.emit({ type: 'step-start', play, host: 'compute-1', step: 'reboot', time: t });
-  bus.emit({ type: 'step-end', play, host: 'ctl-1', step: 'nova.conf', time: t, outcome: outcome({ name: 'nova.conf', status: 'ok' }) });
-  bus.emit({ type: 'host-end', play, host: 'ctl-1', status: 'ok', time: t + 1500 });
-  clock = t + 43_000;
+  const t0 = clock;
+  bus.emit({ type: 'run-start', check: false, plays: [play], hosts: ['ctl-1', 'compute-1'], time: t0 });
+  bus.emit({ type: 'play-start', play, index: 0, hosts: ['ctl-1', 'compute-1'], batches: [['ctl-1', 'compute-1']], time: t0 });
+  bus.emit({ type: 'host-start', play, host: 'ctl-1', time: t0 });
+  bus.emit({ type: 'host-start', play, host: 'compute-1', time: t0 });
+  bus.emit({ type: 'step-start', play, host: 'compute-1', step: 'reboot', time: t0 });
+  bus.emit({ type: 'step-end', play, host: 'ctl-1', step: 'nova.conf', time: t0, outcome: outcome({ name: 'nova.conf', status: 'ok' }) });
+  bus.emit({ type: 'host-end', play, host: 'ctl-1', status: 'ok', time: t0 + 1500 });
+  clock = t0 + 43_000;
   // let listr2 start and draw a frame or two
   for (let i = 0; i < 50 && !stripAnsi(out.text).includes('reboot  43.0s'); i++) await new Promise((res) => setTimeout(res, 20));
   const text = stripAnsi(out.text);
   assert.match(text, /compute-1\s+reboot {2}43\.0s/);
   assert.match(text, /PLAY \[site\]\s+ok=1 changed=0 failed=0 unreachable=0\s+1 running/);
-  assert.match(text, /ctl-1 {5}ok {2}1\.5s/);
+  assert.match(text, /ctl-1\s+ok {2}1\.5s/);
   bus.emit({ type: 'step-end', play, host: 'compute-1', step: 'reboot', time: clock, outcome: outcome({ name: 'reboot', status: 'changed' }) });
   bus.emit({ type: 'host-end', play, host: 'compute-1', status: 'changed', time: clock });
   bus.emit({ type: 'play-end', play, time: clock });
@@ -121,12 +131,13 @@ test('while running: each host line shows its step and elapsed time, the play ti
   assert.match(finalFrame(out.text), /compute-1\s+changed \(1 step\)\s+43\.0s/);
 });
 
-test('interrupted: running hosts say where they stopped, plays never started are not run; diffs and warnings after the list, masked', async () => {
+test('interrupted: running hosts say where they stopped, plays never started are not run; diffs and warnings after the list, masked', async (t) => {
   const bus = new EventBus();
   const out = new Sink(true);
   const secrets = new SecretRegistry();
   secrets.add('Sup3rSecret');
   const r = createRenderer(bus, { tty: true, out, diff: false, secrets });
+  endOnExit(t, bus, r);
   const events = smallRun({ check: true, interrupted: true }).map((e): EngineEvent =>
     e.type === 'run-start' ? { ...e, plays: [...e.plays, 'nova'] } : e,
   );
@@ -145,10 +156,11 @@ test('interrupted: running hosts say where they stopped, plays never started are
   assert.match(text, /\[compute-1\] kernel arguments\n--- \/etc\/default\/grub \(before\)\n\+\+\+ \/etc\/default\/grub \(after\)/);
 });
 
-test('NO_COLOR: no color codes on a terminal, only cursor movement', async () => {
+test('NO_COLOR: no color codes on a terminal, only cursor movement', async (t) => {
   const bus = new EventBus();
   const out = new Sink(true);
   const r = withEnv('NO_COLOR', '1', () => createRenderer(bus, { tty: true, out, diff: true, secrets: new SecretRegistry() }));
+  endOnExit(t, bus, r);
   for (const e of smallRun()) bus.emit(e);
   await r.done();
   assert.match(out.text, /\u001b\[\?25l/, 'the live view was drawn');
@@ -163,4 +175,29 @@ test('not a terminal: plain lines, no cursor movement', async () => {
   await r.done();
   assert.doesNotMatch(out.text, /\u001b/);
   assert.match(out.text, /^\d\d:\d\d:\d\d \[compute-1\] kernel arguments: changed \(add intel_iommu=on\)$/m);
+});
+
+test('a run that never reaches run-end (a crash) does not keep the process alive', async () => {
+  const { execFile } = await import('node:child_process');
+  const root = new URL('../../', import.meta.url).pathname;
+  const script = `
+    import { Writable } from 'node:stream';
+    import { EventBus } from './src/engine/events.ts';
+    import { SecretRegistry } from './src/util/secrets.ts';
+    import { createRenderer } from './src/ui/renderer.ts';
+    const out = Object.assign(new Writable({ write(c, e, cb) { cb(); } }), { isTTY: true });
+    const bus = new EventBus();
+    createRenderer(bus, { tty: true, out, diff: false, secrets: new SecretRegistry() });
+    bus.emit({ type: 'run-start', check: false, plays: ['p'], hosts: ['h'], time: Date.now() });
+    bus.emit({ type: 'play-start', play: 'p', index: 0, hosts: ['h'], batches: [['h']], time: Date.now() });
+    bus.emit({ type: 'host-start', play: 'p', host: 'h', time: Date.now() });
+    setTimeout(() => {}, 300); // the engine's last work, then nothing
+  `;
+  const started = Date.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, timeout: 10_000 }, () => undefined);
+    child.on('exit', (c) => resolve(c));
+  });
+  assert.equal(code, 0);
+  assert.ok(Date.now() - started < 8000, 'exited by itself');
 });

@@ -9,6 +9,8 @@ import type { ParsedKey } from 'ssh2';
 import type { HostSpec, LabFs, Role } from '../types.ts';
 import type { SudoRule } from './commands/context.ts';
 import { SimHost } from './host.ts';
+import { NodePool } from './vfs.ts';
+import { collectNow } from './memory.ts';
 import { hostModel } from './model.ts';
 
 export interface EmbeddedClusterHost {
@@ -31,7 +33,7 @@ export interface EmbeddedCluster {
 export interface EmbeddedClusterOptions {
   /** where the key, known_hosts and inventory go (default: a new temporary directory) */
   dir?: string | undefined;
-  /** seconds a host stays down on reboot, unless its spec says otherwise (default 2) */
+  /** seconds every host stays down on reboot (overrides the specs' rebootSeconds; without either: 2) */
   rebootSeconds?: number | undefined;
   /** make `ops` need this password for sudo (default: NOPASSWD) */
   sudoPassword?: string | undefined;
@@ -40,6 +42,18 @@ export interface EmbeddedClusterOptions {
 }
 
 export const DEFAULT_REBOOT_SECONDS = 2;
+
+/**
+ * An ed25519 key pair that parses back. ssh2's generator drops a leading
+ * zero byte of the public key now and then (about 1 key in 200), and such a
+ * key is rejected by ssh2 and OpenSSH alike: generate again.
+ */
+export function generateEd25519(comment?: string): { private: string; public: string } {
+  for (;;) {
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', comment === undefined ? {} : { comment });
+    if (!(ssh2.utils.parseKey(keys.private) instanceof Error) && !(ssh2.utils.parseKey(keys.public) instanceof Error)) return keys;
+  }
+}
 export const LOGIN_USERS = ['root', 'ops'] as const;
 export const DEFAULT_ACCEPT_ENV = ['LANG', 'LC_*'];
 
@@ -85,7 +99,7 @@ export async function startEmbeddedCluster(specs: HostSpec[], opts: EmbeddedClus
   const dir = resolve(opts.dir ?? mkdtempSync(join(tmpdir(), 'passthru-lab-')));
   mkdirSync(dir, { recursive: true });
 
-  const client = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'passthru-lab' });
+  const client = generateEd25519('passthru-lab');
   const identityFile = join(dir, 'id_ed25519');
   writeFileSync(identityFile, client.private, { mode: 0o600 });
   chmodSync(identityFile, 0o600);
@@ -96,20 +110,20 @@ export async function startEmbeddedCluster(specs: HostSpec[], opts: EmbeddedClus
 
   const sudoers: SudoRule[] = [{ user: 'ops', password: opts.sudoPassword }];
   const acceptEnv = opts.acceptEnv ?? DEFAULT_ACCEPT_ENV;
-  // identical hosts share their file contents and paths
-  let internTable: Map<string, string> | undefined = new Map();
+  // identical hosts share their file contents, paths and unchanged rootfs nodes
+  const internTable = new Map<string, string>();
   const intern = (s: string): string => {
-    if (internTable === undefined) return s;
     const known = internTable.get(s);
     if (known !== undefined) return known;
     internTable.set(s, s);
     return s;
   };
+  const sharing = { intern, pool: new NodePool() };
 
   const hosts: SimHost[] = [];
   const publicKeys: string[] = [];
   for (const spec of specs) {
-    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    const keys = generateEd25519();
     publicKeys.push(keys.public.split(' ').slice(0, 2).join(' '));
     hosts.push(
       new SimHost({
@@ -117,15 +131,16 @@ export async function startEmbeddedCluster(specs: HostSpec[], opts: EmbeddedClus
         model: hostModel(spec, specs),
         hostKey: keys.private,
         clientKey,
-        rebootSeconds: spec.rebootSeconds ?? opts.rebootSeconds ?? DEFAULT_REBOOT_SECONDS,
+        rebootSeconds: opts.rebootSeconds ?? spec.rebootSeconds ?? DEFAULT_REBOOT_SECONDS,
         loginUsers: LOGIN_USERS,
         sudoers,
         acceptEnv,
-        intern,
+        sharing,
       }),
     );
   }
-  internTable = undefined;
+  internTable.clear();
+  if (specs.length >= 100) collectNow();
 
   const started: SimHost[] = [];
   try {

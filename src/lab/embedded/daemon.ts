@@ -58,6 +58,13 @@ async function main(): Promise<void> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     process.on('SIGHUP', stop);
+    // kill -USR2 <pid>: memory use into lab.log (for measurements)
+    process.on('SIGUSR2', () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      const mb = (n: number) => Math.round(n / 1e6);
+      process.stdout.write(`memory: rss ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB\n`);
+    });
 
     const info: LabInfo = {
       pid: process.pid,

@@ -14,7 +14,7 @@ import { LockTable } from './commands/flock.ts';
 import { binNames } from './commands/index.ts';
 import { runShell } from './shell.ts';
 import { ChannelStdin } from './stdin.ts';
-import { HostStore, type RootfsEntry } from './vfs.ts';
+import { HostStore, type NodePool, type RootfsEntry } from './vfs.ts';
 
 /** OpenSSH's default MaxSessions */
 export const MAX_SESSIONS = 10;
@@ -46,8 +46,8 @@ export interface SimHostOptions {
   sudoers: readonly SudoRule[];
   /** sshd's AcceptEnv patterns */
   acceptEnv: readonly string[];
-  /** interning of rootfs strings across hosts */
-  intern?: ((s: string) => string) | undefined;
+  /** while a cluster is built: identical hosts share strings and rootfs nodes */
+  sharing?: { intern: (s: string) => string; pool: NodePool } | undefined;
 }
 
 type HostState = 'down' | 'up' | 'rebooting' | 'stopped';
@@ -67,7 +67,7 @@ export class SimHost implements ShellHost {
   readonly sudoers: readonly SudoRule[];
   port = 0;
   bootId = '';
-  /** boots so far (1 after start) */
+  /** boots so far (the first one when the host is made) */
   boots = 0;
   private state: HostState = 'down';
   private readonly ssh: ssh2.Server;
@@ -78,27 +78,43 @@ export class SimHost implements ShellHost {
   private downTimer: NodeJS.Timeout | undefined;
   private rebooting: Promise<void> | undefined;
   private readonly volatile: Array<[string, RootfsEntry]> = [];
+  private readonly opts: Omit<SimHostOptions, 'model' | 'sharing'>;
+  private readonly model: Omit<HostModel, 'rootfs'>;
 
-  constructor(private readonly opts: SimHostOptions) {
+  constructor(options: SimHostOptions) {
+    // the rootfs is loaded once and not kept: its strings live on in the store
+    const { model, sharing, ...opts } = options;
+    this.opts = opts;
+    this.model = { boot: model.boot, kernelRelease: model.kernelRelease, tools: model.tools };
     this.name = opts.spec.name;
     this.spec = opts.spec;
     this.sudoers = opts.sudoers;
-    this.tools = opts.model.tools;
+    this.tools = model.tools;
     this.store = new HostStore();
-    const now = Date.now();
+    this.store.sharing = sharing;
     const files: Array<[string, RootfsEntry]> = [];
-    for (const entry of opts.model.rootfs) {
+    for (const entry of model.rootfs) {
       files.push(entry);
       if (entry[0].startsWith('/tmp/') || entry[0].startsWith('/run/')) this.volatile.push(entry);
     }
-    this.store.load(files, now, opts.intern);
+    this.store.load(files);
+    const intern = sharing?.intern;
+    if (intern !== undefined) {
+      for (let i = 0; i < this.volatile.length; i++) {
+        const [path, entry] = this.volatile[i] as [string, RootfsEntry];
+        this.volatile[i] = [intern(path), { content: intern(entry.content), meta: entry.meta }];
+      }
+    }
     this.addLoginHomes();
+    // the first boot happens now, while identical hosts still share what they can
+    this.boot();
+    this.store.sharing = undefined;
     this.store.binNames = binNames(Object.keys(this.tools));
     this.control = {
       spec: opts.spec,
       requestReboot: () => this.requestReboot(),
     };
-    this.ssh = new ssh2.Server({ hostKeys: [opts.hostKey], ident: 'OpenSSH_9.2p1 Debian-2+deb12u3' }, (client, info) => this.onConnection(client, info));
+    this.ssh = new ssh2.Server({ hostKeys: [opts.hostKey], ident: 'OpenSSH_9.2p1 passthru-lab' }, (client, info) => this.onConnection(client, info));
   }
 
   /** What every host needs beyond its rootfs: /tmp, bin directories, the login users' homes. */
@@ -122,19 +138,18 @@ export class SimHost implements ShellHost {
   }
 
   kernelRelease(): string {
-    return this.opts.model.kernelRelease(this.store, this.spec);
+    return this.model.kernelRelease(this.store, this.spec);
   }
 
-  /** Boot, then listen on 127.0.0.1 (port 0: the OS picks one). */
+  /** Listen on 127.0.0.1 (port 0: the OS picks one). The host booted when it was made. */
   async start(port = 0): Promise<number> {
-    this.boot();
     await this.listen(port);
     return this.port;
   }
 
   private boot(): void {
     this.bootId = randomUUID();
-    this.opts.model.boot(this.store, this.spec, this.bootId);
+    this.model.boot(this.store, this.spec, this.bootId);
     this.boots++;
   }
 
@@ -206,7 +221,10 @@ export class SimHost implements ShellHost {
           break;
         } catch (e) {
           // the port is briefly taken (a client's ephemeral port): try again
-          if (attempt > 50 || this.state !== 'rebooting') throw e;
+          if (attempt > 50 || this.state !== 'rebooting') {
+            process.stderr.write(`lab: ${this.name} cannot listen on 127.0.0.1:${this.port} again after its reboot: ${e instanceof Error ? e.message : String(e)}\n`);
+            throw e;
+          }
           await new Promise((r) => setTimeout(r, 100));
         }
       }
@@ -231,7 +249,7 @@ export class SimHost implements ShellHost {
     for (const dir of ['/tmp', '/run']) {
       for (const name of this.store.readdir(dir)) this.store.remove(`${dir}/${name}`);
     }
-    this.store.load(this.volatile, Date.now(), this.opts.intern);
+    this.store.load(this.volatile);
   }
 
   async stop(): Promise<void> {
@@ -282,7 +300,11 @@ export class SimHost implements ShellHost {
         accept?.();
       } else reject?.();
     });
-    session.on('pty', (accept) => accept?.());
+    let pty = false;
+    session.on('pty', (accept) => {
+      pty = true;
+      accept?.();
+    });
     session.on('window-change', (accept) => accept?.());
     session.on('signal', (accept, reject, info) => {
       // like sshd: a root session cannot be signalled ("session signalling requires privilege separation")
@@ -297,7 +319,7 @@ export class SimHost implements ShellHost {
     });
     session.on('shell', (accept) => {
       const stream = accept();
-      void this.runShellSession(stream, user, env, sshConnection);
+      void this.runShellSession(stream, user, env, sshConnection, pty);
     });
     session.on('subsystem', (_accept, reject) => reject());
     session.on('sftp', (_accept, reject) => reject());
@@ -347,53 +369,69 @@ export class SimHost implements ShellHost {
     this.commandDone();
   }
 
-  /** `ssh host` without a command: a simple line shell (each line runs like an exec, from the home directory). */
-  private async runShellSession(stream: ServerChannel, user: string, env: Record<string, string>, sshConnection: string): Promise<void> {
-    const prompt = () => `${user}@${this.name}:${user === 'root' ? '#' : '$'} `;
+  /**
+   * `ssh host` without a command: a simple line shell. Each line runs like an
+   * exec, from the home directory (no state carries over between lines). With
+   * a pty: prompt, echo, backspace, ^C, ^D; without: lines from stdin until EOF.
+   */
+  private async runShellSession(stream: ServerChannel, user: string, env: Record<string, string>, sshConnection: string, pty: boolean): Promise<void> {
+    const prompt = () => (pty ? `${user}@${this.name}:${user === 'root' ? '#' : '$'} ` : '');
+    const nl = (text: string) => (pty ? text.replace(/\r?\n/g, '\r\n') : text);
     let line = '';
     let closed = false;
+    let ended = false;
+    let status = 0;
     let busy = Promise.resolve();
+    const finish = () => {
+      if (ended || closed) return;
+      ended = true;
+      stream.exit(status);
+      stream.end();
+    };
+    const submit = (cmd: string) => {
+      busy = busy.then(async () => {
+        if (closed || ended) return;
+        if (/^\s*(exit|logout)\s*$/.test(cmd)) return finish();
+        if (cmd.trim() !== '') {
+          const r = await runShell(this, { user, command: cmd, env, sshConnection });
+          status = r.exitCode;
+          if (closed) return;
+          stream.write(nl(r.stdout));
+          stream.stderr.write(nl(r.stderr));
+          this.commandDone();
+        }
+        if (!closed && !ended) stream.write(prompt());
+      });
+    };
     stream.on('close', () => (closed = true));
     stream.on('error', () => undefined);
+    stream.stderr.on('error', () => undefined);
+    stream.on('end', () => {
+      if (line !== '') submit(line);
+      line = '';
+      void busy.then(finish);
+    });
     stream.write(prompt());
     stream.on('data', (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') {
-          stream.write('\r\n');
+          if (pty) stream.write('\r\n');
           const cmd = line;
           line = '';
-          busy = busy.then(async () => {
-            if (closed) return;
-            if (cmd.trim() === 'exit' || cmd.trim() === 'logout') {
-              stream.exit(0);
-              stream.end();
-              return;
-            }
-            if (cmd.trim() !== '') {
-              const r = await runShell(this, { user, command: cmd, env, sshConnection });
-              if (closed) return;
-              stream.write(r.stdout.replace(/\r?\n/g, '\r\n'));
-              stream.write(r.stderr.replace(/\r?\n/g, '\r\n'));
-              this.commandDone();
-            }
-            if (!closed) stream.write(prompt());
-          });
-        } else if (ch === '\x7f' || ch === '\b') {
+          submit(cmd);
+        } else if (pty && (ch === '\x7f' || ch === '\b')) {
           if (line.length > 0) {
             line = line.slice(0, -1);
             stream.write('\b \b');
           }
-        } else if (ch === '\x03') {
+        } else if (pty && ch === '\x03') {
           line = '';
           stream.write(`^C\r\n${prompt()}`);
-        } else if (ch === '\x04') {
-          if (line === '') {
-            stream.exit(0);
-            stream.end();
-          }
+        } else if (pty && ch === '\x04') {
+          if (line === '') void busy.then(finish);
         } else if (ch >= ' ' || ch === '\t') {
           line += ch;
-          stream.write(ch);
+          if (pty) stream.write(ch);
         }
       }
     });

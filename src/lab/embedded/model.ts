@@ -1,27 +1,15 @@
 // The host model (src/lab/: rootfs, boot, tools), as one embedded host sees it.
 import { bootHost } from '../boot.ts';
 import { distroInfo } from '../distro.ts';
-import { buildRootfs } from '../rootfs.ts';
-import { tools as allTools } from '../tools/index.ts';
-import type { HostSpec, Tool } from '../types.ts';
+import { buildRootfs, rootfsDirs } from '../rootfs.ts';
+import { tools as allTools, toolsFor as modelToolsFor } from '../tools/index.ts';
+import type { FileMeta, HostSpec, Tool } from '../types.ts';
 import type { HostModel } from './host.ts';
-import type { HostStore } from './vfs.ts';
+import type { HostStore, RootfsEntry } from './vfs.ts';
 
-/**
- * Which of the model's tools a host has installed: the boot loader tools of
- * its distribution family, the OpenStack client on controllers, the rest
- * everywhere (`command -v grubby` must fail on Ubuntu).
- */
+/** The model's tools this host has installed (grubby only on EL, openstack on controllers, ...). */
 export function toolNamesFor(spec: HostSpec): string[] {
-  const d = distroInfo(spec.distro);
-  const names: string[] = [];
-  for (const name of Object.keys(allTools)) {
-    if (name === 'update-grub' && d.family !== 'debian') continue;
-    if ((name === 'grub2-mkconfig' || name === 'grubby') && d.family !== 'el') continue;
-    if (name === 'openstack' && !spec.roles.includes('controller')) continue;
-    names.push(name);
-  }
-  return names;
+  return modelToolsFor(spec).filter((n) => allTools[n] !== undefined);
 }
 
 const toolSets = new Map<string, Readonly<Record<string, Tool>>>();
@@ -50,9 +38,29 @@ export function bootedKernel(fs: HostStore, spec: HostSpec): string {
   return image ?? distroInfo(spec.distro).kernels[0] ?? 'unknown';
 }
 
+const dirCache = new Map<string, Map<string, FileMeta>>();
+
+/** The directories of a host (with their owner/mode; some are empty): the same for hosts that differ only by name. */
+function dirsOf(spec: HostSpec): Map<string, FileMeta> {
+  const key = JSON.stringify({ ...spec, name: '' });
+  let dirs = dirCache.get(key);
+  if (dirs === undefined) {
+    dirs = rootfsDirs(spec);
+    if (dirCache.size > 256) dirCache.clear();
+    dirCache.set(key, dirs);
+  }
+  return dirs;
+}
+
+/** Directories (as "path/" entries, the loader's convention) and files of a host. */
+function* rootfsEntries(spec: HostSpec, cluster: HostSpec[]): Iterable<[string, RootfsEntry]> {
+  for (const [path, meta] of dirsOf(spec)) yield [`${path}/`, { content: '', meta }];
+  yield* buildRootfs(spec, cluster);
+}
+
 export function hostModel(spec: HostSpec, cluster: HostSpec[]): HostModel {
   return {
-    rootfs: buildRootfs(spec, cluster),
+    rootfs: rootfsEntries(spec, cluster),
     boot: (fs, s, bootId) => {
       bootHost(fs, s, bootId);
     },

@@ -16,7 +16,8 @@ import { hostCred, type Proc, type ProcIo, type ShellHost } from './commands/con
 import { SECURE_PATH } from './commands/sudo.ts';
 import { rewriteExec } from './exec-rewrite.ts';
 import { splitLeadingEchoes } from './leading.ts';
-import { loadShellErrors } from './shell-errors.ts';
+import { prepareJustBash } from './just-bash-hooks.ts';
+import { afterCommand } from './memory.ts';
 import type { ChannelStdin } from './stdin.ts';
 import { ShellFs } from './vfs.ts';
 
@@ -64,7 +65,7 @@ function allocatePid(host: ShellHost): number {
 }
 
 export async function runShell(host: ShellHost, req: ShellRequest): Promise<ShellResult> {
-  await loadShellErrors();
+  await prepareJustBash();
   const cred = hostCred(host.store, req.user);
   if (cred === undefined) return { stdout: '', stderr: `${req.user}: no such user\n`, exitCode: 1 };
 
@@ -110,6 +111,9 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
     env,
     customCommands: makeCommands(proc),
     processInfo: { pid, ppid: 1, uid: cred.uid, gid: cred.gid },
+    // it patches process-wide globals (setTimeout, process.env...) while a command runs: not
+    // what a server full of other connections wants, and the lab runs no untrusted JavaScript
+    defenseInDepth: false,
   });
 
   let stdout = '';
@@ -128,7 +132,9 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
         exitCode = r.exitCode;
       }
       script = rest;
-      if (/\bsudo\b/.test(script)) stdin = marker;
+      // a line that runs sudo starts at once (sudo reads the channel as it comes);
+      // unless the client already sent all of its stdin
+      if (/\bsudo\b/.test(script) && !req.io.stdin.isEnded) stdin = marker;
       else stdin = (await req.io.stdin.readAllOrIdle(STDIN_IDLE_MS, signal)).toString('latin1');
     } else {
       stdin = req.stdin === undefined ? '' : Buffer.isBuffer(req.stdin) ? req.stdin.toString('latin1') : Buffer.from(req.stdin).toString('latin1');
@@ -159,7 +165,12 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
   }
   for (const key of proc.heldLocks) host.locks.release(key);
   host.procs.delete(pid);
+  afterCommand();
   req.signal?.removeEventListener('abort', onOuterAbort);
-  if (signal.aborted) return { stdout, stderr, exitCode: 128 + 15, signal: killedBy ?? 'TERM' };
+  if (signal.aborted) {
+    // what just-bash says when stopped is not what a killed process says (nothing)
+    stderr = stderr.replace(/bash: execution aborted\n$/, '');
+    return { stdout, stderr, exitCode: 128 + 15, signal: killedBy ?? 'TERM' };
+  }
   return { stdout, stderr, exitCode };
 }

@@ -7,7 +7,7 @@
 //    new files owned by that user, umask applied).
 import type { FileMeta, LabFs } from '../types.ts';
 import type { Cred } from './users.ts';
-import { commandFailure } from './shell-errors.ts';
+import { commandFailure } from './just-bash-hooks.ts';
 
 export type Content = string | Uint8Array;
 
@@ -15,10 +15,68 @@ interface NodeBase {
   mode: number;
   owner: string;
   group: string;
-  /** ms since epoch */
+  /** seconds since 2020-01-01 (a small integer: V8 keeps it unboxed) */
   mtime: number;
   ino: number;
 }
+
+const EPOCH_S = 1577836800;
+
+/** Now, in the unit of FsNode.mtime. */
+export function nowMtime(): number {
+  return Math.floor(Date.now() / 1000) - EPOCH_S;
+}
+
+export function mtimeToDate(mtime: number): Date {
+  return new Date((mtime + EPOCH_S) * 1000);
+}
+
+export function dateToMtime(d: Date): number {
+  return Math.floor(d.getTime() / 1000) - EPOCH_S;
+}
+
+/**
+ * Nodes shared by several hosts (identical rootfs files): never changed in
+ * place; HostStore.mutable() gives a host its own copy first.
+ */
+const SHARED = new WeakSet<object>();
+
+/** Rootfs nodes of identical hosts, shared while a cluster is built. */
+export class NodePool {
+  private byPath = new Map<string, FsNode[]>();
+
+  private find(path: string, same: (n: FsNode) => boolean, make: () => FsNode): FsNode {
+    let list = this.byPath.get(path);
+    if (list === undefined) {
+      list = [];
+      this.byPath.set(path, list);
+    }
+    const found = list.find(same);
+    if (found !== undefined) return found;
+    const n = make();
+    SHARED.add(n);
+    list.push(n);
+    return n;
+  }
+
+  file(path: string, content: string, meta: FileMeta, mtime: number): FsNode {
+    return this.find(
+      path,
+      (n) => n.type === 'file' && n.content === content && n.mode === meta.mode && n.owner === meta.owner && n.group === meta.group && n.mtime === mtime,
+      () => ({ type: 'file', content, mode: meta.mode, owner: meta.owner, group: meta.group, mtime, ino: nextIno++ }),
+    );
+  }
+
+  dir(path: string, meta: FileMeta, mtime: number): FsNode {
+    return this.find(
+      path,
+      (n) => n.type === 'dir' && n.mode === meta.mode && n.owner === meta.owner && n.group === meta.group && n.mtime === mtime,
+      () => ({ type: 'dir', mode: meta.mode, owner: meta.owner, group: meta.group, mtime, ino: nextIno++ }),
+    );
+  }
+}
+
+const ROOT_DIR_META: FileMeta = { mode: 0o755, owner: 'root', group: 'root' };
 export interface FileNode extends NodeBase {
   type: 'file';
   content: Content;
@@ -50,6 +108,17 @@ export class FsError extends Error {
   constructor(code: string, op: string, path: string) {
     super(`${code}: ${DESCRIPTIONS[code] ?? code}, ${op} '${path}'`);
     this.code = code;
+  }
+}
+
+/** A FsError without a stack trace: they are thrown by the thousand (every failed lookup) and never shown. */
+export function fsError(code: string, op: string, path: string): FsError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new FsError(code, op, path);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -138,41 +207,103 @@ const BIN_DIRS = new Set(['/usr/bin', '/bin']);
 /** The files of one host. Implements LabFs for the model's tools and boot code. */
 export class HostStore implements LabFs {
   private nodes = new Map<string, FsNode>();
+  /** symbolic links in the store (none: paths resolve without a walk) */
+  private symlinks = 0;
+  /** directory -> names in it (readdir without scanning every path) */
+  private children = new Map<string, Set<string>>();
   /** commands the shell of this host knows; shown as executables in /usr/bin and /bin */
   binNames: ReadonlySet<string> = new Set();
   /** bumped on every change of /etc/passwd or /etc/group (user database cache) */
   generation = 0;
+  /** while set (building a cluster), paths and contents are interned and rootfs nodes shared */
+  sharing: { intern: (s: string) => string; pool: NodePool } | undefined;
 
-  constructor(now: number = Date.now()) {
+  constructor(now: number = nowMtime()) {
     this.nodes.set('/', { type: 'dir', mode: 0o755, owner: 'root', group: 'root', mtime: now, ino: 1 });
   }
 
-  /** Bulk load (rootfs): `intern` lets identical hosts share content and path strings. */
-  load(files: Iterable<[string, RootfsEntry]>, now: number, intern: (s: string) => string = (s) => s): void {
+  /** The node at `resolved`, this host's own copy (a shared rootfs node is copied first). */
+  mutable(resolved: string): FsNode | undefined {
+    const node = this.nodes.get(resolved);
+    if (node === undefined || !SHARED.has(node)) return node;
+    const copy = { ...node };
+    this.nodes.set(resolved, copy);
+    return copy;
+  }
+
+  private put(path: string, node: FsNode): void {
+    const intern = this.sharing?.intern;
+    if (intern !== undefined) path = intern(path);
+    const old = this.nodes.get(path);
+    if (old?.type === 'symlink') this.symlinks--;
+    if (node.type === 'symlink') this.symlinks++;
+    if (old === undefined && path !== '/') {
+      const dir = dirnameOf(path);
+      let names = this.children.get(dir);
+      if (names === undefined) {
+        names = new Set();
+        this.children.set(dir, names);
+      }
+      const name = path.slice(dir === '/' ? 1 : dir.length + 1);
+      names.add(intern === undefined ? name : intern(name));
+    }
+    this.nodes.set(path, node);
+  }
+
+  private drop(path: string): void {
+    const old = this.nodes.get(path);
+    if (old === undefined) return;
+    if (old.type === 'symlink') this.symlinks--;
+    this.nodes.delete(path);
+    const dir = dirnameOf(path);
+    const names = this.children.get(dir);
+    if (names !== undefined) {
+      names.delete(path.slice(dir === '/' ? 1 : dir.length + 1));
+      if (names.size === 0) this.children.delete(dir);
+    }
+  }
+
+  /** Every path strictly below `dir`, parents before children. */
+  descendants(dir: string): string[] {
+    const out: string[] = [];
+    const visit = (d: string) => {
+      const names = this.children.get(d);
+      if (names === undefined) return;
+      for (const name of names) {
+        const p = joinPath(d, name);
+        out.push(p);
+        if (this.nodes.get(p)?.type === 'dir') visit(p);
+      }
+    };
+    visit(dir);
+    return out;
+  }
+
+  /** Bulk load (rootfs). While `sharing` is set, identical hosts share paths, contents and nodes. */
+  load(files: Iterable<[string, RootfsEntry]>, now: number = nowMtime()): void {
+    const intern = this.sharing?.intern ?? ((x: string) => x);
+    const pool = this.sharing?.pool;
     for (const [rawPath, entry] of files) {
       const path = intern(normalizePath(rawPath));
       this.mkdirpRaw(dirnameOf(path), now);
       const existing = this.nodes.get(path);
       if (rawPath.endsWith('/') && existing === undefined) {
         // "dir/" keys are directories (possibly empty)
-        this.nodes.set(path, { type: 'dir', mode: entry.meta.mode, owner: entry.meta.owner, group: entry.meta.group, mtime: now, ino: nextIno++ });
+        this.put(path, pool?.dir(path, entry.meta, now) ?? { type: 'dir', mode: entry.meta.mode, owner: entry.meta.owner, group: entry.meta.group, mtime: now, ino: nextIno++ });
         continue;
       }
       if (existing?.type === 'dir') {
-        existing.mode = entry.meta.mode;
-        existing.owner = entry.meta.owner;
-        existing.group = entry.meta.group;
+        const own = this.mutable(path) as FsNode;
+        own.mode = entry.meta.mode;
+        own.owner = entry.meta.owner;
+        own.group = entry.meta.group;
         continue;
       }
-      this.nodes.set(path, {
-        type: 'file',
-        content: intern(entry.content),
-        mode: entry.meta.mode,
-        owner: entry.meta.owner,
-        group: entry.meta.group,
-        mtime: now,
-        ino: nextIno++,
-      });
+      const content = intern(entry.content);
+      this.put(
+        path,
+        pool?.file(path, content, entry.meta, now) ?? { type: 'file', content, mode: entry.meta.mode, owner: entry.meta.owner, group: entry.meta.group, mtime: now, ino: nextIno++ },
+      );
     }
   }
 
@@ -184,6 +315,7 @@ export class HostStore implements LabFs {
    * `check` is called for each directory searched (permission checks).
    */
   resolve(path: string, followLast = true, check?: (dirPath: string, dir: FsNode) => void): string {
+    if (this.symlinks === 0 && check === undefined) return normalizePath(path);
     let parts = normalizePath(path).split('/').filter((p) => p !== '');
     let cur = '/';
     let hops = 0;
@@ -194,7 +326,7 @@ export class HostStore implements LabFs {
       const node = this.nodes.get(next);
       const last = i === parts.length - 1;
       if (node?.type === 'symlink' && (!last || followLast)) {
-        if (++hops > 40) throw new FsError('ELOOP', 'open', path);
+        if (++hops > 40) throw fsError('ELOOP', 'open', path);
         const target = node.target.startsWith('/') ? node.target : joinPath(cur, node.target);
         const rest = parts.slice(i + 1);
         parts = [...normalizePath(target).split('/').filter((p) => p !== ''), ...rest];
@@ -221,7 +353,7 @@ export class HostStore implements LabFs {
   }
 
   set(resolved: string, node: FsNode): void {
-    this.nodes.set(resolved, node);
+    this.put(resolved, node);
     if (resolved === '/etc/passwd' || resolved === '/etc/group') this.generation++;
   }
 
@@ -229,11 +361,8 @@ export class HostStore implements LabFs {
   deleteTree(resolved: string): void {
     const node = this.nodes.get(resolved);
     if (node === undefined) return;
-    if (node.type === 'dir') {
-      const prefix = resolved === '/' ? '/' : `${resolved}/`;
-      for (const key of [...this.nodes.keys()]) if (key.startsWith(prefix) && key !== '/') this.nodes.delete(key);
-    }
-    if (resolved !== '/') this.nodes.delete(resolved);
+    if (node.type === 'dir') for (const p of this.descendants(resolved).reverse()) this.drop(p);
+    if (resolved !== '/') this.drop(resolved);
     if (resolved === '/etc/passwd' || resolved === '/etc/group' || resolved === '/etc') this.generation++;
   }
 
@@ -243,24 +372,18 @@ export class HostStore implements LabFs {
     if (node === undefined) return;
     this.deleteTree(to);
     const moves: Array<[string, FsNode]> = [[to, node]];
-    if (node.type === 'dir') {
-      const prefix = `${from}/`;
-      for (const [key, n] of this.nodes) if (key.startsWith(prefix)) moves.push([to + key.slice(from.length), n]);
-      for (const [key] of moves.slice(1)) this.nodes.delete(from + key.slice(to.length));
-    }
-    this.nodes.delete(from);
-    for (const [key, n] of moves) this.nodes.set(key, n);
+    const old = node.type === 'dir' ? this.descendants(from) : [];
+    for (const p of old) moves.push([to + p.slice(from.length), this.nodes.get(p) as FsNode]);
+    for (const p of old.reverse()) this.drop(p);
+    this.drop(from);
+    for (const [key, n] of moves) this.put(key, n);
     this.generation++;
   }
 
   /** Names in a directory (resolved path), sorted. */
   childNames(resolved: string): string[] {
-    const prefix = resolved === '/' ? '/' : `${resolved}/`;
-    const out: string[] = [];
-    for (const key of this.nodes.keys()) {
-      if (key.length > prefix.length && key.startsWith(prefix) && key.indexOf('/', prefix.length) === -1) out.push(key.slice(prefix.length));
-    }
-    return out.sort();
+    const names = this.children.get(resolved);
+    return names === undefined ? [] : [...names].sort();
   }
 
   allPaths(): string[] {
@@ -272,10 +395,11 @@ export class HostStore implements LabFs {
     return BIN_DIRS.has(dirnameOf(resolved)) && this.binNames.has(basenameOf(resolved)) && !this.nodes.has(resolved);
   }
 
-  private mkdirpRaw(resolved: string, now: number, meta?: Partial<FileMeta>): void {
+  private mkdirpRaw(resolved: string, now: number): void {
     if (this.nodes.has(resolved)) return;
-    this.mkdirpRaw(dirnameOf(resolved), now, meta);
-    this.nodes.set(resolved, { type: 'dir', mode: meta?.mode ?? 0o755, owner: meta?.owner ?? 'root', group: meta?.group ?? 'root', mtime: now, ino: nextIno++ });
+    this.mkdirpRaw(dirnameOf(resolved), now);
+    const pool = this.sharing?.pool;
+    this.put(resolved, pool?.dir(resolved, ROOT_DIR_META, now) ?? { type: 'dir', mode: 0o755, owner: 'root', group: 'root', mtime: now, ino: nextIno++ });
   }
 
   newIno(): number {
@@ -291,11 +415,11 @@ export class HostStore implements LabFs {
 
   writeFile(path: string, content: string, meta?: Partial<FileMeta>): void {
     const resolved = this.resolve(path);
-    const now = Date.now();
+    const now = nowMtime();
     this.mkdirpRaw(dirnameOf(resolved), now);
-    const existing = this.nodes.get(resolved);
+    const existing = this.nodes.get(resolved)?.type === 'file' ? this.mutable(resolved) : this.nodes.get(resolved);
     if (existing?.type === 'file') {
-      existing.content = content;
+      existing.content = this.sharing === undefined ? content : this.sharing.intern(content);
       existing.mtime = now;
       if (meta?.mode !== undefined) existing.mode = meta.mode;
       if (meta?.owner !== undefined) existing.owner = meta.owner;
@@ -303,7 +427,12 @@ export class HostStore implements LabFs {
       if (resolved === '/etc/passwd' || resolved === '/etc/group') this.generation++;
       return;
     }
-    if (existing?.type === 'dir') throw new FsError('EISDIR', 'open', path);
+    if (existing?.type === 'dir') throw fsError('EISDIR', 'open', path);
+    if (this.sharing !== undefined) {
+      const full = { mode: meta?.mode ?? 0o644, owner: meta?.owner ?? 'root', group: meta?.group ?? 'root' };
+      this.set(resolved, this.sharing.pool.file(this.sharing.intern(resolved), this.sharing.intern(content), full, now));
+      return;
+    }
     this.set(resolved, {
       type: 'file',
       content,
@@ -347,8 +476,8 @@ export class HostStore implements LabFs {
   mkdirp(path: string): void {
     const resolved = this.resolve(path);
     const n = this.nodes.get(resolved);
-    if (n !== undefined && n.type !== 'dir') throw new FsError('EEXIST', 'mkdir', path);
-    this.mkdirpRaw(resolved, Date.now());
+    if (n !== undefined && n.type !== 'dir') throw fsError('EEXIST', 'mkdir', path);
+    this.mkdirpRaw(resolved, nowMtime());
   }
 
   // ---- metas ------------------------------------------------------------------
@@ -359,8 +488,8 @@ export class HostStore implements LabFs {
   }
 
   setMeta(path: string, meta: Partial<FileMeta>): void {
-    const n = this.node(path);
-    if (n === undefined) throw new FsError('ENOENT', 'chown', path);
+    const n = this.mutable(this.resolve(path));
+    if (n === undefined) throw fsError('ENOENT', 'chown', path);
     if (meta.mode !== undefined) n.mode = meta.mode;
     if (meta.owner !== undefined) n.owner = meta.owner;
     if (meta.group !== undefined) n.group = meta.group;
@@ -439,7 +568,7 @@ export class ShellFs {
       cred.uid === 0
         ? undefined
         : (_dir: string, node: FsNode) => {
-            if (node.type === 'dir' && !permits(node, cred, X)) throw new FsError('EACCES', op, path);
+            if (node.type === 'dir' && !permits(node, cred, X)) throw fsError('EACCES', op, path);
           };
     return this.store.resolve(path, followLast, check);
   }
@@ -447,7 +576,7 @@ export class ShellFs {
   private requireParentWritable(resolved: string, op: string, path: string): void {
     if (this.cred.uid === 0) return;
     const parent = this.store.get(dirnameOf(resolved));
-    if (parent !== undefined && !permits(parent, this.cred, W | X)) throw new FsError('EACCES', op, path);
+    if (parent !== undefined && !permits(parent, this.cred, W | X)) throw fsError('EACCES', op, path);
   }
 
   private fileNode(path: string, op: string, bits: number): FileNode {
@@ -456,11 +585,11 @@ export class ShellFs {
     if (node === undefined) {
       if (DEVICES.has(resolved)) return devNull();
       if (this.store.isVirtualBin(resolved)) return virtualBin();
-      throw new FsError('ENOENT', op, path);
+      throw fsError('ENOENT', op, path);
     }
-    if (node.type === 'dir') throw new FsError('EISDIR', op === 'open' ? 'read' : op, path);
-    if (node.type !== 'file') throw new FsError('ENOENT', op, path);
-    if (!permits(node, this.cred, bits)) throw new FsError('EACCES', op, path);
+    if (node.type === 'dir') throw fsError('EISDIR', op === 'open' ? 'read' : op, path);
+    if (node.type !== 'file') throw fsError('ENOENT', op, path);
+    if (!permits(node, this.cred, bits)) throw fsError('EACCES', op, path);
     return node;
   }
 
@@ -497,17 +626,18 @@ export class ShellFs {
     const resolved = this.walk(path, 'open');
     if (DEVICES.has(resolved) && this.store.get(resolved) === undefined) return;
     const existing = this.store.get(resolved);
-    if (existing?.type === 'dir') throw new FsError('EISDIR', 'open', path);
+    if (existing?.type === 'dir') throw fsError('EISDIR', 'open', path);
     if (existing?.type === 'file') {
-      if (!permits(existing, this.cred, W)) throw new FsError('EACCES', 'open', path);
-      existing.content = append ? concatContent(existing.content, content) : content;
-      existing.mtime = Date.now();
+      if (!permits(existing, this.cred, W)) throw fsError('EACCES', 'open', path);
+      const own = this.store.mutable(resolved) as FileNode;
+      own.content = append ? concatContent(own.content, content) : content;
+      own.mtime = nowMtime();
       if (resolved === '/etc/passwd' || resolved === '/etc/group') this.store.generation++;
       return;
     }
     const parent = this.store.get(dirnameOf(resolved));
-    if (parent === undefined) throw new FsError('ENOENT', 'open', path);
-    if (parent.type !== 'dir') throw new FsError('ENOTDIR', 'open', path);
+    if (parent === undefined) throw fsError('ENOENT', 'open', path);
+    if (parent.type !== 'dir') throw fsError('ENOTDIR', 'open', path);
     this.requireParentWritable(resolved, 'open', path);
     this.store.set(resolved, {
       type: 'file',
@@ -515,7 +645,7 @@ export class ShellFs {
       mode: 0o666 & ~this.proc.umask,
       owner: this.cred.user,
       group: this.cred.group,
-      mtime: Date.now(),
+      mtime: nowMtime(),
       ino: this.store.newIno(),
     });
   }
@@ -545,7 +675,7 @@ export class ShellFs {
       if (this.store.isVirtualBin(resolved)) {
         return { isFile: true, isDirectory: false, isSymbolicLink: false, mode: 0o755, size: VIRTUAL_BIN_TEXT.length, mtime: new Date(0), ino: 7, identity: `bin:${basenameOf(resolved)}` };
       }
-      throw new FsError('ENOENT', op, path);
+      throw fsError('ENOENT', op, path);
     }
     return {
       isFile: node.type === 'file',
@@ -553,7 +683,7 @@ export class ShellFs {
       isSymbolicLink: node.type === 'symlink',
       mode: node.mode,
       size: node.type === 'file' ? contentSize(node.content) : node.type === 'symlink' ? node.target.length : 4096,
-      mtime: new Date(node.mtime),
+      mtime: mtimeToDate(node.mtime),
       ino: node.ino,
       identity: `ino:${node.ino}`,
     };
@@ -571,17 +701,17 @@ export class ShellFs {
     const resolved = this.walk(path, 'mkdir');
     const existing = this.store.get(resolved);
     if (existing !== undefined) {
-      if (existing.type !== 'dir') throw new FsError('EEXIST', 'mkdir', path);
-      if (options?.recursive !== true) throw new FsError('EEXIST', 'mkdir', path);
+      if (existing.type !== 'dir') throw fsError('EEXIST', 'mkdir', path);
+      if (options?.recursive !== true) throw fsError('EEXIST', 'mkdir', path);
       return;
     }
     const parentPath = dirnameOf(resolved);
     const parent = this.store.get(parentPath);
     if (parent === undefined) {
-      if (options?.recursive !== true) throw new FsError('ENOENT', 'mkdir', path);
+      if (options?.recursive !== true) throw fsError('ENOENT', 'mkdir', path);
       await this.mkdir(parentPath, { recursive: true });
     } else if (parent.type !== 'dir') {
-      throw new FsError('ENOTDIR', 'mkdir', path);
+      throw fsError('ENOTDIR', 'mkdir', path);
     }
     this.requireParentWritable(resolved, 'mkdir', path);
     this.store.set(resolved, {
@@ -589,7 +719,7 @@ export class ShellFs {
       mode: 0o777 & ~this.proc.umask,
       owner: this.cred.user,
       group: this.cred.group,
-      mtime: Date.now(),
+      mtime: nowMtime(),
       ino: this.store.newIno(),
     });
   }
@@ -601,9 +731,9 @@ export class ShellFs {
   async readdirWithFileTypes(path: string): Promise<DirentLike[]> {
     const resolved = this.walk(path, 'scandir');
     const node = this.store.get(resolved);
-    if (node === undefined) throw new FsError('ENOENT', 'scandir', path);
-    if (node.type !== 'dir') throw new FsError('ENOTDIR', 'scandir', path);
-    if (!permits(node, this.cred, R)) throw new FsError('EACCES', 'scandir', path);
+    if (node === undefined) throw fsError('ENOENT', 'scandir', path);
+    if (node.type !== 'dir') throw fsError('ENOTDIR', 'scandir', path);
+    if (!permits(node, this.cred, R)) throw fsError('EACCES', 'scandir', path);
     const names = new Set(this.store.childNames(resolved));
     if (BIN_DIRS.has(resolved)) for (const b of this.store.binNames) names.add(b);
     if (resolved === '/dev') for (const d of DEVICES) names.add(basenameOf(d));
@@ -623,16 +753,14 @@ export class ShellFs {
     const node = this.store.get(resolved);
     if (node === undefined) {
       if (options?.force === true) return;
-      throw new FsError('ENOENT', 'rm', path);
+      throw fsError('ENOENT', 'rm', path);
     }
-    if (node.type === 'dir' && this.store.childNames(resolved).length > 0 && options?.recursive !== true) throw new FsError('ENOTEMPTY', 'rm', path);
+    if (node.type === 'dir' && this.store.childNames(resolved).length > 0 && options?.recursive !== true) throw fsError('ENOTEMPTY', 'rm', path);
     this.requireParentWritable(resolved, 'rm', path);
     if (node.type === 'dir' && this.cred.uid !== 0) {
-      for (const p of this.store.allPaths()) {
-        if (p.startsWith(`${resolved}/`)) {
-          const n = this.store.get(p);
-          if (n?.type === 'dir' && !permits(n, this.cred, W | X)) throw new FsError('EACCES', 'rm', path);
-        }
+      for (const p of this.store.descendants(resolved)) {
+        const n = this.store.get(p);
+        if (n?.type === 'dir' && !permits(n, this.cred, W | X)) throw fsError('EACCES', 'rm', path);
       }
     }
     this.store.deleteTree(resolved);
@@ -646,12 +774,12 @@ export class ShellFs {
         await this.writeFile(dest, '');
         return;
       }
-      throw new FsError('ENOENT', 'cp', src);
+      throw fsError('ENOENT', 'cp', src);
     }
     if (node.type === 'dir') {
-      if (options?.recursive !== true) throw new FsError('EISDIR', 'cp', src);
+      if (options?.recursive !== true) throw fsError('EISDIR', 'cp', src);
       const to = this.walk(dest, 'cp');
-      if (to === from || to.startsWith(`${from}/`)) throw new FsError('EINVAL', 'cp', dest);
+      if (to === from || to.startsWith(`${from}/`)) throw fsError('EINVAL', 'cp', dest);
       if (this.store.get(to) === undefined) await this.mkdir(dest);
       for (const name of this.store.childNames(from)) await this.cp(joinPath(from, name), joinPath(to, name), options);
       return;
@@ -660,12 +788,12 @@ export class ShellFs {
       await this.symlink(node.target, dest);
       return;
     }
-    if (!permits(node, this.cred, R)) throw new FsError('EACCES', 'cp', src);
+    if (!permits(node, this.cred, R)) throw fsError('EACCES', 'cp', src);
     const to = this.walk(dest, 'cp');
     const existed = this.store.get(to) !== undefined;
     this.write(to, node.content, undefined, false);
     if (!existed) {
-      const created = this.store.get(to);
+      const created = this.store.mutable(to);
       if (created !== undefined) created.mode = node.mode & 0o777 & ~this.proc.umask;
     }
   }
@@ -675,13 +803,13 @@ export class ShellFs {
     const to = this.walk(dest, 'mv', false);
     if (from === to) return;
     const node = this.store.get(from);
-    if (node === undefined) throw new FsError('ENOENT', 'mv', src);
-    if (node.type === 'dir' && to.startsWith(`${from}/`)) throw new FsError('EINVAL', 'mv', dest);
+    if (node === undefined) throw fsError('ENOENT', 'mv', src);
+    if (node.type === 'dir' && to.startsWith(`${from}/`)) throw fsError('EINVAL', 'mv', dest);
     const parent = this.store.get(dirnameOf(to));
-    if (parent === undefined) throw new FsError('ENOENT', 'mv', dest);
+    if (parent === undefined) throw fsError('ENOENT', 'mv', dest);
     const target = this.store.get(to);
-    if (target?.type === 'dir' && node.type !== 'dir') throw new FsError('EISDIR', 'mv', dest);
-    if (target?.type === 'dir' && this.store.childNames(to).length > 0) throw new FsError('ENOTEMPTY', 'mv', dest);
+    if (target?.type === 'dir' && node.type !== 'dir') throw fsError('EISDIR', 'mv', dest);
+    if (target?.type === 'dir' && this.store.childNames(to).length > 0) throw fsError('ENOTEMPTY', 'mv', dest);
     this.requireParentWritable(from, 'mv', src);
     this.requireParentWritable(to, 'mv', dest);
     this.store.moveTree(from, to);
@@ -698,26 +826,26 @@ export class ShellFs {
   async chmod(path: string, mode: number): Promise<void> {
     const resolved = this.walk(path, 'chmod');
     const node = this.store.get(resolved);
-    if (node === undefined) throw new FsError('ENOENT', 'chmod', path);
-    if (this.cred.uid !== 0 && node.owner !== this.cred.user) throw new FsError('EPERM', 'chmod', path);
-    node.mode = mode & 0o7777;
+    if (node === undefined) throw fsError('ENOENT', 'chmod', path);
+    if (this.cred.uid !== 0 && node.owner !== this.cred.user) throw fsError('EPERM', 'chmod', path);
+    (this.store.mutable(resolved) as FsNode).mode = mode & 0o7777;
   }
 
   async symlink(target: string, linkPath: string): Promise<void> {
     const resolved = this.walk(linkPath, 'symlink', false);
-    if (this.store.get(resolved) !== undefined) throw new FsError('EEXIST', 'symlink', linkPath);
-    if (this.store.get(dirnameOf(resolved)) === undefined) throw new FsError('ENOENT', 'symlink', linkPath);
+    if (this.store.get(resolved) !== undefined) throw fsError('EEXIST', 'symlink', linkPath);
+    if (this.store.get(dirnameOf(resolved)) === undefined) throw fsError('ENOENT', 'symlink', linkPath);
     this.requireParentWritable(resolved, 'symlink', linkPath);
-    this.store.set(resolved, { type: 'symlink', target, mode: 0o777, owner: this.cred.user, group: this.cred.group, mtime: Date.now(), ino: this.store.newIno() });
+    this.store.set(resolved, { type: 'symlink', target, mode: 0o777, owner: this.cred.user, group: this.cred.group, mtime: nowMtime(), ino: this.store.newIno() });
   }
 
   async link(existingPath: string, newPath: string): Promise<void> {
     const from = this.walk(existingPath, 'link');
     const node = this.store.get(from);
-    if (node === undefined) throw new FsError('ENOENT', 'link', existingPath);
-    if (node.type !== 'file') throw new FsError('EPERM', 'link', existingPath);
+    if (node === undefined) throw fsError('ENOENT', 'link', existingPath);
+    if (node.type !== 'file') throw fsError('EPERM', 'link', existingPath);
     const to = this.walk(newPath, 'link', false);
-    if (this.store.get(to) !== undefined) throw new FsError('EEXIST', 'link', newPath);
+    if (this.store.get(to) !== undefined) throw fsError('EEXIST', 'link', newPath);
     this.requireParentWritable(to, 'link', newPath);
     // the same node under two names: a hard link
     this.store.set(to, node);
@@ -726,14 +854,14 @@ export class ShellFs {
   async readlink(path: string): Promise<string> {
     const resolved = this.walk(path, 'readlink', false);
     const node = this.store.get(resolved);
-    if (node === undefined) throw new FsError('ENOENT', 'readlink', path);
-    if (node.type !== 'symlink') throw new FsError('EINVAL', 'readlink', path);
+    if (node === undefined) throw fsError('ENOENT', 'readlink', path);
+    if (node.type !== 'symlink') throw fsError('EINVAL', 'readlink', path);
     return node.target;
   }
 
   async realpath(path: string): Promise<string> {
     const resolved = this.walk(path, 'realpath');
-    if (this.store.get(resolved) === undefined && !DEVICES.has(resolved) && !this.store.isVirtualBin(resolved)) throw new FsError('ENOENT', 'realpath', path);
+    if (this.store.get(resolved) === undefined && !DEVICES.has(resolved) && !this.store.isVirtualBin(resolved)) throw fsError('ENOENT', 'realpath', path);
     return resolved;
   }
 
@@ -742,10 +870,10 @@ export class ShellFs {
     const node = this.store.get(resolved);
     if (node === undefined) {
       if (DEVICES.has(resolved)) return;
-      throw new FsError('ENOENT', 'utimes', path);
+      throw fsError('ENOENT', 'utimes', path);
     }
-    if (this.cred.uid !== 0 && node.owner !== this.cred.user && !permits(node, this.cred, W)) throw new FsError('EPERM', 'utimes', path);
-    node.mtime = mtime.getTime();
+    if (this.cred.uid !== 0 && node.owner !== this.cred.user && !permits(node, this.cred, W)) throw fsError('EPERM', 'utimes', path);
+    (this.store.mutable(resolved) as FsNode).mtime = dateToMtime(mtime);
   }
 }
 

@@ -7,6 +7,8 @@ nova.pci.whitelist.Whitelist (nova-compute), nova.pci.request's alias parser
 Usage: nova_check.py --release R --service api|scheduler|conductor|compute|novncproxy
                      --config-file F [--config-file F ...]
 Prints one JSON object: {"ok": true} or {"ok": false, "exception": "...", "message": "..."}.
+With --batch, reads one JSON object per line from stdin ({"release", "service",
+"files"}) and prints one result per line (used by the tests).
 
 The installed nova may be older or newer than the release the lab host runs:
 for a release before Zed only passthrough_whitelist is read and the
@@ -33,50 +35,60 @@ def qualified(exc):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--release', required=True, choices=RELEASES)
-    ap.add_argument('--service', required=True)
+    ap.add_argument('--release', choices=RELEASES)
+    ap.add_argument('--service')
     ap.add_argument('--config-file', action='append', default=[])
+    ap.add_argument('--batch', action='store_true')
     args = ap.parse_args()
 
     import logging
     logging.disable(logging.CRITICAL)
 
+    if args.batch:
+        for line in sys.stdin:
+            if line.strip():
+                req = json.loads(line)
+                print(json.dumps(check(req['release'], req['service'], req['files'])), flush=True)
+        return 0
+    if not args.release or not args.service:
+        ap.error('--release and --service are required')
+    print(json.dumps(check(args.release, args.service, args.config_file)))
+    return 0
+
+
+def check(release, service, files):
     from oslo_config import cfg
     import nova.conf
     from nova import exception
 
     conf = nova.conf.CONF
     argv = []
-    for f in args.config_file:
+    for f in files:
         argv += ['--config-file', f]
     try:
         conf(argv, project='nova', default_config_files=[], default_config_dirs=[])
     except cfg.ConfigFileParseError as e:
         return fail(e)
 
-    release = args.release
     try:
-        if args.service == 'compute':
+        if service == 'compute':
             check_device_spec(conf, release, argv)
             check_alias(conf)
-        elif args.service == 'api':
+        elif service == 'api':
             check_alias(conf)
-        elif args.service == 'scheduler':
+        elif service == 'scheduler':
             check_filters(conf, release)
     except Exception as e:  # noqa: BLE001 - every error is the service's failure
         if not at_least(release, 'zed') and isinstance(e, exception.PciConfigInvalidSpec):
             # Yoga's name and text for the same failure
             msg = str(e).replace('Invalid [pci]device_spec config: ', 'Invalid PCI devices Whitelist config: ', 1)
-            print(json.dumps({'ok': False, 'exception': 'nova.exception.PciConfigInvalidWhitelist', 'message': msg}))
-            return 0
+            return {'ok': False, 'exception': 'nova.exception.PciConfigInvalidWhitelist', 'message': msg}
         return fail(e)
-    print(json.dumps({'ok': True}))
-    return 0
+    return {'ok': True}
 
 
 def fail(e):
-    print(json.dumps({'ok': False, 'exception': qualified(e), 'message': str(e)}))
-    return 0
+    return {'ok': False, 'exception': qualified(e), 'message': str(e)}
 
 
 def check_device_spec(conf, release, argv):

@@ -37,7 +37,6 @@ export const discoverStep: StepKind<z.infer<typeof args>> = {
       for (const card of cards) {
         notes.push(`${card.slot}: ${card.functions.map((f) => `${f.address.slice(-1)}=${f.vendor}:${f.device}${f.iommuGroup !== undefined ? `/g${f.iommuGroup}` : ''}`).join(' ')}`);
       }
-      if (!io.active) notes.push('IOMMU groups are known once the IOMMU is active');
     }
     return {
       changes: [],

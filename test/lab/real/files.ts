@@ -84,7 +84,7 @@ export function writeModelFile(rootDir: string, path: string, file: ModelFile, i
 }
 
 /** Device nodes of this machine every host gets (bound over files of its own /dev). */
-export const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'ptmx'] as const;
+export const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
 
 /**
  * The skeleton of a host's /dev (rebuilt at each boot): mount points for the
@@ -101,6 +101,7 @@ export function makeDevSkeleton(devDir: string): void {
     ['stdout', '/proc/self/fd/1'],
     ['stderr', '/proc/self/fd/2'],
     ['core', '/proc/kcore'],
+    ['ptmx', 'pts/ptmx'],
   ];
   for (const [name, target] of links) symlinkSync(target, join(devDir, name));
 }

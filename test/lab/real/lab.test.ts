@@ -26,10 +26,10 @@ function threeHosts(): HostSpec[] {
   return [el, ubuntu, debian];
 }
 
-/** sshd processes listening on an address (pid), from `ss`. */
-function listeners(address: string): number[] {
+/** processes listening on an address (pid), from `ss`; only sshd unless `all` */
+function listeners(address: string, all = false): number[] {
   const out = execFileSync('ss', ['-H', '-ltnp', 'src', address], { encoding: 'utf8' });
-  return [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+  return [...out.matchAll(/\("([^"]+)",pid=(\d+)/g)].filter((m) => all || m[1] === 'sshd').map((m) => Number(m[2]));
 }
 
 describe('real lab: three real sshd hosts', { skip: unavailable ? `SKIPPED: ${unavailable}` : false }, () => {
@@ -86,8 +86,22 @@ describe('real lab: three real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
     assert.equal(root.code, 0, root.stderr);
     assert.match(root.stdout, /^\/usr\/local\/sbin\/lspci$/m);
     assert.ok(root.stdout.includes(`[${dev.vendor}:${dev.device}]`), root.stdout);
-    const ops = await ssh(lab, names[1], 'command -v lspci', { user: 'ops' });
-    assert.equal(ops.stdout.trim(), '/usr/local/bin/lspci');
+    const ops = await ssh(lab, names[1], 'command -v lspci; lspci -n', { user: 'ops' });
+    assert.equal(ops.code, 0, ops.stderr);
+    assert.match(ops.stdout, /^\/usr\/local\/bin\/lspci$/m);
+    assert.ok(ops.stdout.includes(`${dev.vendor}:${dev.device}`), ops.stdout);
+    const rebootAsOps = await ssh(lab, names[1], 'reboot', { user: 'ops' });
+    assert.notEqual(rebootAsOps.code, 0, 'a non-root user cannot reboot');
+  });
+
+  it('tools answer while the test process blocks its own event loop (execFileSync)', () => {
+    const host = lab.host(names[2]);
+    const out = execFileSync(
+      'ssh',
+      ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${lab.knownHostsPath}`, '-i', lab.identityFile, `root@${host.address}`, 'systemctl is-system-running; dmesg | head -1'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    assert.match(out, /\[\s*0\.000000\] Linux version/);
   });
 
   it('ops has passwordless sudo; opsp needs the password', async () => {
@@ -180,7 +194,9 @@ describe('real lab: three real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
     const dir = lab.dir;
     await lab.stop();
     for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`), false, `sshd ${pid} is gone`);
-    for (const n of names) assert.deepEqual(listeners(lab.host(n).address), []);
+    for (const n of names) assert.deepEqual(listeners(lab.host(n).address, true), []);
+    const toolServer = lab.host(names[0]).address.replace(/\.\d+$/, '.255');
+    assert.deepEqual(listeners(toolServer, true), [], 'the tool server is closed');
     let left = '';
     try {
       left = execFileSync('pgrep', ['-a', '-f', dir], { encoding: 'utf8' });
@@ -189,5 +205,27 @@ describe('real lab: three real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
     }
     assert.equal(left, '');
     assert.equal(existsSync(dir), false, 'the lab dir is removed');
+  });
+});
+
+describe('real lab with tools exec\'d by node (tools: exec)', { skip: unavailable ? `SKIPPED: ${unavailable}` : false }, () => {
+  let lab: RealLab;
+  let name: string;
+  before(async () => {
+    const spec = threeHosts()[1]!;
+    name = spec.name;
+    lab = await startRealLab([spec], { tools: 'exec', rebootSeconds: 0.5 });
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it('lspci and update-grub run as node processes with the same answers', async () => {
+    const dev = lab.host(name).spec.devices[0]!;
+    const r = await ssh(lab, name, 'head -2 /usr/local/sbin/lspci; lspci -n; update-grub >/dev/null 2>&1; echo rc=$?');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /exec \/usr\/bin\/node /);
+    assert.ok(r.stdout.includes(`${dev.vendor}:${dev.device}`), r.stdout);
+    assert.match(r.stdout, /^rc=0$/m);
   });
 });

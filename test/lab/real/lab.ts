@@ -1,9 +1,11 @@
 // Entry point of the real-sshd lab: startRealLab(specs) with the host model of
 // src/lab/ (rootfs, boot, NodeFs, the machine tools). See test/lab/README.md.
+import { fileURLToPath } from 'node:url';
 import type { HostSpec } from '../../../src/lab/types.ts';
 import { bootHost } from '../../../src/lab/boot.ts';
 import { NodeFs } from '../../../src/lab/nodefs.ts';
 import { buildRootfs } from '../../../src/lab/rootfs.ts';
+import { hostToolNames, tools } from '../../../src/lab/tools/index.ts';
 import { startRealLabWith, type LabModel, type RealLab, type RealLabOptions } from './runner.ts';
 import { TOOLS_ENTRY } from './tools.ts';
 
@@ -17,6 +19,9 @@ export const labModel: LabModel = {
   bootHost,
   makeFs: (rootDir) => new NodeFs(rootDir),
   toolsEntry: TOOLS_ENTRY,
+  toolNames: hostToolNames,
+  allToolNames: Object.keys(tools),
+  toolWorkerEntry: fileURLToPath(new URL('./toolworker.ts', import.meta.url)),
 };
 
 /**

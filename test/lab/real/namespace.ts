@@ -1,10 +1,11 @@
 // Linux namespaces for the real lab.
 //
-//  - One *holder* per lab: a `sleep` in its own mount namespace. The per-host
-//    overlay mounts (/etc and /var over this machine's) live there, so nothing
-//    is mounted in the machine's own namespace and everything vanishes with the
-//    holder. The lab reads a host's files through /proc/<holder>/root/...
-//  - One *host namespace* per running host: entered from the holder,
+//  - One *holder* per host: a `sleep` in its own mount namespace. The host's
+//    overlay mounts (/etc, /var, /usr over this machine's) live there, so
+//    nothing is mounted in the machine's own namespace, everything vanishes
+//    with the holder, and the mounts survive the host's reboots. The lab reads
+//    a host's files through /proc/<holder>/root/...
+//  - One *host namespace* per running host: entered from its holder,
 //    `unshare --mount --pid --uts --fork --mount-proc`; its pid 1 is a small
 //    supervisor that bind-mounts the host's directories and files over /etc,
 //    /var, /proc/cmdline, /sys/class/iommu, ... and keeps sshd running.
@@ -42,23 +43,6 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-/** Run a command to completion; reject with its output when it fails. */
-export function runCommand(argv: string[], opts: { input?: string } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const [cmd, ...args] = argv;
-    const child = spawn(cmd ?? 'false', args, { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, sig) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${argv.join(' ')} failed (${sig ?? code}): ${out.trim()}`));
-    });
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
 /** One fstab line (bind mount or overlay). Paths must not contain whitespace. */
 export function fstabLine(source: string, target: string, type: string, options: string): string {
   for (const p of [source, target, options]) {
@@ -73,26 +57,34 @@ export class Holder {
     private readonly child: ChildProcess,
   ) {}
 
-  /** Start the lab's mount-namespace holder. */
-  static async start(): Promise<Holder> {
-    const child = spawn(
-      'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sleep', 'infinity'],
-      { env: ENV, stdio: 'ignore' },
-    );
+  /** Start a mount-namespace holder, mounting every entry of `fstab` in it first. */
+  static async start(fstab?: string): Promise<Holder> {
+    const inner = fstab
+      ? ['sh', '-c', 'mount --all --fstab "$1" && exec sleep infinity', 'holder', fstab]
+      : ['sleep', 'infinity'];
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', ...inner], {
+      env: ENV,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const pid = child.pid;
-    if (pid === undefined) throw new Error('lab: could not start unshare (util-linux) for the mount namespace holder');
+    if (pid === undefined) throw new Error('lab: could not start unshare (util-linux) for a mount namespace holder');
     const ownNs = readlinkSync('/proc/self/ns/mnt');
-    for (let i = 0; i < 500; i++) {
-      if (child.exitCode !== null) throw new Error(`lab: mount namespace holder exited (${child.exitCode}); are you root?`);
+    for (let i = 0; i < 1000; i++) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await new Promise((r) => setImmediate(r));
+        throw new Error(`lab: mount namespace holder failed (${child.exitCode ?? child.signalCode}): ${stderr.trim()}`);
+      }
       try {
         if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' && readlinkSync(`/proc/${pid}/ns/mnt`) !== ownNs) {
+          child.stderr?.destroy();
           return new Holder(pid, child);
         }
       } catch {
         // not there yet
       }
-      await sleep(5);
+      await sleep(i < 20 ? 2 : 10);
     }
     killPid(pid);
     throw new Error('lab: mount namespace holder did not come up');
@@ -103,11 +95,6 @@ export class Holder {
     return `/proc/${this.pid}/root${p}`;
   }
 
-  /** Mount every entry of an fstab file inside the holder's namespace (one process). */
-  async mountAll(fstabPath: string): Promise<void> {
-    await runCommand(['nsenter', `--mount=/proc/${this.pid}/ns/mnt`, '--', 'mount', '--all', '--fstab', fstabPath]);
-  }
-
   async stop(): Promise<void> {
     killPid(this.pid);
     await exited(this.child);
@@ -116,11 +103,18 @@ export class Holder {
 
 /** pid 1 of a host namespace: mounts, hostname, then sshd forever (restarted when killed). */
 export const SUPERVISOR_SCRIPT = `#!/bin/sh
-# passthru real lab: pid 1 of one host.  $1 fstab  $2 hostname  $3 log
-mount --all --fstab "$1" >>"$3" 2>&1 || { echo "lab: mounting the host's files failed" >>"$3"; exit 97; }
+# passthru real lab: pid 1 of one host.
+#   $1 fstab  $2 hostname  $3 log  $4 mounts to detach once mounted (space-separated)
+#   $5 the host's own /tmp  $6 the lab dir, hidden from the host
+exec >>"$3" 2>&1 </dev/null
+mount --all --fstab "$1" || { echo "lab: mounting the host's files failed"; exit 97; }
+# shellcheck disable=SC2086
+[ -z "$4" ] || umount --lazy $4
+[ -z "$5" ] || mount --bind "$5" /tmp || exit 97
+[ -z "$6" ] || [ ! -d "$6" ] || mount -t tmpfs -o size=4k,mode=0755 lab-hidden "$6" || exit 97
 hostname "$2"
 while :; do
-  /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config >>"$3" 2>&1
+  /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config
   sleep 0.3
 done
 `;
@@ -142,6 +136,12 @@ export class HostNamespace {
     fstab: string;
     hostname: string;
     log: string;
+    /** mounts only needed while mounting (this machine's /dev, the holder's overlays), detached afterwards */
+    detach?: string[];
+    /** bound over /tmp once everything else is mounted */
+    tmp?: string;
+    /** covered by an empty tmpfs at last (the lab dir: hosts see nothing of the lab) */
+    hide?: string;
   }): Promise<HostNamespace> {
     const logFd = openSync(opts.log, 'a');
     let child: ChildProcess;
@@ -152,7 +152,7 @@ export class HostNamespace {
           '--pdeathsig', 'KILL', '--',
           'nsenter', `--mount=/proc/${opts.holder.pid}/ns/mnt`, '--',
           'unshare', '--mount', '--pid', '--uts', '--fork', '--kill-child', '--propagation', 'private', '--mount-proc', '--',
-          '/bin/sh', opts.supervisor, opts.fstab, opts.hostname, opts.log,
+          '/bin/sh', opts.supervisor, opts.fstab, opts.hostname, opts.log, (opts.detach ?? []).join(' '), opts.tmp ?? '', opts.hide ?? '',
         ],
         { env: ENV, stdio: ['ignore', logFd, logFd] },
       );

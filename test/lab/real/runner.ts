@@ -1,7 +1,7 @@
 // The real lab: one Debian OpenSSH sshd per simulated host, each in its own
 // mount, pid and uts namespace on its own 127.0.x.y, sharing the network
 // namespace. See test/lab/README.md.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -16,6 +16,7 @@ import {
 import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import pLimit from 'p-limit';
 import type { FileMeta, HostSpec, LabFs } from '../../../src/lab/types.ts';
 import { LAB_LOGIN_USERS, hashPassword, labAccounts, LAB_SUDO_PASSWORD, type LabAccounts } from './accounts.ts';
@@ -25,8 +26,10 @@ import {
   FRESH_TOPS,
   OVERLAY_TOPS,
   RUNTIME_TOPS,
+  DEV_NODES,
   SYS_DIRS,
   canonicalPath,
+  makeDevSkeleton,
   hostFileHashes,
   pseudoFsBinds,
   topOf,
@@ -37,7 +40,9 @@ import { inventoryIni } from './inventory.ts';
 import { realLabUnavailable } from './preflight.ts';
 import { fstabLine, Holder, HostNamespace, killPid, SUPERVISOR_SCRIPT } from './namespace.ts';
 import { AUTHORIZED_KEYS_DIR, HOST_KEY, generateKey, knownHostsLine, sshdConfig } from './sshd.ts';
-import { bundleTools, installWrappers, shadowedBinaries, toolsFor } from './tools.ts';
+import { bundleTools, execToolLine, installWrappers, SPEC_IN_HOST, TOOLS_DIR_IN_HOST, wrapperScript, writeToolsDir } from './tools.ts';
+import { serverWrapperScript } from './toolserver.ts';
+import type { FromWorker, WorkerHost } from './toolworker.ts';
 
 export { LAB_SUDO_PASSWORD };
 
@@ -50,6 +55,12 @@ export interface RealLabOptions {
   dir?: string;
   /** seconds every reboot takes before the host boots again; overrides the specs' rebootSeconds (default: the spec's, else 3) */
   rebootSeconds?: number;
+  /**
+   * How a host runs the machine tools: 'server' (default) asks the lab's tool
+   * server (a worker thread of this process) over bash's /dev/tcp, ~5 ms a
+   * call; 'exec' starts node on the bundled CLI, ~60-90 ms of CPU a call.
+   */
+  tools?: 'server' | 'exec';
 }
 
 export interface RealLabHost {
@@ -94,11 +105,18 @@ export interface RealLab {
 
 /** What the lab needs of the host model (src/lab/). */
 export interface LabModel {
-  buildRootfs(spec: HostSpec): Map<string, { content: string; meta: FileMeta }>;
+  /** the host's files; keys ending in '/' are directories; `cluster` lets computes name their controller */
+  buildRootfs(spec: HostSpec, cluster?: HostSpec[]): Map<string, { content: string; meta: FileMeta }>;
   bootHost(fs: LabFs, spec: HostSpec, bootId: string): unknown;
   makeFs(rootDir: string): LabFs;
   /** entry of the machine tools' CLI (src/lab/tools/cli.ts) */
   toolsEntry: string;
+  /** the tools a host has (by distro and role) */
+  toolNames(spec: HostSpec): string[];
+  /** every tool name the model knows */
+  allToolNames: readonly string[];
+  /** worker-thread entry serving the tools (test/lab/real/toolworker.ts); without it tools are always exec'd */
+  toolWorkerEntry?: string;
 }
 
 export const DEFAULT_FILE_HASH_PATHS = ['/etc', '/boot', '/root', '/var/lib/lab'];
@@ -136,16 +154,19 @@ interface Host extends RealLabHost {
   index: number;
   rootfs: Map<string, ModelFile>;
   overlayTops: string[];
-  binDir: string;
   tools: string[];
   state: HostState;
   ns: HostNamespace | undefined;
+  /** keeps the host's overlay mounts (its mount namespace outlives reboots) */
+  holder: Holder | undefined;
   boots: number;
   bootId: string;
   publicKey: string;
   queue: Promise<unknown>;
   /** set when a reboot request file has been seen, until the reboot ran */
   rebootPending: boolean;
+  /** identifies the host to the tool server */
+  token: string;
 }
 
 function tail(file: string, lines = 15): string {
@@ -169,6 +190,40 @@ function portOpen(address: string, port: number): Promise<boolean> {
   });
 }
 
+/** Bundle and start the tool server worker; resolves once it listens. */
+async function startToolWorker(
+  entry: string,
+  bundlePath: string,
+  address: string,
+): Promise<{ worker: Worker; address: string; port: number; register(hosts: WorkerHost[]): Promise<void> }> {
+  writeFileSync(bundlePath, await bundleTools(entry));
+  const worker = new Worker(bundlePath, { workerData: { address }, execArgv: [] });
+  worker.unref();
+  const next = (): Promise<FromWorker> =>
+    new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(e);
+      worker.once('error', onError);
+      worker.once('message', (m: FromWorker) => {
+        worker.off('error', onError);
+        if (m.type === 'error') reject(new Error(`real lab: tool server: ${m.message}`));
+        else resolve(m);
+      });
+    });
+  const ready = await next();
+  if (ready.type !== 'ready') throw new Error('real lab: tool server did not start');
+  worker.on('error', (e) => process.stderr.write(`real lab: tool server failed: ${e.message}\n`));
+  return {
+    worker,
+    address,
+    port: ready.port,
+    register: async (hosts) => {
+      const done = next();
+      worker.postMessage({ type: 'register', hosts });
+      await done;
+    },
+  };
+}
+
 export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts: RealLabOptions = {}): Promise<RealLab> {
   const unavailable = realLabUnavailable();
   if (unavailable) throw new Error(`real lab: ${unavailable}`);
@@ -188,23 +243,23 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
   for (const top of [...OVERLAY_TOPS, 'proc', 'sys']) {
     if (dir === `/${top}` || dir.startsWith(`/${top}/`)) throw new Error(`real lab: the lab dir cannot be under /${top}: ${dir}`);
   }
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  chmodSync(dir, 0o755); // mkdtemp makes 0700; hosts' non-root users run the tools bundle from here
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const created: string[] = []; // what stop() removes when the dir is the caller's
 
-  let holder: Holder | undefined;
   const hosts: Host[] = [];
   let stopped = false;
   const aborter = new AbortController();
   let monitor: NodeJS.Timeout | undefined;
   const lowerCache = new Map<string, string>();
+  let worker: Worker | undefined; // the tool server, on <base>.255 (never a host's address)
 
   const killEverythingNow = (): void => {
     stopped = true;
     aborter.abort();
     if (monitor) clearInterval(monitor);
     for (const h of hosts) h.ns?.killNow();
-    killPid(holder?.pid);
+    for (const h of hosts) killPid(h.holder?.pid);
+    void worker?.terminate();
     try {
       if (ownDir) rmSync(dir, { recursive: true, force: true });
       else for (const p of created) rmSync(p, { recursive: true, force: true });
@@ -217,47 +272,48 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
 
   try {
     debug('start');
-    holder = await Holder.start();
-    const hp = holder;
-    const view = (p: string): string => hp.path(p);
 
     // -- lab-wide files --------------------------------------------------------
     const identityFile = join(dir, 'id_ed25519');
     const knownHostsPath = join(dir, 'known_hosts');
     const inventoryPath = join(dir, 'inventory.ini');
-    const bundlePath = join(dir, 'tools.mjs');
+    const toolsDir = join(dir, 'tools');
     const supervisor = join(dir, 'supervisor.sh');
-    const overlayFstab = join(dir, 'overlays.fstab');
-    created.push(identityFile, `${identityFile}.pub`, knownHostsPath, inventoryPath, bundlePath, supervisor, overlayFstab, join(dir, 'hosts'));
+    created.push(identityFile, `${identityFile}.pub`, knownHostsPath, inventoryPath, toolsDir, supervisor, join(dir, 'hosts'), join(dir, 'toolworker.mjs'));
 
-    const [clientKey, bundle, opspHash] = await Promise.all([
+    const useServer = (opts.tools ?? 'server') === 'server' && model.toolWorkerEntry !== undefined;
+    const [clientKey, , opspHash, toolServer] = await Promise.all([
       generateKey(identityFile, 'passthru-lab'),
-      bundleTools(model.toolsEntry),
+      writeToolsDir(toolsDir, model.toolsEntry),
       hashPassword(LAB_SUDO_PASSWORD),
+      useServer && model.toolWorkerEntry
+        ? startToolWorker(model.toolWorkerEntry, join(dir, 'toolworker.mjs'), `${allocation.base}.255`).then((w) => {
+            worker = w.worker;
+            return w;
+          })
+        : undefined,
     ]);
     debug('keys, bundle, hash');
-    writeFileSync(bundlePath, bundle, { mode: 0o644 });
     writeFileSync(supervisor, SUPERVISOR_SCRIPT, { mode: 0o755 });
 
     // -- hosts: state dirs and overlays ----------------------------------------
-    const overlayLines: string[] = [];
     specs.forEach((spec, index) => {
       const stateDir = join(dir, 'hosts', spec.name);
-      const rootfs = model.buildRootfs(spec);
+      const rootfs = model.buildRootfs(spec, specs);
       const overlayTops = new Set<string>(OVERLAY_TOPS);
       const canonical = new Map<string, ModelFile>();
       for (const [path, file] of rootfs) {
         const p = canonicalPath(path);
         const top = topOf(p);
         canonical.set(p, file);
-        if ((FRESH_TOPS as readonly string[]).includes(top) || top === 'proc' || top === 'sys' || overlayTops.has(top)) continue;
+        if ((FRESH_TOPS as readonly string[]).includes(top) || (RUNTIME_TOPS as readonly string[]).includes(top) || overlayTops.has(top)) continue;
         let isDir = false;
         try {
           isDir = lstatSync(`/${top}`).isDirectory();
         } catch {
           // missing
         }
-        if (!isDir || top === 'tmp' || top === 'dev') {
+        if (!isDir || top === 'tmp') {
           throw new Error(`real lab: ${spec.name}: the model writes ${path}, but this machine has no /${top} to give each host a copy of`);
         }
         overlayTops.add(top);
@@ -268,12 +324,12 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         port,
         spec,
         stateDir,
-        rootDir: view(join(stateDir, 'root')),
+        rootDir: '', // set once its holder runs
+        holder: undefined,
         index,
         rootfs: canonical,
         overlayTops: [...overlayTops],
-        binDir: join(stateDir, 'bin'),
-        tools: toolsFor(spec.distro, spec.roles),
+        tools: model.toolNames(spec),
         state: 'new',
         ns: undefined,
         boots: 0,
@@ -281,8 +337,10 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         publicKey: '',
         queue: Promise.resolve(),
         rebootPending: false,
+        token: randomBytes(16).toString('hex'),
       };
       hosts.push(host);
+      const overlayLines: string[] = [];
       for (const top of host.overlayTops) {
         for (const d of ['upper', 'work', 'root']) mkdirSync(join(stateDir, d, top), { recursive: true });
         overlayLines.push(
@@ -295,10 +353,22 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         );
       }
       for (const top of FRESH_TOPS) mkdirSync(join(stateDir, 'root', top), { recursive: true });
+      mkdirSync(join(stateDir, 'root', 'tmp'), { recursive: true });
+      chmodSync(join(stateDir, 'root', 'tmp'), 0o1777);
+      mkdirSync(join(stateDir, 'machine-dev'), { recursive: true });
+      writeFileSync(join(stateDir, 'overlays.fstab'), overlayLines.join('\n') + '\n');
     });
-    writeFileSync(overlayFstab, overlayLines.join('\n') + '\n');
     debug('rootfs built');
-    await holder.mountAll(overlayFstab);
+    const holders = pLimit(16);
+    await Promise.all(
+      hosts.map((host) =>
+        holders(async () => {
+          if (stopped) throw new Error('real lab: stopped while starting');
+          host.holder = await Holder.start(join(host.stateDir, 'overlays.fstab'));
+          host.rootDir = host.holder.path(join(host.stateDir, 'root'));
+        }),
+      ),
+    );
     debug('overlays mounted');
 
     // -- hosts: accounts, model files, sshd, keys, tools -------------------------
@@ -308,11 +378,9 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
       shadow: readFileSync('/etc/shadow', 'utf8'),
       gshadow: existsSync('/etc/gshadow') ? readFileSync('/etc/gshadow', 'utf8') : '',
     };
-    const etcHosts =
-      '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
-      hosts.map((h) => `${h.address}\t${h.name}`).join('\n') +
-      '\n';
+    const labHostsLines = `# passthru lab hosts\n${hosts.map((h) => `${h.address}\t${h.name}`).join('\n')}\n`;
     const keygen = pLimit(8);
+    const ttyGid = new Map<string, number>();
 
     await Promise.all(
       hosts.map(async (host) => {
@@ -339,19 +407,29 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         const osRelease = host.rootfs.get('/etc/os-release');
         if (osRelease && !host.rootfs.has('/usr/lib/os-release')) writeModelFile(root, '/usr/lib/os-release', osRelease, accounts);
         put('/etc/hostname', `${host.name}\n`, 0o644);
-        put('/etc/hosts', etcHosts, 0o644);
+        const modelHosts = host.rootfs.get('/etc/hosts')?.content ?? '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+        put('/etc/hosts', modelHosts + labHostsLines, 0o644);
         put('/etc/ssh/sshd_config', sshdConfig(host.address, host.port), 0o644);
         for (const user of LAB_LOGIN_USERS) put(`${AUTHORIZED_KEYS_DIR}/${user}`, `${clientKey}\n`, 0o644);
-        chmodSync(join(root, 'root'), 0o700);
+        if (!host.rootfs.has('/root/')) chmodSync(join(root, 'root'), 0o700);
         for (const h of accounts.homes) {
           mkdirSync(join(root, h.home), { recursive: true });
           chownSync(join(root, h.home), h.uid, h.gid);
           chmodSync(join(root, h.home), 0o750);
         }
-        installWrappers(host.binDir, bundlePath, host.tools);
+        installWrappers(
+          root,
+          host.tools,
+          model.allToolNames,
+          toolServer ? (tool) => serverWrapperScript(tool, toolServer, host.token, execToolLine(tool)) : wrapperScript,
+        );
+        put(SPEC_IN_HOST, `${JSON.stringify(host.spec, null, 2)}\n`, 0o644);
+        mkdirSync(join(root, TOOLS_DIR_IN_HOST), { recursive: true });
+        ttyGid.set(host.name, accounts.gid('tty') ?? 5);
         host.publicKey = await keygen(() => generateKey(join(root, HOST_KEY), `root@${host.name}`));
       }),
     );
+    if (toolServer) await toolServer.register(hosts.map((h) => ({ token: h.token, spec: h.spec, rootDir: h.rootDir })));
     debug('hosts prepared');
     writeKnownHosts();
     writeFileSync(
@@ -371,7 +449,10 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
 
     function resetRuntime(host: Host, accounts: { uid(n: string): number | undefined; gid(n: string): number | undefined }): void {
       const root = host.rootDir;
-      for (const top of RUNTIME_TOPS) rmSync(join(root, top), { recursive: true, force: true });
+      // /run and /dev start empty, as tmpfs/devtmpfs do; /proc and /sys keep the
+      // last boot's files (bootHost rewrites what a kernel shows, and falls
+      // back to the previous command line when it finds no boot entry).
+      for (const top of ['run', 'dev']) rmSync(join(root, top), { recursive: true, force: true });
       mkdirSync(join(root, 'run/sshd'), { recursive: true, mode: 0o755 });
       mkdirSync(join(root, 'run/lab'), { recursive: true, mode: 0o755 });
       mkdirSync(join(root, 'run/lock'), { recursive: true });
@@ -379,6 +460,7 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
       writeFileSync(join(root, 'run/utmp'), '', { mode: 0o664 });
       for (const d of SYS_DIRS) mkdirSync(join(root, d), { recursive: true });
       mkdirSync(join(root, 'proc/sys/kernel/random'), { recursive: true });
+      makeDevSkeleton(join(root, 'dev'));
       for (const [path, file] of host.rootfs) {
         if ((RUNTIME_TOPS as readonly string[]).includes(topOf(path))) writeModelFile(root, path, file, accounts);
       }
@@ -390,11 +472,17 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
       const bind = (src: string, target: string, ro = false): void => {
         lines.push(fstabLine(src, target, 'none', ro ? 'bind,ro' : 'bind'));
       };
+      // /dev: the host's own dir, with this machine's device nodes, pts and a fresh shm
+      const machineDev = join(host.stateDir, 'machine-dev');
+      lines.push(fstabLine('/dev', machineDev, 'none', 'rbind'));
+      bind(join(R, 'dev'), '/dev');
+      for (const node of DEV_NODES) bind(join(machineDev, node), `/dev/${node}`);
+      // a devpts of its own (ptys for sshd and sudo's use_pty); /dev/ptmx is a link to pts/ptmx
+      lines.push(fstabLine(`lab-${host.name}-pts`, '/dev/pts', 'devpts', `newinstance,ptmxmode=0666,mode=0620,gid=${ttyGid.get(host.name) ?? 5}`));
+      lines.push(fstabLine(`lab-${host.name}-shm`, '/dev/shm', 'tmpfs', 'mode=1777,nosuid,nodev'));
       for (const top of host.overlayTops) bind(join(R, top), `/${top}`);
       for (const top of FRESH_TOPS) bind(join(R, top), `/${top}`);
-      bind(host.binDir, '/usr/local/sbin');
-      bind(host.binDir, '/usr/local/bin');
-      for (const tool of host.tools) for (const real of shadowedBinaries(tool)) bind(join(host.binDir, tool), real);
+      bind(toolsDir, TOOLS_DIR_IN_HOST, true);
       for (const p of pseudoFsBinds(join(R, 'proc'), '/proc')) bind(join(R, p), p, true);
       for (const p of pseudoFsBinds(join(R, 'sys'), '/sys', SYS_DIRS)) bind(join(R, p), p, true);
       return lines.join('\n') + '\n';
@@ -439,11 +527,14 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
       const fstab = join(host.stateDir, 'fstab');
       writeFileSync(fstab, hostFstab(host));
       const ns = await HostNamespace.start({
-        holder: hp,
+        holder: host.holder!,
         supervisor,
         fstab,
         hostname: host.name,
         log: join(host.stateDir, 'sshd.log'),
+        detach: [join(host.stateDir, 'machine-dev'), ...host.overlayTops.map((t) => join(host.stateDir, 'root', t))],
+        tmp: join(host.stateDir, 'root', 'tmp'),
+        hide: dir,
       });
       host.ns = ns;
       void ns.done.then(() => onNamespaceExit(host, ns));
@@ -528,7 +619,9 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
     const hostPath = (host: Host, path: string): string => {
       const p = canonicalPath(path);
       const top = topOf(p);
-      if (host.overlayTops.includes(top) || (FRESH_TOPS as readonly string[]).includes(top)) return join(host.rootDir, p);
+      if (host.overlayTops.includes(top) || (FRESH_TOPS as readonly string[]).includes(top) || top === 'tmp' || top === 'dev') {
+        return join(host.rootDir, p);
+      }
       if (top === 'proc' || top === 'sys') {
         const own = join(host.rootDir, p);
         if (existsSync(own)) return own;
@@ -626,8 +719,9 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         // let a boot or reboot in progress see `stopped` and give up
         await Promise.all(hosts.map((h) => h.queue));
         await Promise.all(hosts.map((h) => h.ns?.kill()));
-        await holder?.stop();
-        debug('holder gone');
+        await Promise.all(hosts.map((h) => h.holder?.stop()));
+        await worker?.terminate();
+        debug('holders gone');
         if (ownDir) await rm(dir, { recursive: true, force: true });
         else for (const p of created) await rm(p, { recursive: true, force: true });
         allocation.release();

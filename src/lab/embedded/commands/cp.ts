@@ -110,7 +110,7 @@ export function cpCommand(proc: Proc): Command {
     let status = 0;
 
     const preserve = (from: FsNode, toPath: string): void => {
-      const to = store.get(store.resolve(toPath, false));
+      const to = store.mutable(store.resolve(toPath, false));
       if (to === undefined) return;
       if (o.preserveMode) to.mode = from.mode;
       if (o.preserveTime) to.mtime = from.mtime;
@@ -167,7 +167,7 @@ export function cpCommand(proc: Proc): Command {
         try {
           if (dstNode === undefined) {
             await fs.mkdir(dstPath);
-            const created = store.get(store.resolve(dstPath));
+            const created = store.mutable(store.resolve(dstPath));
             if (created !== undefined) created.mode = node.mode & 0o777 & ~proc.umask;
           } else if (dstNode.type !== 'dir') {
             stderr += `cp: cannot overwrite non-directory '${displayDst}' with directory '${display}'\n`;

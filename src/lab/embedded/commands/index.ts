@@ -6,15 +6,13 @@ import { cpCommand } from './cp.ts';
 import { flockCommand } from './flock.ts';
 import { groupsCommand, idCommand, whoamiCommand } from './identity.ts';
 import { killCommand } from './kill.ts';
+import { lsCommand } from './ls.ts';
 import { mktempCommand } from './mktemp.ts';
 import { chgrpCommand, chmodCommand, chownCommand } from './owner.ts';
 import { statCommand } from './stat.ts';
 import { sudoCommand } from './sudo.ts';
 import { hostnameCommand, nprocCommand, passThroughCommand, shellCommand, syncCommand, trapCommand, umaskCommand, unameCommand } from './system.ts';
 import { toolCommand } from './tools.ts';
-
-/** Shell builtins of real bash that just-bash lacks: not files in /usr/bin. */
-const BUILTINS = new Set(['trap', 'umask', 'kill']);
 
 export const LAB_COMMANDS = ['id', 'whoami', 'groups', 'chown', 'chgrp', 'chmod', 'stat', 'cp', 'cat', 'sudo', 'trap', 'umask', 'mktemp', 'flock', 'kill', 'sync', 'uname', 'hostname', 'nproc', 'nohup', 'setsid'] as const;
 
@@ -29,6 +27,7 @@ export function makeCommands(proc: Proc): Command[] {
     statCommand(proc),
     cpCommand(proc),
     catCommand(proc),
+    lsCommand(proc),
     sudoCommand(proc),
     trapCommand(proc),
     umaskCommand(proc),
@@ -58,7 +57,9 @@ export function binNames(toolNames: readonly string[]): ReadonlySet<string> {
   if (cached !== undefined) return cached;
   builtinNames ??= getCommandNames().filter((n) => n !== 'help');
   const names = new Set<string>(builtinNames);
-  for (const n of LAB_COMMANDS) if (!BUILTINS.has(n)) names.add(n);
+  // just-bash finds a command only through a file in PATH, so even the
+  // builtins of real bash it lacks (trap, umask) show up in /usr/bin
+  for (const n of LAB_COMMANDS) names.add(n);
   for (const n of toolNames) names.add(n);
   binSets.set(key, names);
   return names;

@@ -22,17 +22,9 @@ function lookup(proc: Proc, ctx: ResolvedCommandContext, operand: string, follow
   }
 }
 
-function descendants(proc: Proc, path: string): FsNode[] {
-  const store = proc.host.store;
-  const out: FsNode[] = [];
-  const prefix = `${path}/`;
-  for (const p of store.allPaths()) {
-    if (p.startsWith(prefix)) {
-      const n = store.get(p);
-      if (n !== undefined) out.push(n);
-    }
-  }
-  return out;
+/** `path` and, when recursive, everything below it: the paths whose nodes a change touches. */
+function targets(proc: Proc, t: Target, recursive: boolean): string[] {
+  return [t.path, ...(recursive && t.node.type === 'dir' ? proc.host.store.descendants(t.path) : [])];
 }
 
 interface OwnerChange {
@@ -40,19 +32,22 @@ interface OwnerChange {
   group?: string | undefined;
 }
 
-/** Apply an owner/group change the way the kernel allows it: only root gives files away. */
-function applyOwner(proc: Proc, node: FsNode, change: OwnerChange): boolean {
+/** May the caller make this owner/group change? Only root gives files away. */
+function allowedOwner(proc: Proc, node: FsNode, change: OwnerChange): boolean {
   const cred = proc.cred;
-  if (cred.uid !== 0) {
-    if (node.owner !== cred.user) return false;
-    if (change.owner !== undefined && change.owner !== node.owner) return false;
-    if (change.group !== undefined && change.group !== node.group && !cred.groups.includes(change.group)) return false;
-  }
+  if (cred.uid === 0) return true;
+  if (node.owner !== cred.user) return false;
+  if (change.owner !== undefined && change.owner !== node.owner) return false;
+  if (change.group !== undefined && change.group !== node.group && !cred.groups.includes(change.group)) return false;
+  return true;
+}
+
+function applyOwner(proc: Proc, node: FsNode, change: OwnerChange): FsNode {
   if (change.owner !== undefined) node.owner = change.owner;
   if (change.group !== undefined) node.group = change.group;
   // like the kernel: a change of owner by non-root drops setuid/setgid
-  if (cred.uid !== 0 && node.type === 'file') node.mode &= ~0o6000;
-  return true;
+  if (proc.cred.uid !== 0 && node.type === 'file') node.mode &= ~0o6000;
+  return node;
 }
 
 function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
@@ -138,15 +133,17 @@ function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
         status = 1;
         continue;
       }
-      const nodes = [t.node, ...(recursive && t.node.type === 'dir' ? descendants(proc, t.path) : [])];
-      for (const node of nodes) {
+      for (const path of targets(proc, t, recursive)) {
+        const node = proc.host.store.get(path);
+        if (node === undefined) continue;
         const before = `${node.owner}:${node.group}`;
-        if (!applyOwner(proc, node, change)) {
+        if (!allowedOwner(proc, node, change)) {
           if (!quiet) stderr += `${name}: changing ${name === 'chown' && change.owner !== undefined ? 'ownership' : 'group'} of '${operand}': Operation not permitted\n`;
           status = 1;
           continue;
         }
-        const after = `${node.owner}:${node.group}`;
+        const own = applyOwner(proc, proc.host.store.mutable(path) as FsNode, change);
+        const after = `${own.owner}:${own.group}`;
         if (verbose || (changes && before !== after)) {
           stdout += before === after ? `ownership of '${operand}' retained as ${after}\n` : `changed ownership of '${operand}' from ${before} to ${after}\n`;
         }
@@ -202,13 +199,15 @@ export function chmodCommand(proc: Proc): Command {
         status = 1;
         continue;
       }
-      for (const node of [t.node, ...(recursive && t.node.type === 'dir' ? descendants(proc, t.path) : [])]) {
+      for (const path of targets(proc, t, recursive)) {
+        const node = proc.host.store.get(path);
+        if (node === undefined) continue;
         if (proc.cred.uid !== 0 && node.owner !== proc.cred.user) {
           stderr += `chmod: changing permissions of '${operand}': Operation not permitted\n`;
           status = 1;
           continue;
         }
-        node.mode = ref.node.mode;
+        (proc.host.store.mutable(path) as FsNode).mode = ref.node.mode;
       }
     }
     return status === 0 ? ok() : { stdout: '', stderr, exitCode: status };

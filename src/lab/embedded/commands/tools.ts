@@ -4,7 +4,7 @@
 // fails like it would on a real host.
 import { defineCommand, latin1FromBytes, type Command } from 'just-bash';
 import type { FileMeta, LabFs, Tool } from '../../types.ts';
-import { dirnameOf, FsError, permits, type HostStore } from '../vfs.ts';
+import { dirnameOf, fsError, permits, type HostStore } from '../vfs.ts';
 import type { Cred } from '../users.ts';
 import { errnoText, inheritsChannelStdin, type Proc } from './context.ts';
 
@@ -18,16 +18,16 @@ class UserLabFs implements LabFs {
   private check(path: string, bits: number, op: string): void {
     const node = this.store.node(path);
     if (node !== undefined) {
-      if (!permits(node, this.cred, bits)) throw new FsError('EACCES', op, path);
+      if (!permits(node, this.cred, bits)) throw fsError('EACCES', op, path);
       return;
     }
     const parent = this.store.node(dirnameOf(path));
-    if (bits & 2 && parent !== undefined && !permits(parent, this.cred, 3)) throw new FsError('EACCES', op, path);
+    if (bits & 2 && parent !== undefined && !permits(parent, this.cred, 3)) throw fsError('EACCES', op, path);
   }
 
   readFile(path: string): string | undefined {
     const node = this.store.node(path);
-    if (node !== undefined && node.type === 'file' && !permits(node, this.cred, 4)) throw new FsError('EACCES', 'open', path);
+    if (node !== undefined && node.type === 'file' && !permits(node, this.cred, 4)) throw fsError('EACCES', 'open', path);
     return this.store.readFile(path);
   }
   writeFile(path: string, content: string, meta?: Partial<FileMeta>): void {
@@ -45,7 +45,7 @@ class UserLabFs implements LabFs {
   }
   remove(path: string): void {
     const parent = this.store.node(dirnameOf(path));
-    if (parent !== undefined && !permits(parent, this.cred, 3)) throw new FsError('EACCES', 'unlink', path);
+    if (parent !== undefined && !permits(parent, this.cred, 3)) throw fsError('EACCES', 'unlink', path);
     this.store.remove(path);
   }
   mkdirp(path: string): void {

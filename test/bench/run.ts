@@ -1,0 +1,524 @@
+// The benchmark: passthru against Ansible, side by side, on the same real
+// OpenSSH hosts in the same run, then passthru alone on the embedded lab at
+// 1000 hosts.
+//
+//   npm run bench                                   # 12 and 100 computes, Ansible if installed, embedded 1000
+//   npm run bench -- --computes 12 --skip-embedded
+//   npm run bench -- --only passthru
+//
+// For each lab size N (benchCluster(N): 1 controller + N computes of mixed
+// distributions and GPUs, every reboot taking --reboot-seconds) and each tool,
+// on a freshly started real lab (test/lab/real/): first apply, idempotent
+// rerun, check (passthru --check; ansible --check --diff). Each run is a child
+// process, timed by wall clock; CPU seconds from bash's `times`; passthru's
+// peak RSS from /proc/<pid>/status (VmHWM). Then the embedded lab (its own
+// process, not counted) with --embedded-computes computes: passthru's first
+// apply. Prints markdown tables with ratios and the issue's targets, and
+// writes test/bench/results.json and test/bench/RESULTS.md.
+//
+// Options:
+//   --computes 12,100         lab sizes (computes; one controller is added)
+//   --skip-ansible            do not run Ansible even when ansible-playbook is on PATH
+//   --skip-embedded           no embedded-lab run
+//   --only passthru|ansible   only this tool on the real lab
+//   --embedded-computes 999   computes of the embedded lab (default 999: 1000 hosts)
+//   --embedded-forks 200      passthru --forks for the embedded lab (1000 handshakes at once
+//                             starve a 2-core machine: authentication times out)
+//   --forks 50                --forks of both tools on the real lab (50 is the default of both)
+//   --reboot-seconds 3        how long a reboot keeps a lab host down
+//   --base 127.0.70           first three octets of the real lab's addresses
+//   --timeout 900             seconds before a single run is killed
+//   --passthru-exec           harness check: run `passthru exec all -- cat boot_id` instead of the playbook
+//   --no-write                do not write results.json / RESULTS.md
+//   --logs DIR                where the runs' output goes (default: a new /tmp/passthru-bench-* dir)
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchCluster } from '../../src/lab/specs.ts';
+import { realLabUnavailable, startRealLab, type RealLab } from '../lab/real/lab.ts';
+import { exportLabSpec } from './lab-compat.ts';
+import { killRunning, measure, type Measurement } from './measure.ts';
+import { parseRecap } from './recap.ts';
+import { evaluateTargets, fmtS, PHASE_TITLES, PHASES, resultsTable, targetsTable, type Phase, type RunResult, type Tool } from './table.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '../..');
+const PLAYBOOK = 'playbooks/pci-passthrough.yaml';
+const ANSIBLE_PLAYBOOK = 'test/bench/ansible/pci-passthrough.yml';
+const ANSIBLE_CFG = join(HERE, 'ansible/ansible.cfg');
+/** an image the lab's cloud has (src/lab/openstack-state.ts) */
+const IMAGE = 'ubuntu-22.04-server-cloudimg-amd64';
+const FLAVOR = 'gpu.passthrough';
+
+// ------------------------------------------------------------------ options
+
+const { values } = parseArgs({
+  options: {
+    computes: { type: 'string', default: '12,100' },
+    'skip-ansible': { type: 'boolean', default: false },
+    'skip-embedded': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'embedded-computes': { type: 'string', default: '999' },
+    'embedded-forks': { type: 'string', default: '200' },
+    forks: { type: 'string', default: '50' },
+    'reboot-seconds': { type: 'string', default: '3' },
+    base: { type: 'string', default: '127.0.70' },
+    timeout: { type: 'string', default: '900' },
+    'passthru-exec': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    logs: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  const head = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  process.stdout.write(`${head.slice(0, head.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+  process.exit(0);
+}
+
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`bench: --${name} ${v}: expected a whole number >= 1\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const computesList = values.computes.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), 'computes'));
+if (values.only !== undefined && values.only !== 'passthru' && values.only !== 'ansible') {
+  process.stderr.write(`bench: --only ${values.only}: expected passthru or ansible\n`);
+  process.exit(2);
+}
+const forks = positiveInt(values.forks, 'forks');
+const rebootSeconds = Number(values['reboot-seconds']);
+const timeoutMs = positiveInt(values.timeout, 'timeout') * 1000;
+const embeddedComputes = positiveInt(values['embedded-computes'], 'embedded-computes');
+const embeddedForks = positiveInt(values['embedded-forks'], 'embedded-forks');
+const execMode = values['passthru-exec'];
+const write = !values['no-write'] && !execMode;
+const logsDir = resolve(values.logs ?? mkdtempSync('/tmp/passthru-bench-'));
+mkdirSync(logsDir, { recursive: true });
+
+function say(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+// ------------------------------------------------------------------ environment
+
+function versionOf(argv: string[]): string | undefined {
+  const r = spawnSync(argv[0] ?? '', argv.slice(1), { encoding: 'utf8', cwd: ROOT });
+  if (r.error || r.status !== 0) return undefined;
+  return (r.stdout || r.stderr).split('\n')[0]?.trim();
+}
+
+const ansibleVersion = versionOf(['ansible-playbook', '--version']);
+const wantAnsible = !values['skip-ansible'] && values.only !== 'passthru';
+const runAnsible = wantAnsible && ansibleVersion !== undefined;
+if (wantAnsible && !runAnsible) say('ansible-playbook is not on PATH: Ansible side skipped');
+const tools: Tool[] = [...(values.only !== 'ansible' ? (['passthru'] as const) : []), ...(runAnsible ? (['ansible'] as const) : [])];
+const passthruVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+// ------------------------------------------------------------------ commands
+
+function passthruArgv(inventory: string, phase: Phase, f: number): string[] {
+  if (execMode) return [process.execPath, 'bin/passthru.js', 'exec', '-i', inventory, '-f', String(f), 'all', '--', 'cat', '/proc/sys/kernel/random/boot_id'];
+  return [
+    process.execPath,
+    'bin/passthru.js',
+    'run',
+    PLAYBOOK,
+    '-i',
+    inventory,
+    '--yes',
+    '-f',
+    String(f),
+    '-e',
+    `image=${IMAGE}`,
+    '-e',
+    `flavor=${FLAVOR}`,
+    ...(phase === 'check' ? ['--check'] : []),
+  ];
+}
+
+function ansibleArgv(inventory: string, phase: Phase): string[] {
+  return [
+    'ansible-playbook',
+    '-i',
+    inventory,
+    ANSIBLE_PLAYBOOK,
+    '-f',
+    String(forks),
+    '-e',
+    `image=${IMAGE}`,
+    '-e',
+    `flavor=${FLAVOR}`,
+    ...(phase === 'check' ? ['--check', '--diff'] : []),
+  ];
+}
+
+const ansibleEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  ANSIBLE_CONFIG: ANSIBLE_CFG,
+  ANSIBLE_NOCOLOR: '1',
+  // control sockets of this benchmark only (ControlPersist masters die with the lab's sshd)
+  ANSIBLE_SSH_CONTROL_PATH_DIR: join(logsDir, 'ansible-cp'),
+};
+const passthruEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+
+// ------------------------------------------------------------------ lab state
+
+type BootIds = Record<string, string>;
+
+function realBootIds(lab: RealLab): BootIds {
+  const out: BootIds = {};
+  for (const h of lab.hosts) out[h.name] = lab.bootId(h.name);
+  return out;
+}
+
+function rebootsBetween(before: BootIds, after: BootIds): number {
+  return Object.keys(after).filter((h) => before[h] !== undefined && before[h] !== after[h]).length;
+}
+
+interface EndState {
+  computes: number;
+  /** computes whose running kernel has the IOMMU arguments (intel_iommu=on on Intel, iommu=pt) */
+  computesWithIommuArgs: number;
+  /** computes with a [pci] alias line in nova.conf */
+  computesWithAlias: number;
+  /** controller nova.conf enables PciPassthroughFilter */
+  controllerFilter: boolean;
+}
+
+function endState(lab: RealLab): EndState {
+  const st: EndState = { computes: 0, computesWithIommuArgs: 0, computesWithAlias: 0, controllerFilter: false };
+  const safe = (name: string, path: string): string => {
+    try {
+      return lab.readFile(name, path);
+    } catch {
+      return '';
+    }
+  };
+  for (const h of lab.hosts) {
+    const nova = safe(h.name, '/etc/nova/nova.conf');
+    if (h.spec.roles.includes('controller') && /^\s*enabled_filters\s*=.*\bPciPassthroughFilter\b/m.test(nova)) st.controllerFilter = true;
+    if (!h.spec.roles.includes('compute')) continue;
+    st.computes++;
+    const cmdline = safe(h.name, '/proc/cmdline');
+    const want = h.spec.cpu.vendor === 'intel' ? ['intel_iommu=on', 'iommu=pt'] : ['iommu=pt'];
+    if (want.every((w) => cmdline.split(/\s+/).includes(w))) st.computesWithIommuArgs++;
+    if (/^\s*alias\s*=/m.test(nova)) st.computesWithAlias++;
+  }
+  return st;
+}
+
+// ------------------------------------------------------------------ runs
+
+const results: RunResult[] = [];
+const labInfo: Array<{ computes: number; tool: Tool; startS: number; stopS: number; endState?: EndState }> = [];
+let currentLab: RealLab | undefined;
+let embeddedChild: ChildProcess | undefined;
+
+function summarize(m: Measurement): Pick<RunResult, 'changedHosts' | 'failedHosts' | 'unreachableHosts'> {
+  let text = '';
+  try {
+    text = readFileSync(m.logPath, 'utf8');
+  } catch {
+    // no log
+  }
+  const recap = parseRecap(text);
+  return recap ? { changedHosts: recap.changedHosts, failedHosts: recap.failedHosts, unreachableHosts: recap.unreachableHosts } : {};
+}
+
+function logTail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `    ${l}`).join('\n');
+  } catch {
+    return '    (no output)';
+  }
+}
+
+function report(r: RunResult): void {
+  const extra = [
+    r.peakRssMB !== undefined ? `peak RSS ${Math.round(r.peakRssMB)} MB` : undefined,
+    Number.isFinite(r.cpuS) ? `CPU ${fmtS(r.cpuS)} s` : undefined,
+    r.changedHosts !== undefined ? `changed hosts ${r.changedHosts}` : undefined,
+    r.reboots !== undefined ? `reboots ${r.reboots}` : undefined,
+  ].filter(Boolean);
+  say(`${r.lab === 'embedded' ? 'embedded ' : ''}${r.computes} computes, ${r.tool} ${PHASE_TITLES[r.phase]}: ${fmtS(r.wallS)} s, exit ${r.exitCode}${extra.length ? ` (${extra.join(', ')})` : ''}`);
+  if (r.exitCode !== 0 && r.logPath) process.stderr.write(`  log: ${r.logPath}\n${logTail(r.logPath)}\n`);
+}
+
+async function realLabRuns(n: number, tool: Tool): Promise<void> {
+  say(`${n} computes: starting a fresh real lab for ${tool} (${n + 1} hosts at ${values.base}.x, reboots ${rebootSeconds} s)`);
+  const t0 = performance.now();
+  const lab = await startRealLab(benchCluster(n), { base: values.base, rebootSeconds });
+  currentLab = lab;
+  const startS = (performance.now() - t0) / 1000;
+  say(`  lab up in ${fmtS(startS)} s`);
+  const patched = exportLabSpec(lab);
+  if (patched > 0) say(`  stopgap: the lab's tool wrappers of ${patched} hosts now export PASSTHRU_LAB_SPEC (see test/bench/lab-compat.ts)`);
+  let state: EndState | undefined;
+  try {
+    for (const phase of PHASES) {
+      const before = realBootIds(lab);
+      const logPath = join(logsDir, `${n}-${tool}-${phase}.log`);
+      const m =
+        tool === 'passthru'
+          ? await measure(passthruArgv(lab.inventoryPath, phase, forks), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs })
+          : await measure(ansibleArgv(lab.inventoryPath, phase), { cwd: ROOT, env: ansibleEnv, logPath, timeoutMs, treeRss: true });
+      // a reboot the tool started may still be under way in the lab's bookkeeping: wait until every host is up
+      await Promise.all(lab.hosts.map((h) => lab.waitUp(h.name, 60_000).catch(() => undefined)));
+      const r: RunResult = {
+        tool,
+        computes: n,
+        phase,
+        lab: 'real',
+        wallS: m.wallS,
+        cpuS: m.cpuS,
+        peakRssMB: tool === 'passthru' ? m.peakRssMB : undefined,
+        treePeakRssMB: m.treePeakRssMB,
+        exitCode: m.timedOut ? 124 : m.exitCode,
+        ...summarize(m),
+        reboots: rebootsBetween(before, realBootIds(lab)),
+        logPath,
+      };
+      results.push(r);
+      report(r);
+      if (phase === 'apply') state = endState(lab);
+    }
+  } finally {
+    const t1 = performance.now();
+    await lab.stop();
+    currentLab = undefined;
+    const stopS = (performance.now() - t1) / 1000;
+    labInfo.push({ computes: n, tool, startS, stopS, ...(state ? { endState: state } : {}) });
+    if (state) say(`  after the first apply: ${state.computesWithIommuArgs}/${state.computes} computes boot with the IOMMU arguments, ${state.computesWithAlias}/${state.computes} have [pci] alias, controller PciPassthroughFilter: ${state.controllerFilter}`);
+  }
+}
+
+// ------------------------------------------------------------------ embedded lab
+
+interface EmbeddedLab {
+  inventoryPath: string;
+  hosts: number;
+  startupMs: number;
+  rssMB: number;
+  bootIds(): Promise<BootIds>;
+  stop(): Promise<void>;
+}
+
+async function startEmbedded(computes: number): Promise<EmbeddedLab> {
+  const dir = join(logsDir, 'embedded-lab');
+  mkdirSync(dir, { recursive: true });
+  const infoPath = join(dir, 'bench-lab.json');
+  const log = join(logsDir, 'embedded-lab.log');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'embedded-lab.ts'), '--computes', String(computes), '--dir', dir, '--reboot-seconds', String(rebootSeconds)], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  embeddedChild = child;
+  let out = '';
+  let err = '';
+  const waiters: Array<() => void> = [];
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    while (out.includes('\n')) {
+      out = out.slice(out.indexOf('\n') + 1);
+      waiters.shift()?.();
+    }
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+    writeFileSync(log, err);
+  });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const deadline = Date.now() + 300_000;
+  while (!existsSync(infoPath)) {
+    if (exited) throw new Error(`embedded lab exited before it was up:\n${err.trim().split('\n').slice(-10).join('\n')}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('embedded lab did not come up within 300 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const info = JSON.parse(readFileSync(infoPath, 'utf8')) as { inventoryPath: string; hosts: number; startupMs: number; rssMB: number };
+  let n = 0;
+  return {
+    ...info,
+    bootIds: async () => {
+      const path = join(dir, `boot-ids-${n++}.json`);
+      const answered = new Promise<void>((r) => waiters.push(r));
+      child.stdin?.write(`boot-ids ${path}\n`);
+      await answered;
+      return JSON.parse(readFileSync(path, 'utf8')) as BootIds;
+    },
+    stop: async () => {
+      if (exited) return;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.stdin?.end();
+      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await gone;
+      clearTimeout(t);
+      embeddedChild = undefined;
+    },
+  };
+}
+
+async function embeddedRun(computes: number): Promise<void> {
+  say(`embedded lab: starting ${computes + 1} hosts (its own process; reboots ${rebootSeconds} s)`);
+  const lab = await startEmbedded(computes);
+  say(`  embedded lab up in ${fmtS(lab.startupMs / 1000)} s (lab process RSS ${lab.rssMB} MB)`);
+  try {
+    const before = await lab.bootIds();
+    const logPath = join(logsDir, `embedded-${computes}-passthru-apply.log`);
+    const m = await measure(passthruArgv(lab.inventoryPath, 'apply', embeddedForks), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs });
+    const r: RunResult = {
+      tool: 'passthru',
+      computes,
+      phase: 'apply',
+      lab: 'embedded',
+      wallS: m.wallS,
+      cpuS: m.cpuS,
+      peakRssMB: m.peakRssMB,
+      exitCode: m.timedOut ? 124 : m.exitCode,
+      ...summarize(m),
+      reboots: rebootsBetween(before, await lab.bootIds()),
+      logPath,
+      forks: embeddedForks,
+    };
+    results.push(r);
+    report(r);
+  } finally {
+    await lab.stop();
+  }
+}
+
+// ------------------------------------------------------------------ output
+
+function machine(): string {
+  const c = cpus();
+  return `${c.length} CPU (${c[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM`;
+}
+
+function reproduce(): string {
+  const args = process.argv.slice(2);
+  return args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
+}
+
+function resultsMarkdown(targetsMd: string, tableMd: string): string {
+  const rel = (p: string | undefined) => (p ? relative(ROOT, p) : '');
+  const states = labInfo
+    .filter((l) => l.endState)
+    .map((l) => {
+      const s = l.endState!;
+      return `| ${l.computes} | ${l.tool} | ${fmtS(l.startS)} | ${s.computesWithIommuArgs}/${s.computes} | ${s.computesWithAlias}/${s.computes} | ${s.controllerFilter ? 'yes' : 'no'} |`;
+    });
+  return [
+    '# Benchmark: passthru vs Ansible',
+    '',
+    `Latest figures, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, on ${machine()}; node ${process.version}, passthru ${passthruVersion}, ${ansibleVersion ?? 'Ansible not installed'}.`,
+    '',
+    'Reproduce (as root, from the repository root):',
+    '',
+    '```',
+    reproduce(),
+    '```',
+    '',
+    `Real-sshd lab (test/lab/real/): one Debian OpenSSH sshd per host on ${values.base}.x, \`benchCluster(N)\` = 1 controller + N computes`,
+    `(Ubuntu 22.04/24.04, Debian 12, Rocky 8/9; RTX 2080 Ti, A100, T4), every reboot keeps a host down ${rebootSeconds} s; a fresh lab for`,
+    `each tool's first apply. passthru: \`node bin/passthru.js run ${PLAYBOOK} -i INV --yes -f ${forks} -e image=${IMAGE} -e flavor=${FLAVOR}\``,
+    `(check: \`--check\`); Ansible: \`ansible-playbook -i INV ${ANSIBLE_PLAYBOOK} -f ${forks} -e ...\` with test/bench/ansible/ansible.cfg`,
+    '(forks 50, pipelining, ControlPersist 60s, gathering explicit; check: `--check --diff`). Wall clock per run; CPU = user+sys of the',
+    'command and the processes it waited for (Ansible\'s ControlPersist masters are not counted); passthru peak RSS = VmHWM.',
+    '',
+    '## Results',
+    '',
+    tableMd,
+    '',
+    '## Targets',
+    '',
+    targetsMd,
+    '',
+    ...(states.length
+      ? ['## End state after each first apply', '', '| computes | tool | lab start s | computes booted with IOMMU args | computes with [pci] alias | controller PciPassthroughFilter |', '|---:|---|---:|---:|---:|---|', ...states, '']
+      : []),
+    `Logs of this run: ${logsDir} (${rel(join(HERE, 'results.json'))} has every figure).`,
+    '',
+  ].join('\n');
+}
+
+// ------------------------------------------------------------------ main
+
+let interrupted = false;
+async function cleanupAll(): Promise<void> {
+  killRunning();
+  if (embeddedChild) embeddedChild.kill('SIGKILL');
+  if (currentLab) await currentLab.stop().catch(() => undefined);
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    interrupted = true;
+    say(`${sig}: stopping`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<number> {
+  say(`logs: ${logsDir}`);
+  say(`tools: ${tools.join(', ') || 'none'}; computes: ${computesList.join(', ')}; forks ${forks}${execMode ? '; HARNESS CHECK: passthru exec instead of the playbook' : ''}`);
+  if (tools.length > 0 && computesList.length > 0) {
+    const why = realLabUnavailable();
+    if (why) {
+      say(`the real lab cannot start here: ${why}`);
+      return 2;
+    }
+    for (const n of computesList) {
+      for (const tool of tools) {
+        if (interrupted) return 130;
+        await realLabRuns(n, tool);
+      }
+    }
+  }
+  if (!values['skip-embedded'] && values.only !== 'ansible') await embeddedRun(embeddedComputes);
+
+  // in the harness check passthru did not run the playbook: its figures decide no target
+  const targets = evaluateTargets(execMode ? results.filter((r) => r.tool !== 'passthru') : results);
+  const tableMd = resultsTable(results);
+  const targetsMd = execMode
+    ? '(harness check: passthru ran `exec all -- cat /proc/sys/kernel/random/boot_id`, not the playbook; no target is decided)'
+    : targetsTable(targets);
+  process.stdout.write(`\n${tableMd}\n\n${targetsMd}\n\n`);
+  const json = {
+    date: new Date().toISOString(),
+    command: reproduce(),
+    machine: machine(),
+    versions: { node: process.version, passthru: passthruVersion, ansible: ansibleVersion ?? null },
+    options: { computes: computesList, forks, embeddedComputes, embeddedForks, rebootSeconds, base: values.base, passthruExec: execMode, tools },
+    labs: labInfo,
+    runs: results.map((r) => ({ ...r, logPath: r.logPath ? relative(ROOT, r.logPath) : undefined })),
+    targets,
+  };
+  const jsonPath = write ? join(HERE, 'results.json') : join(logsDir, 'results.json');
+  const round = (_k: string, v: unknown): unknown => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+  writeFileSync(jsonPath, `${JSON.stringify(json, round, 2)}\n`);
+  const mdPath = write ? join(HERE, 'RESULTS.md') : join(logsDir, 'RESULTS.md');
+  writeFileSync(mdPath, resultsMarkdown(targetsMd, tableMd));
+  say(`wrote ${relative(ROOT, jsonPath) || jsonPath} and ${relative(ROOT, mdPath) || mdPath}`);
+  return results.some((r) => r.exitCode !== 0) ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (e) {
+  say(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanupAll();
+}

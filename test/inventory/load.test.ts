@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { extensionOf, loadInventory, MAX_INVENTORY_BYTES, parseInventory } from '../../src/inventory/load.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { FIXTURES, rejectsConfigError, throwsConfigError } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'passthru-inventory-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, content: string | Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+test('the extension picks the reader as in Ansible (splitext: leading dots are not an extension)', () => {
+  assert.equal(extensionOf('inventory/hosts.yml'), '.yml');
+  assert.equal(extensionOf('inventory/hosts'), '');
+  assert.equal(extensionOf('inventory/.hosts'), '');
+  assert.equal(extensionOf('my.inventory/hosts.ini'), '.ini');
+});
+
+test('a file without an extension is read as YAML when it is a YAML mapping, else as INI', async () => {
+  const ini = await loadInventory(join(FIXTURES, 'hosts'));
+  assert.deepEqual(ini.groups.get('openstack')?.children, ['controller', 'compute']);
+  const yml = await loadInventory(join(FIXTURES, 'staging'));
+  assert.deepEqual(yml.groups.get('compute')?.hosts, ['stg-cmp01', 'stg-cmp02']);
+  // one host name per line is a YAML string, not a mapping: INI
+  const plain = parseInventory('ctl01\ncmp01\n', join(dir, 'plain'));
+  assert.deepEqual(plain.groups.get('ungrouped')?.hosts, ['ctl01', 'cmp01']);
+});
+
+test('INI text in a .yml file is read as INI (Ansible tries the INI plugin next)', () => {
+  const inv = parseInventory('[compute]\ncmp01\n', 'hosts.yml');
+  assert.deepEqual(inv.groups.get('compute')?.hosts, ['cmp01']);
+});
+
+test('an empty or comment-only file is an empty inventory', () => {
+  for (const name of ['empty.yml', 'empty.ini', 'empty']) {
+    const inv = parseInventory('# nothing here\n', name);
+    assert.equal(inv.hosts.size, 0, name);
+    assert.deepEqual([...inv.groups.keys()], ['all', 'ungrouped']);
+  }
+});
+
+test('when both readers fail, the error that fits the file is shown', () => {
+  throwsConfigError(() => parseInventory('all:\n  hosts:\n    - a\n', 'hosts.yml'), { line: 2, message: ['"hosts" entry'] });
+  throwsConfigError(() => parseInventory('all:\n  hosts:\n    - a\n', 'hosts'), { line: 2, message: ['"hosts" entry'] });
+  throwsConfigError(() => parseInventory('[web]\nhost1 foo\n', 'hosts'), { line: 2, message: ['expected key=value'] });
+  throwsConfigError(() => parseInventory('all:\n  hosts:\n    - a\n', 'hosts.ini'), { line: 1, message: ["ending in ':'"] });
+  throwsConfigError(() => parseInventory('all:\n  hosts: {a: 1\n', 'cluster'), { message: ['YAML syntax error'] });
+});
+
+test('a comma list of hosts is an inventory, as with ansible -i host1,host2,', async () => {
+  const inv = await loadInventory('ctl01,cmp01:2222,10.0.0.5,');
+  assert.deepEqual(inv.groups.get('ungrouped')?.hosts, ['ctl01', 'cmp01', '10.0.0.5']);
+  assert.equal(inv.hosts.get('cmp01')?.vars['ansible_port'], 2222);
+});
+
+test('missing file, a directory, a special file', async () => {
+  await rejectsConfigError(loadInventory(join(dir, 'nope.ini')), { file: join(dir, 'nope.ini'), message: ['not found'], hint: ['-i'] });
+  mkdirSync(join(dir, 'inventory.d'));
+  await rejectsConfigError(loadInventory(join(dir, 'inventory.d')), { message: ['directory'], hint: ['inventory.d/hosts'] });
+  await rejectsConfigError(loadInventory('/dev/null'), { message: ['not a regular file'] });
+});
+
+test('hostile input is a ConfigError: binary, huge, not UTF-8, an inventory script', async () => {
+  const bin = file('binary.ini', Buffer.concat([Buffer.from('[g]\nh1\n'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3])]));
+  await rejectsConfigError(loadInventory(bin), { file: bin, line: 3, message: ['binary file'] });
+
+  const big = file('big.ini', Buffer.alloc(MAX_INVENTORY_BYTES + 1, 0x61));
+  await rejectsConfigError(loadInventory(big), { message: ['too large'] });
+
+  const latin = file('latin1.ini', Buffer.concat([Buffer.from('[g]\n# r'), Buffer.from([0xe9]), Buffer.from('seau\nh1\nh\xe9', 'latin1')]));
+  await rejectsConfigError(loadInventory(latin), { file: latin, line: 4, message: ['not valid UTF-8'], hint: ['iconv'] });
+  const okLatin = file('latin1-comment.ini', Buffer.concat([Buffer.from('[g]\n# r'), Buffer.from([0xe9]), Buffer.from('seau\nh1\n')]));
+  assert.deepEqual((await loadInventory(okLatin)).groups.get('g')?.hosts, ['h1'], 'Ansible accepts other encodings in INI comments');
+
+  const script = file('openstack_inventory', '#!/usr/bin/env python3\nimport json\nprint(json.dumps({}))\n');
+  await rejectsConfigError(loadInventory(script), { line: 1, message: ['inventory script'], hint: ['ansible-inventory -i', '--yaml'] });
+});
+
+test('a syntax-valid inventory with a bad connection variable fails at load time, with the line', async () => {
+  const p = file('bad-port.ini', '[compute]\ncmp01\n\n[compute:vars]\nansible_port=abc\n');
+  await rejectsConfigError(loadInventory(p), {
+    file: p, line: 5, message: ["ansible_port on group 'compute' must be a port number (1-65535), got 'abc'"], hint: ['ansible_port=22'],
+  });
+});
+
+test('absurd sizes are refused quickly, not after minutes', () => {
+  const t0 = Date.now();
+  const chain = Array.from({ length: 3000 }, (_, i) => `[g${i}:children]\ng${i + 1}`).join('\n') + '\n[g3000]\nh1\n';
+  throwsConfigError(() => parseInventory(chain, 'chain.ini'), { message: ['groups nest 3001 levels deep'] });
+  throwsConfigError(() => parseInventory(Array.from({ length: 10_001 }, (_, i) => `[x${i}]`).join('\n'), 'g.ini'), { line: 9_999, message: ['more than 10000 groups'] });
+  throwsConfigError(() => parseInventory('all:\n  vars:\n    v: ' + '['.repeat(20_000) + ']'.repeat(20_000) + '\n', 'deep.yml'), { line: 3, message: ['YAML'] });
+  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+});
+
+test('whatever the text, the result is an inventory or a ConfigError (never a crash)', async () => {
+  const fc = await import('fast-check');
+  const line = fc.oneof(
+    fc.constantFrom('[g]', '[g:vars]', '[g:children]', '[all:vars]', 'all:', '  hosts:', '  children:', '    g:', '  vars:', '---', '- x'),
+    fc.constantFrom('h1', 'h[1:3]', 'h[3:1]', 'h:22', 'x=1', 'ansible_port=abc', "a='[1,", '"', '&a [*a]', '*a', '<<: *a', '{', '}'),
+    fc.string({ maxLength: 20 }),
+  );
+  const text = fc.array(line, { maxLength: 12 }).map((ls) => ls.join('\n'));
+  fc.assert(
+    fc.property(text, fc.constantFrom('x.ini', 'x.yml', 'x', 'x.json'), (t, name) => {
+      try {
+        parseInventory(t, name);
+      } catch (e) {
+        assert.ok(e instanceof ConfigError, `${name}: ${JSON.stringify(t)} -> ${e instanceof Error ? e.stack : String(e)}`);
+        assert.ok(e.hint, 'a hint');
+      }
+    }),
+    { numRuns: 400 },
+  );
+});
