@@ -34,6 +34,7 @@ import {
   pseudoFsBinds,
   topOf,
   writeModelFile,
+  type Ids,
   type ModelFile,
 } from './files.ts';
 import { inventoryIni } from './inventory.ts';
@@ -167,6 +168,8 @@ interface Host extends RealLabHost {
   rebootPending: boolean;
   /** identifies the host to the tool server */
   token: string;
+  /** uid/gid by name in the host's own accounts */
+  ids: Ids;
 }
 
 function tail(file: string, lines = 15): string {
@@ -338,6 +341,7 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         queue: Promise.resolve(),
         rebootPending: false,
         token: randomBytes(16).toString('hex'),
+        ids: { uid: () => undefined, gid: () => undefined },
       };
       hosts.push(host);
       const overlayLines: string[] = [];
@@ -389,6 +393,7 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
           modelPasswd: host.rootfs.get('/etc/passwd')?.content,
           modelGroup: host.rootfs.get('/etc/group')?.content,
         });
+        host.ids = accounts;
         const root = host.rootDir;
         const put = (path: string, content: string, mode: number, owner = 'root', group = 'root'): void =>
           writeModelFile(root, path, { content, meta: { mode, owner, group } }, accounts);
@@ -447,7 +452,7 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
     // -- boot ------------------------------------------------------------------
     const rebootDelayMs = (h: Host): number => 1000 * (opts.rebootSeconds ?? h.spec.rebootSeconds ?? 3);
 
-    function resetRuntime(host: Host, accounts: { uid(n: string): number | undefined; gid(n: string): number | undefined }): void {
+    function resetRuntime(host: Host, accounts: Ids): void {
       const root = host.rootDir;
       // /run and /dev start empty, as tmpfs/devtmpfs do; /proc and /sys keep the
       // last boot's files (bootHost rewrites what a kernel shows, and falls
@@ -504,25 +509,12 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
       }
     }
 
-    const hostIds = new Map<string, { uid(n: string): number | undefined; gid(n: string): number | undefined }>();
-    function idsOf(host: Host): { uid(n: string): number | undefined; gid(n: string): number | undefined } {
-      let ids = hostIds.get(host.name);
-      if (!ids) {
-        const passwd = readFileSync(join(host.rootDir, 'etc/passwd'), 'utf8');
-        const group = readFileSync(join(host.rootDir, 'etc/group'), 'utf8');
-        const a = labAccounts({ passwd, group, shadow: '', gshadow: '' }, { opspHash: '*' });
-        ids = { uid: a.uid, gid: a.gid };
-        hostIds.set(host.name, ids);
-      }
-      return ids;
-    }
-
     async function boot(host: Host): Promise<void> {
       if (stopped) return;
       host.state = 'booting';
       host.rebootPending = false;
       host.bootId = randomUUID();
-      resetRuntime(host, idsOf(host));
+      resetRuntime(host, host.ids);
       model.bootHost(model.makeFs(host.rootDir), host.spec, host.bootId);
       const fstab = join(host.stateDir, 'fstab');
       writeFileSync(fstab, hostFstab(host));
