@@ -4,7 +4,7 @@
 // test command. Never a fixed sleep.
 
 import { z } from 'zod';
-import { CommandTimeoutError, ConnectionLostError, StepError } from '../errors.ts';
+import { CommandTimeoutError, ConnectionLostError, HostError, StepError, UnreachableError } from '../errors.ts';
 import type { StepContext, StepKind } from './types.ts';
 
 const args = z
@@ -53,7 +53,7 @@ export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapse
         lastSeen = 'still up with the old boot_id (not gone down yet)';
       }
     } catch (e) {
-      lastSeen = e instanceof Error ? e.message : String(e);
+      lastSeen = lastSeenText(ctx.hostName, e);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -63,6 +63,13 @@ export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapse
     `did not come back within ${a.reboot_timeout}s; last seen: ${lastSeen}`,
     'check the host\'s console; raise `reboot_timeout` if it is just slow to boot',
   );
+}
+
+/** What a failed reconnect saw, without the wrapper's "did not come back within" and the host name. */
+function lastSeenText(host: string, e: unknown): string {
+  const inner = e instanceof UnreachableError && e.cause instanceof HostError ? e.cause : e;
+  const msg = inner instanceof Error ? inner.message : String(inner);
+  return msg.startsWith(`${host}: `) ? msg.slice(host.length + 2) : msg;
 }
 
 export const rebootStep: StepKind<Args> = {

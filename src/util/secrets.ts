@@ -11,7 +11,8 @@
 
 export const MASK = '********';
 
-const SECRET_KEY = /(pass(word|wd|phrase)?|secret|token|credential|(^|[_.-])key$|_key$|api[_-]?key|private)/i;
+// `pass` alone is a secret (ansible_ssh_pass), not the start of a word (passthrough_whitelist)
+const SECRET_KEY = /(pass(word|wd|phrase)?s?(?![a-z])|secret|token|credential|(^|[_.-])key$|_key$|api[_-]?key|private)/i;
 
 export function isSecretKey(key: string): boolean {
   const k = key.trim();

@@ -43,6 +43,7 @@ import { fstabLine, Holder, HostNamespace, killPid, SUPERVISOR_SCRIPT } from './
 import { AUTHORIZED_KEYS_DIR, HOST_KEY, generateKey, knownHostsLine, sshdConfig } from './sshd.ts';
 import { bundleTools, execToolLine, installWrappers, SPEC_IN_HOST, TOOLS_DIR_IN_HOST, wrapperScript, writeToolsDir } from './tools.ts';
 import { serverWrapperScript } from './toolserver.ts';
+import { hideMachineNova } from './machine-nova.ts';
 import type { FromWorker, WorkerHost } from './toolworker.ts';
 
 export { LAB_SUDO_PASSWORD };
@@ -409,6 +410,8 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         }
         // This machine's release files must not contradict the model's distro.
         for (const f of RELEASE_FILES) if (!host.rootfs.has(f)) rmSync(join(root, f), { force: true });
+        // nor this machine's nova packages the model's nova version
+        hideMachineNova(root, new Set(host.rootfs.keys()));
         const osRelease = host.rootfs.get('/etc/os-release');
         if (osRelease && !host.rootfs.has('/usr/lib/os-release')) writeModelFile(root, '/usr/lib/os-release', osRelease, accounts);
         put('/etc/hostname', `${host.name}\n`, 0o644);
