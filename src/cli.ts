@@ -31,6 +31,7 @@ run options:
       --json FILE             write a JSON report
   -y, --yes                   do not ask before the first reboot or restart
   -b, --become                run every command through sudo
+  -K, --ask-become-pass       ask once for the sudo password (hosts without ansible_become_password)
       --ssh-config FILE       ssh config to read (default ~/.ssh/config)
 
 Exit codes: 0 ok, 1 bad usage or configuration, 2 a host failed, 4 a host unreachable, 130 interrupted.
@@ -59,7 +60,7 @@ function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const onSignal = (): void => {
     count++;
     if (count === 1) {
-      process.stderr.write('\ninterrupted: letting steps in flight finish, starting nothing new (Ctrl-C again to quit now)\n');
+      process.stderr.write('\ninterrupted: stopping the commands in flight and starting nothing new; files are written whole or not at all (Ctrl-C again to quit now)\n');
       ac.abort();
     } else {
       process.exit(EXIT.interrupted);
@@ -131,6 +132,7 @@ async function dispatch(argv: string[]): Promise<number> {
           json: { type: 'string' },
           yes: { type: 'boolean', short: 'y', default: false },
           become: { type: 'boolean', short: 'b', default: false },
+          'ask-become-pass': { type: 'boolean', short: 'K', default: false },
           'ssh-config': { type: 'string' },
         },
       });
@@ -156,6 +158,7 @@ async function dispatch(argv: string[]): Promise<number> {
           json: values.json,
           yes: values.yes,
           become: values.become,
+          askBecomePass: values['ask-become-pass'],
           sshConfig: values['ssh-config'],
           out: process.stdout,
           tty,
@@ -177,6 +180,7 @@ async function dispatch(argv: string[]): Promise<number> {
           inventory: { type: 'string', short: 'i' },
           forks: { type: 'string', short: 'f' },
           become: { type: 'boolean', short: 'b', default: false },
+          'ask-become-pass': { type: 'boolean', short: 'K', default: false },
           timeout: { type: 'string' },
           json: { type: 'string' },
           'ssh-config': { type: 'string' },
@@ -194,6 +198,7 @@ async function dispatch(argv: string[]): Promise<number> {
         command,
         forks: num(values.forks, 'forks', 50) ?? 50,
         become: values.become,
+        askBecomePass: values['ask-become-pass'],
         timeoutSec: num(values.timeout, 'timeout'),
         json: values.json,
         sshConfig: values['ssh-config'],

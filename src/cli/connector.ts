@@ -8,6 +8,7 @@ import type { Inventory } from '../inventory/types.ts';
 import type { RemoteHost } from '../ssh/types.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import type { Connector } from '../engine/connections.ts';
+import { UsageError } from '../errors.ts';
 
 export interface ConnectorOptions {
   sshConfigPath?: string | undefined;
@@ -16,12 +17,20 @@ export interface ConnectorOptions {
   become?: boolean | undefined;
   /** connect timeout in seconds, overriding the inventory */
   connectTimeout?: number | undefined;
+  /** --ask-become-pass: asked once on the terminal, used for every host without its own */
+  askBecomePass?: boolean | undefined;
   secrets: SecretRegistry;
 }
 
 export function makeConnector(inv: Inventory, opts: ConnectorOptions): Connector {
+  let asked: Promise<string> | undefined;
   return async (name: string): Promise<RemoteHost> => {
     const vars = connectionVars(inv, name);
+    if (opts.askBecomePass && vars.becomePassword === undefined) {
+      if (!opts.askSecret) throw new UsageError('--ask-become-pass needs a terminal to ask on', { hint: 'set ansible_become_password in a vars file instead' });
+      asked ??= opts.askSecret('BECOME password: ');
+      vars.becomePassword = await asked;
+    }
     opts.secrets.add(vars.becomePassword);
     const target = resolveTarget(
       { ...vars, become: vars.become || opts.become === true, ...(opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}) },

@@ -4,7 +4,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
-import { EXIT, UnreachableError } from '../errors.ts';
+import { EXIT, UnreachableError, isPassthruError } from '../errors.ts';
 import { loadInventory, selectHosts } from '../inventory/index.ts';
 import { quote } from '../util/shell.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
@@ -19,6 +19,7 @@ export interface ExecCommandOptions {
   command: string[];
   forks: number;
   become: boolean;
+  askBecomePass?: boolean | undefined;
   timeoutSec?: number | undefined;
   json?: string | undefined;
   sshConfig?: string | undefined;
@@ -33,16 +34,23 @@ interface HostResult {
   stdout?: string;
   stderr?: string;
   error?: string;
+  hint?: string;
   duration_ms: number;
 }
 
 export async function execCommand(o: ExecCommandOptions): Promise<number> {
   const inv = await loadInventory(o.inventory);
   const hosts = selectHosts(inv, o.pattern);
-  const connector = makeConnector(inv, { sshConfigPath: o.sshConfig, askSecret: interactive() ? askSecret : undefined, become: o.become, secrets: o.secrets });
+  const connector = makeConnector(inv, { sshConfigPath: o.sshConfig, askSecret: interactive() ? askSecret : undefined, become: o.become, askBecomePass: o.askBecomePass, secrets: o.secrets });
   // one word with spaces is a shell command line, as typed; several words are an argv
   const line = o.command.length === 1 ? (o.command[0] ?? '') : quote(o.command);
   const limit = pLimit(Math.max(1, o.forks));
+  // the error and what to do about it (sudo wants a password, host key changed...), masked
+  const failure = (e: unknown): { error: string; hint?: string } => {
+    const hint = isPassthruError(e) ? e.hint : undefined;
+    return { error: o.secrets.mask(errorText(e)), ...(hint ? { hint: o.secrets.mask(hint) } : {}) };
+  };
+  const withHint = (r: HostResult): string => `${r.error ?? ''}${r.hint ? `\nhint: ${r.hint}` : ''}`;
   const started = Date.now();
   const results: Record<string, HostResult> = {};
 
@@ -54,8 +62,8 @@ export async function execCommand(o: ExecCommandOptions): Promise<number> {
         try {
           host = await connector(name);
         } catch (e) {
-          results[name] = { status: e instanceof UnreachableError ? 'unreachable' : 'failed', error: o.secrets.mask(errorText(e)), duration_ms: Date.now() - t0 };
-          o.out.write(`${formatExecResult(name, { error: results[name].error ?? '', unreachable: results[name].status === 'unreachable' }, o.color)}\n`);
+          results[name] = { status: e instanceof UnreachableError ? 'unreachable' : 'failed', ...failure(e), duration_ms: Date.now() - t0 };
+          o.out.write(`${formatExecResult(name, { error: withHint(results[name]), unreachable: results[name].status === 'unreachable' }, o.color)}\n`);
           return;
         }
         try {
@@ -64,8 +72,8 @@ export async function execCommand(o: ExecCommandOptions): Promise<number> {
           results[name] = { status: r.exitCode === 0 ? 'ok' : 'failed', rc: r.exitCode, stdout: masked.stdout, stderr: masked.stderr, duration_ms: Date.now() - t0 };
           o.out.write(`${formatExecResult(name, masked, o.color)}\n`);
         } catch (e) {
-          results[name] = { status: 'failed', error: o.secrets.mask(errorText(e)), duration_ms: Date.now() - t0 };
-          o.out.write(`${formatExecResult(name, { error: results[name].error ?? '', unreachable: false }, o.color)}\n`);
+          results[name] = { status: 'failed', ...failure(e), duration_ms: Date.now() - t0 };
+          o.out.write(`${formatExecResult(name, { error: withHint(results[name]), unreachable: false }, o.color)}\n`);
         } finally {
           await host.close().catch(() => undefined);
         }

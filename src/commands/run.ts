@@ -38,6 +38,7 @@ export interface RunCommandOptions {
   json?: string | undefined;
   yes: boolean;
   become: boolean;
+  askBecomePass?: boolean | undefined;
   sshConfig?: string | undefined;
   out: NodeJS.WritableStream;
   tty: boolean;
@@ -67,7 +68,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     inventory,
     extraVars: { playbook_dir: dirname(resolve(o.playbook)), ...extraVars },
     kinds,
-    connector: makeConnector(inventory, { sshConfigPath: o.sshConfig, askSecret: interactive() ? askSecret : undefined, become: o.become, secrets }),
+    connector: makeConnector(inventory, { sshConfigPath: o.sshConfig, askSecret: interactive() ? askSecret : undefined, become: o.become, askBecomePass: o.askBecomePass, secrets }),
     bus,
     secrets,
     check: o.check,

@@ -5,6 +5,9 @@
 import { isPassthruError } from '../errors.ts';
 import type { RemoteHost } from '../ssh/types.ts';
 
+/** how long the end of a run tries to reach a host whose connection dropped, to release its lock */
+const RELEASE_RECONNECT_MS = 3000;
+
 export type Connector = (hostName: string) => Promise<RemoteHost>;
 
 export class ConnectionPool {
@@ -42,6 +45,9 @@ export class ConnectionPool {
       all.map(async (p) => {
         try {
           const host = await p;
+          // a connection lost during the run: one short try to get back, so that the
+          // host lock is not left behind for the next run to trip over
+          if (before && !host.connected) await host.reconnect({ timeoutMs: RELEASE_RECONNECT_MS, attemptTimeoutMs: RELEASE_RECONNECT_MS }).catch(() => undefined);
           if (before && host.connected) await before(host).catch(() => undefined);
           await host.close();
         } catch (e) {

@@ -82,9 +82,14 @@ export async function runStep(input: StepRunInput): Promise<StepRunResult> {
     }
     return last as StepRunResult;
   } catch (e) {
+    // Ctrl-C stops the commands in flight: the step did not fail, it was cut short
+    if (ctx.signal.aborted) return finish({ status: 'failed', error: STEP_INTERRUPTED }, { changed: false, failed: true, msg: STEP_INTERRUPTED });
     return finish(failureFields(e, step), { changed: false, failed: true, msg: errorText(e) }, e instanceof UnreachableError && !(e instanceof ConnectionLostError));
   }
 }
+
+/** The error of a step that was running when the run was interrupted (Ctrl-C): its command was stopped. */
+export const STEP_INTERRUPTED = 'interrupted (Ctrl-C): stopped before it finished';
 
 /** One attempt; a step that is safe to repeat is run once more after a dropped connection. */
 async function attemptOnce(

@@ -2,6 +2,8 @@
 // /etc/nova/nova.conf and /etc/nova/nova-compute.conf (its systemd unit:
 // --config-file=/etc/nova/nova.conf --config-file=/etc/nova/nova-compute.conf);
 // kolla-ansible renders one per service under /etc/kolla/<service>/nova.conf.
+// Every nova service also reads /etc/nova/nova.conf.d/*.conf (oslo.config's
+// default config dir, read in name order, even with --config-file given).
 
 import type { Fact } from './types.ts';
 
@@ -16,7 +18,7 @@ export interface NovaConfFiles {
 
 export const novaConfFiles: Fact<NovaConfFiles> = {
   id: 'nova_conf_files',
-  script: 'for f in /etc/nova/nova.conf /etc/nova/nova-compute.conf /etc/kolla/nova-*/nova.conf; do [ -e "$f" ] && echo "$f"; done; true',
+  script: 'for f in /etc/nova/nova.conf /etc/nova/nova-compute.conf /etc/nova/nova.conf.d/*.conf /etc/kolla/nova-*/nova.conf; do [ -e "$f" ] && echo "$f"; done; true',
   parse(output) {
     const files = output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('/'));
     return {

@@ -10,7 +10,7 @@
 // and nova-compute so that a bad alias is seen at once.
 
 import type { HostSpec, LabFs, NovaRelease } from './types.ts';
-import { distroInfo, releaseAtLeast, type NovaService } from './distro.ts';
+import { distroInfo, hostUnits, releaseAtLeast, type NovaService } from './distro.ts';
 import { ConfigFileParseError, lastValue, multiValues, parseOslo, type OsloFile } from './osloconf.ts';
 import { PyDict, PyFloat, PyJsonError, pyJsonLoads, pyRepr, pyStrRepr, pyTypeName, type PyValue } from './pyjson.ts';
 
@@ -20,11 +20,44 @@ export interface NovaCheckFailure {
   message: string;
 }
 
+/**
+ * The command line an admin gave the unit in a drop-in
+ * (/etc/systemd/system/UNIT.d/*.conf: `ExecStart=` to reset, then
+ * `ExecStart=...`), as systemd reads them: in name order, the last wins.
+ */
+export function dropInExecStart(fs: LabFs, unit: string): string | undefined {
+  const dir = `/etc/systemd/system/${unit}.d`;
+  let exec: string | undefined;
+  for (const name of fs.readdir(dir).filter((n) => n.endsWith('.conf')).sort()) {
+    for (const line of (fs.readFile(`${dir}/${name}`) ?? '').split('\n')) {
+      const m = /^\s*ExecStart\s*=\s*(.*?)\s*$/.exec(line);
+      if (m) exec = m[1] === '' ? undefined : m[1];
+    }
+  }
+  return exec;
+}
+
+/** --config-file arguments of a command line (`--config-file F`, `--config-file=F`) */
+function configFileArgs(command: string): string[] {
+  const words = command.split(/\s+/);
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] ?? '';
+    if (w === '--config-file' && words[i + 1]) out.push(words[++i] ?? '');
+    else if (w.startsWith('--config-file=')) out.push(w.slice('--config-file='.length));
+  }
+  return out;
+}
+
 /** the configuration files a nova service of this host reads, in order */
 export function novaConfigFiles(fs: LabFs, spec: HostSpec, service: NovaService): string[] {
   const d = distroInfo(spec.distro);
-  const files = ['/etc/nova/nova.conf'];
-  if (d.family === 'debian' && service === 'compute' && fs.exists('/etc/nova/nova-compute.conf')) files.push('/etc/nova/nova-compute.conf');
+  // --config-file on the command line replaces the default files (nova.conf.d is read all the same)
+  const unit = hostUnits(spec).find((u) => u.nova === service);
+  const exec = unit ? dropInExecStart(fs, unit.name) : undefined;
+  const given = exec ? configFileArgs(exec) : [];
+  const files = given.length > 0 ? given : ['/etc/nova/nova.conf'];
+  if (given.length === 0 && d.family === 'debian' && service === 'compute' && fs.exists('/etc/nova/nova-compute.conf')) files.push('/etc/nova/nova-compute.conf');
   for (const name of fs.readdir('/etc/nova/nova.conf.d')) if (name.endsWith('.conf')) files.push(`/etc/nova/nova.conf.d/${name}`);
   return files;
 }

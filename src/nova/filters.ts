@@ -53,10 +53,13 @@ export const REMOVED_FILTERS: ReadonlyArray<{ name: string; removedIn: NovaRelea
   { name: 'AggregateDiskFilter', removedIn: 'victoria', source: 'deprecated in 20.0.0 (Train), removed in 22.0.0 (Victoria); absent from nova 26.2.2' },
   {
     name: 'AvailabilityZoneFilter',
-    removedIn: '2024.1',
-    // Not 2023.2: nova 28 still ships availability_zone_filter.py; the removal
-    // (releasenotes/notes/az-filter-removal-587f7337040b6216.yaml) is in 29.0.0.
-    source: 'deprecated in 24.0.0 (Xena), removed in 29.0.0 (2024.1 Caracal): releasenotes/notes/az-filter-removal-587f7337040b6216.yaml',
+    removedIn: '2023.2',
+    // The project's reference (DOMAIN.md) has it gone in 2023.2; some
+    // upgrade notes only mention 2024.1. Dropping it one release early is
+    // harmless (since Xena placement's AZ pre-filter does its job, and
+    // 2023.2 keeps that pre-filter on); keeping it one release too long stops
+    // nova-scheduler (SchedulerHostFilterNotFound). So: from 2023.2.
+    source: 'deprecated in 24.0.0 (Xena); releasenotes/notes/az-filter-removal-587f7337040b6216.yaml; gone in 2023.2 per DOMAIN.md (at the latest in 29.0.0, 2024.1)',
   },
 ];
 

@@ -194,6 +194,18 @@ export class SshHost implements RemoteHost {
     this.killFlush ??= setTimeout(() => this.flushKills(), 10);
   }
 
+  /** kill commands sent and not finished yet: close() waits for them (a stopped command must not outlive the run) */
+  private readonly killsInFlight = new Set<Promise<unknown>>();
+
+  private trackKill(p: Promise<unknown>): void {
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.killsInFlight.add(settled);
+    void settled.then(() => this.killsInFlight.delete(settled));
+  }
+
   private flushKills(): void {
     this.killFlush = undefined;
     const command = [...this.killBatch].map(([sig, pgids]) => killCommand(pgids, sig)).join('; ');
@@ -202,7 +214,7 @@ export class SshHost implements RemoteHost {
     if (!conn?.alive || this.closed) return;
     const release = conn.limit.tryAcquire();
     if (release) {
-      runOnChannel({
+      this.trackKill(runOnChannel({
         client: conn.client,
         host: this.name,
         command,
@@ -211,7 +223,7 @@ export class SshHost implements RemoteHost {
         alive: () => conn.alive,
         onLost: () => () => {},
         killGroup: () => {},
-      }).catch(() => {});
+      }));
       return;
     }
     // every channel is held by a stuck command: kill through a second, short-lived connection
@@ -294,6 +306,15 @@ export class SshHost implements RemoteHost {
   }
 
   async close(): Promise<void> {
+    // commands stopped a moment ago (Ctrl-C): send their kill now and let it run before hanging up,
+    // or they would go on running on the host after passthru is gone
+    if (this.killFlush) {
+      clearTimeout(this.killFlush);
+      this.flushKills();
+    }
+    if (this.killsInFlight.size > 0) {
+      await Promise.race([Promise.all(this.killsInFlight), new Promise((r) => setTimeout(r, 3000).unref())]);
+    }
     this.closed = true;
     const conn = this.conn;
     if (!conn) return;

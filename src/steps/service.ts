@@ -43,9 +43,14 @@ export async function unitError(ctx: StepContext, unit: string): Promise<string>
     become: ctx.become,
     becomeUser: ctx.becomeUser,
   });
-  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+  // a traceback logged line by line ends with "... ERROR nova " lines that say nothing
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '' && !/\bERROR \S+\s*$/.test(l));
+  // what the service died of: the exception line that ends a python traceback
+  // (nova.exception.PciInvalidAlias: ..., oslo_config.cfg.ConfigFileParseError: ..., ValueError: ...)
+  const exception = lines.filter((l) => /(?:^|[\s:])(?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|NotFound|Invalid\w*|Mismatch|Failure)\w*: \S/.test(l)).pop();
   const errorLines = lines.filter((l) => /error|exception|invalid|failed|not found|could not/i.test(l));
-  return ctx.secrets.mask((errorLines.length > 0 ? errorLines.slice(-3) : lines.slice(-3)).join('\n')) || 'no journal output';
+  const picked = exception !== undefined ? [exception, ...errorLines.filter((l) => l !== exception).slice(-2)] : errorLines.length > 0 ? errorLines.slice(-3) : lines.slice(-3);
+  return ctx.secrets.mask(picked.join('\n')) || 'no journal output';
 }
 
 async function systemctl(ctx: StepContext, verb: string, units: string[]): Promise<void> {

@@ -16,6 +16,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import type { EngineEvent, EventBus, HostStatus, StepStatus } from '../engine/events.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { renderDiffs } from './diff.ts';
+import { STEP_INTERRUPTED } from '../engine/step-runner.ts';
 
 export interface ReportStep {
   name: string;
@@ -127,7 +128,8 @@ export class ReportBuilder {
         if (o.error !== undefined && o.error !== '') step.error = this.secrets.mask(o.error);
         // keep the documented key order: name, play, status, changed, diff, duration_ms, error
         t.steps.push(orderStep(step));
-        t.last = { play: e.play, step: e.step, done: true };
+        // a step cut short by Ctrl-C did not finish
+        t.last = { play: e.play, step: e.step, done: !(o.status === 'failed' && o.error === STEP_INTERRUPTED) };
         return;
       }
       case 'host-end':

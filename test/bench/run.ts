@@ -34,7 +34,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -250,6 +250,7 @@ function report(r: RunResult): void {
     r.changedHosts !== undefined ? `changed hosts ${r.changedHosts}` : undefined,
     r.reboots !== undefined ? `reboots ${r.reboots}` : undefined,
   ].filter(Boolean);
+  if (r.loadBefore !== undefined) extra.push(`load before ${r.loadBefore.toFixed(1)}`);
   say(`${r.lab === 'embedded' ? 'embedded ' : ''}${r.computes} computes, ${r.tool} ${PHASE_TITLES[r.phase]}: ${fmtS(r.wallS)} s, exit ${r.exitCode}${extra.length ? ` (${extra.join(', ')})` : ''}`);
   if (r.exitCode !== 0 && r.logPath) process.stderr.write(`  log: ${r.logPath}\n${logTail(r.logPath)}\n`);
 }
@@ -267,6 +268,7 @@ async function realLabRuns(n: number, tool: Tool): Promise<void> {
   try {
     for (const phase of PHASES) {
       const before = realBootIds(lab);
+      const loadBefore = loadavg()[0];
       const logPath = join(logsDir, `${n}-${tool}-${phase}.log`);
       const m =
         tool === 'passthru'
@@ -287,6 +289,7 @@ async function realLabRuns(n: number, tool: Tool): Promise<void> {
         ...summarize(m),
         reboots: rebootsBetween(before, realBootIds(lab)),
         logPath,
+        loadBefore,
       };
       results.push(r);
       report(r);
@@ -377,6 +380,7 @@ async function embeddedRun(computes: number): Promise<void> {
   say(`  embedded lab up in ${fmtS(lab.startupMs / 1000)} s (lab process RSS ${lab.rssMB} MB)`);
   try {
     const before = await lab.bootIds();
+    const loadBefore = loadavg()[0];
     const logPath = join(logsDir, `embedded-${computes}-passthru-apply.log`);
     const m = await measure(passthruArgv(lab.inventoryPath, 'apply', embeddedForks), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs });
     const r: RunResult = {
@@ -392,6 +396,7 @@ async function embeddedRun(computes: number): Promise<void> {
       reboots: rebootsBetween(before, await lab.bootIds()),
       logPath,
       forks: embeddedForks,
+      loadBefore,
     };
     results.push(r);
     report(r);
@@ -405,6 +410,14 @@ async function embeddedRun(computes: number): Promise<void> {
 function machine(): string {
   const c = cpus();
   return `${c.length} CPU (${c[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM`;
+}
+
+function loadNote(): string[] {
+  const loads = results.map((r) => r.loadBefore).filter((x): x is number => x !== undefined);
+  if (loads.length === 0) return [];
+  const lo = Math.min(...loads).toFixed(1);
+  const hi = Math.max(...loads).toFixed(1);
+  return [`1-minute load average just before the runs: ${lo} to ${hi} on ${cpus().length} CPUs (anything else running on the machine slows both tools).`, ''];
 }
 
 function reproduce(): string {
@@ -447,6 +460,7 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     '',
     tableMd,
     '',
+    ...loadNote(),
     '## Targets',
     '',
     targetsMd,

@@ -32,6 +32,8 @@ export interface RunResult {
   logPath?: string | undefined;
   /** --forks of the run, when it is not the default 50 */
   forks?: number | undefined;
+  /** 1-minute load average of the machine just before the run (other work perturbs the figures) */
+  loadBefore?: number | undefined;
 }
 
 export interface TargetResult {

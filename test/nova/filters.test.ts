@@ -20,7 +20,7 @@ test("the seed procedure's list: removed filters go, by release", () => {
   const zed = planEnabledFilters(SEED, 'zed');
   assert.deepEqual(zed.removed, ['RetryFilter', 'RamFilter', 'CoreFilter']);
   assert.equal(zed.value, 'AvailabilityZoneFilter,ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,PciPassthroughFilter');
-  assert.deepEqual(planEnabledFilters(SEED, '2023.2').removed, ['RetryFilter', 'RamFilter', 'CoreFilter']);
+  assert.deepEqual(planEnabledFilters(SEED, '2023.2').removed, ['RetryFilter', 'AvailabilityZoneFilter', 'RamFilter', 'CoreFilter']);
   const caracal = planEnabledFilters(SEED, '2024.1');
   assert.deepEqual(caracal.removed, ['RetryFilter', 'AvailabilityZoneFilter', 'RamFilter', 'CoreFilter']);
   assert.ok(!caracal.value.includes('AvailabilityZoneFilter'));

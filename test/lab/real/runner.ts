@@ -469,8 +469,10 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
       for (const d of SYS_DIRS) mkdirSync(join(root, d), { recursive: true });
       mkdirSync(join(root, 'proc/sys/kernel/random'), { recursive: true });
       makeDevSkeleton(join(root, 'dev'));
+      // the model's /proc and /sys files are written once (they stay); /run and /dev ones at every boot
+      const tops: readonly string[] = host.boots === 0 ? RUNTIME_TOPS : ['run', 'dev'];
       for (const [path, file] of host.rootfs) {
-        if ((RUNTIME_TOPS as readonly string[]).includes(topOf(path))) writeModelFile(root, path, file, accounts);
+        if (tops.includes(topOf(path))) writeModelFile(root, path, file, accounts);
       }
     }
 
@@ -640,7 +642,8 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (host.state === 'stopped') throw new Error(`real lab: ${name} is powered off`);
-        if (host.state === 'running' && !host.rebootPending && host.ns && (await portOpen(host.address, host.port))) return;
+        const requested = host.state === 'running' && existsSync(requestFile(host)); // reboot asked, not yet seen
+        if (host.state === 'running' && !host.rebootPending && !requested && host.ns && (await portOpen(host.address, host.port))) return;
         if (Date.now() > deadline) throw new Error(`real lab: ${name} not up after ${timeoutMs} ms`);
         await sleep(50);
       }
