@@ -70,13 +70,32 @@ function sortedCodePoints(names: string[]): string[] {
   return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** The group graph of an inventory and its `groups`, computed once for all its hosts (not once per host: that is quadratic). */
+const graphCache = new WeakMap<Inventory, { stamp: string; index: GraphIndex; groups: Record<string, string[]> }>();
+
+function cachedGraph(inv: Inventory): { index: GraphIndex; groups: Record<string, string[]> } {
+  // the loaders build an inventory step by step: recompute when its shape changed
+  let members = 0;
+  let children = 0;
+  for (const g of inv.groups.values()) {
+    members += g.hosts.length;
+    children += g.children.length;
+  }
+  const stamp = `${inv.hosts.size}/${inv.groups.size}/${members}/${children}`;
+  const hit = graphCache.get(inv);
+  if (hit && hit.stamp === stamp) return hit;
+  const fresh = { stamp, index: graphIndex(inv), groups: groupHosts(inv) };
+  graphCache.set(inv, fresh);
+  return fresh;
+}
+
 /** Every variable of a host as a play would see it (inventory part): precedence applied, magic vars added. */
 export function hostVars(inv: Inventory, name: string): Vars {
-  const index = graphIndex(inv);
+  const { index, groups } = cachedGraph(inv);
   const out = mergedVars(inv, name, index);
   out['inventory_hostname'] = name;
   out['inventory_hostname_short'] = isIpAddress(name) ? name : (name.split('.')[0] ?? name);
   out['group_names'] = sortedCodePoints(groupsOfHost(inv, name, index).filter((g) => g !== 'all'));
-  out['groups'] = groupHosts(inv);
+  out['groups'] = { ...groups };
   return out;
 }

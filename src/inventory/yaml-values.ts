@@ -86,7 +86,9 @@ export class YamlReader {
     const root = this.convert(contents);
     const size = expandedSize(root);
     if (size > MAX_EXPANDED_NODES) {
-      this.fail(undefined, `YAML aliases expand to ${size} values`, 'this looks like an alias bomb; write the values out instead of nesting *aliases');
+      // the line of the first *alias: where the expansion starts
+      const firstAlias = this.anchors.keys().next().value;
+      this.fail(this.lineOf(firstAlias), `YAML aliases expand to ${size} values`, 'this looks like an alias bomb; write the values out instead of nesting *aliases');
     }
     return root;
   }

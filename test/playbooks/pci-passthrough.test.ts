@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { distroInfo } from '../../src/lab/distro.ts';
+import { aliasName } from '../../src/nova/pci.ts';
 import { NodeFs } from '../../src/lab/nodefs.ts';
 import { LAB_SECRETS } from '../../src/lab/secrets.ts';
 import { mixedCluster } from '../../src/lab/specs.ts';
@@ -97,6 +98,21 @@ test('playbooks/pci-passthrough.yaml on the real-sshd mixed lab', { timeout: 600
   const times: string[] = [`lab up ${Date.now() - t0} ms`];
   t.after(() => void process.stderr.write(`pci-passthrough.test.ts timings: ${times.join(', ')}, total ${Date.now() - t0} ms\n`));
 
+  // An admin's drop-in on a compute that needs no reboot: the GPU's alias
+  // under the name passthru gives it, with another device_type. nova reads
+  // /etc/nova/nova.conf.d/*.conf too, so the two would clash once passthru
+  // adds its alias to nova.conf; nova-compute runs fine with it before.
+  const dropIn = iommuOn[0];
+  assert.ok(dropIn, 'the lab has a GPU compute whose IOMMU is already on');
+  const dropInFn = gpuCards(dropIn)[0]![0]!;
+  const DROP_IN = '/etc/nova/nova.conf.d/50-gpu.conf';
+  const dropInAlias = JSON.stringify({ name: aliasName(dropInFn), vendor_id: dropInFn.vendor, product_id: dropInFn.device, device_type: 'type-PF' });
+  await sh(
+    lab,
+    dropIn.name,
+    `set -e; mkdir -p /etc/nova/nova.conf.d; printf '[pci]\\nalias = %s\\n' '${dropInAlias}' > ${DROP_IN}; chown root:nova ${DROP_IN}; chmod 0640 ${DROP_IN}; systemctl restart ${unit(dropIn, 'compute')}; systemctl is-active ${unit(dropIn, 'compute')}`,
+  );
+
   const ctl = controllers[0]!;
   const images = (await openstack(lab, ctl.name, 'image list')) as Array<{ Name: string }>;
   const image = images[0]?.Name;
@@ -130,8 +146,11 @@ test('playbooks/pci-passthrough.yaml on the real-sshd mixed lab', { timeout: 600
       if (s.cpu.vendor === 'intel') assert.match(lines, /^\+GRUB_CMDLINE_LINUX=.*intel_iommu=on/m, `${s.name}: intel_iommu=on`);
       assert.match(lines, /^\+\+\+ \/etc\/nova\/nova\.conf/m, `${s.name}: the nova.conf diff is shown`);
       assert.match(lines, /^\+alias\s*=\s*\{/m, `${s.name}: aliases are added`);
+      assert.match(lines, /^\+(device_spec|passthrough_whitelist)\s*=\s*\{.*"10de"/m, `${s.name}: the devices to pass through are shown`);
+      assert.doesNotMatch(lines, /^[-+ ]\s*(device_spec|passthrough_whitelist)\s*=\s*\*{8}/m, `${s.name}: the device spec is not masked as if it were a password`);
     }
     for (const s of el7Uefi) assert.match(hostLines(r.stdout, s.name), /\/boot\/efi\/EFI\/centos\/grub\.cfg/, `${s.name}: the UEFI grub.cfg is the one regenerated`);
+    assert.match(hostLines(r.stdout, dropIn.name), new RegExp(`^--- ${DROP_IN}`, 'm'), `${dropIn.name}: the clashing alias in ${DROP_IN} is seen`);
     for (const s of controllers) {
       const lines = hostLines(r.stdout, s.name);
       assert.match(lines, /^\+\+\+ \/etc\/nova\/nova\.conf/m);
@@ -176,10 +195,11 @@ test('playbooks/pci-passthrough.yaml on the real-sshd mixed lab', { timeout: 600
     for (const s of el7Uefi) {
       assert.match(lab.readFile(s.name, '/boot/efi/EFI/centos/grub.cfg'), /intel_iommu=on/, `${s.name}: the arguments are in the grub.cfg the firmware reads`);
       const after = lab.fileHashes(s.name);
-      if (initialHashes[s.name]!['/boot/grub2/grub.cfg'] !== undefined) {
-        assert.equal(after['/boot/grub2/grub.cfg'], initialHashes[s.name]!['/boot/grub2/grub.cfg'], `${s.name}: the BIOS grub.cfg is not the one written`);
-      }
+      // a BIOS-style grub.cfg left over on this UEFI host: no firmware reads it, writing it would change nothing
+      assert.ok(initialHashes[s.name]!['/boot/grub2/grub.cfg'], `${s.name} has a stale /boot/grub2/grub.cfg`);
+      assert.equal(after['/boot/grub2/grub.cfg'], initialHashes[s.name]!['/boot/grub2/grub.cfg'], `${s.name}: the grub.cfg no firmware reads is not the one written`);
     }
+    assert.doesNotMatch(lab.readFile(dropIn.name, DROP_IN), /type-PF/, `${dropIn.name}: the clashing alias left ${DROP_IN}`);
     for (const s of [...controllers, ...gpuComputes]) {
       const active = await ssh(lab, s.name, `systemctl is-active ${novaUnits(s).join(' ')}`);
       assert.deepEqual(active.stdout.trim().split('\n'), novaUnits(s).map(() => 'active'), `${s.name}: ${novaUnits(s).join(', ')} active after the restarts`);

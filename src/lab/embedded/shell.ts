@@ -54,6 +54,8 @@ export interface ShellResult {
 const USER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/games';
 /** without EOF from the client, a line that reads no stdin starts after this much silence */
 export const STDIN_IDLE_MS = 150;
+/** ... and before the client sent any of it: on a loaded machine a client that does send stdin may take this long to start */
+export const STDIN_FIRST_BYTE_MS = 1000;
 let nextPid = 2000;
 
 function allocatePid(host: ShellHost): number {
@@ -135,7 +137,7 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
       // a line that runs sudo starts at once (sudo reads the channel as it comes);
       // unless the client already sent all of its stdin
       if (/\bsudo\b/.test(script) && !req.io.stdin.isEnded) stdin = marker;
-      else stdin = (await req.io.stdin.readAllOrIdle(STDIN_IDLE_MS, signal)).toString('latin1');
+      else stdin = (await req.io.stdin.readAllOrIdle(STDIN_IDLE_MS, signal, STDIN_FIRST_BYTE_MS)).toString('latin1');
     } else {
       stdin = req.stdin === undefined ? '' : Buffer.isBuffer(req.stdin) ? req.stdin.toString('latin1') : Buffer.from(req.stdin).toString('latin1');
     }

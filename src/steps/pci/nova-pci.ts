@@ -84,6 +84,9 @@ export const novaPciStep: StepKind<Args> = {
       return { changes: [], skip: 'no passthrough device on this host', notes };
     }
     const wanted: NovaConfWanted = role === 'controller' ? { aliases: pci.aliases, filters: true } : { aliases: pci.aliases, deviceSpec: mine?.deviceSpec ?? [], filters: false };
+    // A compute that did not report (failed, unreachable, --limit) may carry a GPU model
+    // only it has: keep the aliases already there instead of taking them for stale.
+    if (cluster.missing.length > 0) wanted.isManagedAlias = () => false;
     const files = await Promise.all(
       paths.map(async (p) => ({ path: p, content: (await readRemoteFile(ctx.host, p, { become: ctx.become })).content })),
     );

@@ -1,0 +1,337 @@
+// Property-based: whatever inventory or playbook a user hands passthru, the
+// loaders give a result or one ConfigError naming file:line, and the CLI
+// (main() of src/cli.ts, in process, stderr captured) turns a bad file into
+// exit 1 and one `error: FILE:LINE: ...` message, never a stack trace.
+//
+// Generated files are realistic ones cut, spliced and typed wrong, plus
+// structures of the right keys with values of the wrong types, YAML
+// anchors/aliases and stray bytes. No connection is ever made: inventory
+// cases run a playbook whose play matches no host, playbook cases an
+// inventory whose one host is 127.0.51.254:1 (nothing listens there).
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import fc from 'fast-check';
+import { ConfigError } from '../../src/errors.ts';
+import { parseInventory } from '../../src/inventory/index.ts';
+import { parsePlaybook } from '../../src/playbook/index.ts';
+import { stepKinds } from '../../src/steps/registry.ts';
+
+const KINDS = { kinds: new Set(stepKinds().keys()) };
+
+const dir = mkdtempSync('/tmp/passthru-fuzz-');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// -- generators ----------------------------------------------------------------
+
+const BASE_INI = [
+  '# cluster',
+  '[controller]',
+  'ctl1 ansible_host=127.0.51.254 ansible_port=1',
+  '',
+  '[compute]',
+  'gpu[01:03] ansible_host=127.0.51.254 ansible_port=1 gpu_vendor=10de',
+  '',
+  '[openstack:children]',
+  'controller',
+  'compute',
+  '',
+  '[compute:vars]',
+  "pci_alias='{\"name\": \"gpu\", \"vendor_id\": \"10de\"}'",
+  'ansible_become=true',
+].join('\n');
+
+const BASE_YAML = [
+  'all:',
+  '  vars:',
+  '    ansible_port: 1',
+  '    defaults: &defaults',
+  '      gpu_vendor: "10de"',
+  '  children:',
+  '    controller:',
+  '      hosts:',
+  '        ctl1: {ansible_host: 127.0.51.254}',
+  '    compute:',
+  '      hosts:',
+  '        gpu[01:02]:',
+  '          <<: *defaults',
+  '          ansible_host: 127.0.51.254',
+  '      vars:',
+  '        ansible_become: yes',
+].join('\n');
+
+const BASE_PLAYBOOK = [
+  '- name: GPU passthrough',
+  '  hosts: compute',
+  '  serial: [1, "50%"]',
+  '  max_fail_percentage: 0',
+  '  become: true',
+  '  vars:',
+  '    grub: /etc/default/grub',
+  '    aliases: &aliases [gpu, audio]',
+  '  steps:',
+  '    - name: kernel arguments',
+  '      lineinfile: {path: "{{ grub }}", regexp: "^GRUB_CMDLINE_LINUX=", line: "GRUB_CMDLINE_LINUX=\\"quiet\\""}',
+  '      register: kernel',
+  '      notify: rebuild',
+  '    - name: reboot',
+  '      reboot: {reboot_timeout: 8}',
+  '      when: kernel is changed',
+  '      timeout: 60',
+  '    - name: nova',
+  '      ini: {path: /etc/nova/nova.conf, section: pci, option: alias, values: *aliases}',
+  '  handlers:',
+  '    - name: rebuild',
+  '      command: [update-grub]',
+].join('\n');
+
+const SPECIAL = [':', '-', ' ', '\n', '\t', '{', '}', '[', ']', '"', "'", '&a', '*a', '*nope', '<<: *a', '!!python/object', '!vault', '|', '>', '#', '%', '@', '`', '{{', '}}', '\0', '\uFFFD', '\r', 'yes', '1e9', '~', '=', '[g:children]', '[x', 'ansible_port=abc', 'h[9:1]'];
+
+type Mutation =
+  | { kind: 'cut'; at: number }
+  | { kind: 'insert'; at: number; s: string }
+  | { kind: 'delete'; at: number; n: number }
+  | { kind: 'dupline'; at: number }
+  | { kind: 'swapline'; at: number };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), s: fc.oneof(fc.constantFrom(...SPECIAL), fc.string({ maxLength: 8, unit: 'binary' })) }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 16 }) }),
+  fc.record({ kind: fc.constant('dupline' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('swapline' as const), at: fc.nat() }),
+);
+
+function mutate(text: string, muts: Mutation[]): string {
+  let t = text;
+  for (const m of muts) {
+    const at = m.at % (t.length + 1);
+    if (m.kind === 'cut') t = t.slice(0, at);
+    else if (m.kind === 'insert') t = t.slice(0, at) + m.s + t.slice(at);
+    else if (m.kind === 'delete') t = t.slice(0, at) + t.slice(at + m.n);
+    else {
+      const ls = t.split('\n');
+      const i = m.at % ls.length;
+      if (m.kind === 'dupline') ls.splice(i, 0, ls[i] ?? '');
+      else [ls[i], ls[(i + 1) % ls.length]] = [ls[(i + 1) % ls.length] ?? '', ls[i] ?? ''];
+      t = ls.join('\n');
+    }
+  }
+  return t;
+}
+
+/** Values of every type, including ones that are wrong wherever they go. */
+const anyValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(null, true, false, 0, -1, 1.5, 65536, '', 'compute', 'all', '25%', '{{ x }}', '{{', 'a ==', 'yes', '10de', '/etc/nova/nova.conf'),
+    fc.array(tie('v'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom('name', 'hosts', 'steps', 'vars', 'x', 'path', 'ansible_port', 'children', 'command'), tie('v'), { maxKeys: 3 }),
+  ),
+})).v;
+
+const PLAY_KEYS = ['name', 'hosts', 'steps', 'handlers', 'vars', 'serial', 'max_fail_percentage', 'become', 'tags', 'tasks', 'roles', 'gather_facts', 'any_errors_fatal', 'hostz'];
+const STEP_KEYS = ['name', 'command', 'shell', 'ini', 'reboot', 'copy', 'service', 'when', 'register', 'notify', 'timeout', 'retries', 'until', 'loop', 'delegate_to', 'retrys'];
+
+/** Plays and steps with the right keys and values of any type. */
+const playbookDoc = fc.array(
+  fc.dictionary(
+    fc.constantFrom(...PLAY_KEYS),
+    fc.oneof(anyValue, fc.array(fc.dictionary(fc.constantFrom(...STEP_KEYS), anyValue, { maxKeys: 4 }), { maxLength: 3 })),
+    { maxKeys: 5 },
+  ),
+  { maxLength: 2 },
+);
+
+const GROUP_KEYS = ['hosts', 'vars', 'children', 'hostz', 'ansible_port'];
+/** YAML inventories with the right keys and values of any type. */
+const inventoryDoc = fc.dictionary(
+  fc.constantFrom('all', 'compute', 'ungrouped'),
+  fc.oneof(anyValue, fc.dictionary(fc.constantFrom(...GROUP_KEYS), anyValue, { maxKeys: 3 })),
+  { maxKeys: 2 },
+);
+
+/** YAML text from a value: block style, and a random part of it turned into an anchor and aliases. */
+function toYaml(v: unknown, indent = ''): string {
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : v.map((x) => `\n${indent}- ${toYaml(x, `${indent}  `).replace(/^\n\s*/, '')}`).join('');
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    return entries.length === 0 ? '{}' : entries.map(([k, x]) => `\n${indent}${k}: ${toYaml(x, `${indent}  `)}`).join('');
+  }
+  return JSON.stringify(v);
+}
+
+const INI_LINE = fc.oneof(
+  fc.constantFrom('[g]', '[g:vars]', '[g:children]', '[all:vars]', '[compute]', 'h1', 'h[1:3]', 'h[3:1]', 'h:22', 'h ansible_port=22', 'x=1', 'ansible_port=abc', "a='[1,", '"', 'g', 'h1 ansible_host=127.0.51.254'),
+  fc.string({ maxLength: 24 }),
+);
+
+// -- loaders -------------------------------------------------------------------
+
+function loaderChecks(load: () => unknown, file: string, text: string): void {
+  try {
+    load();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw new Error(`not a ConfigError for ${JSON.stringify(text)}: ${e instanceof Error ? e.stack : String(e)}`);
+    assert.equal(e.location.file, file);
+    assert.match(e.message, new RegExp(`^${file.replace(/\./g, '\\.')}:\\d+(:\\d+)?: \\S`), `no line in ${JSON.stringify(e.message)} for ${JSON.stringify(text)}`);
+  }
+}
+
+describe('loaders: a result or a ConfigError with file:line', () => {
+  it('inventories: mutated INI and YAML inventories', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(['hosts.ini', BASE_INI], ['hosts.yml', BASE_YAML], ['hosts', BASE_INI], ['hosts', BASE_YAML]), fc.array(mutation, { minLength: 1, maxLength: 4 }), ([file, base], muts) => {
+        const text = mutate(base, muts);
+        loaderChecks(() => parseInventory(text, file), file, text);
+      }),
+      { numRuns: 500, seed: 5150 },
+    );
+  });
+
+  it('inventories: INI lines in any order, YAML groups of any type', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.array(INI_LINE, { maxLength: 12 }).map((ls) => ['inv.ini', ls.join('\n')] as const), inventoryDoc.map((d) => ['inv.yml', toYaml(d).trimStart()] as const)), ([file, text]) => {
+        loaderChecks(() => parseInventory(text, file), file, text);
+      }),
+      { numRuns: 400, seed: 77 },
+    );
+  });
+
+  it('playbooks: mutated playbooks and plays/steps with values of any type', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => mutate(BASE_PLAYBOOK, m)),
+          playbookDoc.map((d) => toYaml(d).trimStart()),
+          fc.string({ maxLength: 300, unit: 'binary' }),
+        ),
+        (text) => loaderChecks(() => parsePlaybook(text, 'site.yaml', KINDS), 'site.yaml', text),
+      ),
+      { numRuns: 600, seed: 2024 },
+    );
+  });
+});
+
+// -- the CLI -------------------------------------------------------------------
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * main(argv) of src/cli.ts in this process, with its stdout and stderr
+ * captured: it runs in a worker thread (test/fuzz/main-worker.ts), whose
+ * streams are its own, so the test runner's report is not caught with them.
+ */
+const worker = new Worker(
+  // a worker does not inherit tsx's loader: register it first, as bin/passthru.js does
+  `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./main-worker.ts', import.meta.url).href)}); })`,
+  { eval: true },
+);
+after(() => worker.terminate());
+let nextId = 0;
+function runMain(argv: string[]): Promise<Captured> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Captured & { id: number }): void => {
+      if (m.id !== id) return;
+      worker.off('message', onMessage);
+      worker.off('error', reject);
+      resolve(m);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.postMessage({ id, argv });
+  });
+}
+
+const STACK = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
+
+function assertCliError(r: Captured, file: string, what: string): void {
+  const all = r.stdout + r.stderr;
+  assert.doesNotMatch(all, STACK, `stack trace for ${what}:\n${all}`);
+  assert.doesNotMatch(all, /internal error/, `internal error for ${what}:\n${all}`);
+  assert.equal(r.code, 1, `exit code for ${what}:\n${all}`);
+  const first = r.stderr.split('\n')[0] ?? '';
+  assert.ok(first.startsWith(`error: ${file}:`), `the message names ${file} first, for ${what}:\n${r.stderr}`);
+  assert.match(first.slice(`error: ${file}`.length), /^:\d+(:\d+)?: \S/, `no line in the message for ${what}:\n${r.stderr}`);
+}
+
+describe('the CLI on bad files: exit 1 and FILE:LINE, never a stack trace', () => {
+  const goodInventory = join(dir, 'good.ini');
+  writeFileSync(goodInventory, '[compute]\nc1 ansible_host=127.0.51.254 ansible_port=1\n');
+  // a playbook whose only play matches no host: a good inventory is loaded and nothing is contacted
+  const noHostPlaybook = join(dir, 'nohost.yaml');
+  writeFileSync(noHostPlaybook, '- name: nothing\n  hosts: zz_no_such_group\n  steps:\n    - name: s\n      command: [true]\n');
+
+  it('bad inventories', async () => {
+    let bad = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.tuple(fc.constantFrom(['hosts.ini', BASE_INI], ['hosts.yml', BASE_YAML]), fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([[name, base], m]) => [name, mutate(base, m)] as const),
+          fc.array(INI_LINE, { maxLength: 12 }).map((ls) => ['inv.ini', ls.join('\n')] as const),
+          inventoryDoc.map((d) => ['inv.yml', toYaml(d).trimStart()] as const),
+        ),
+        async ([name, text]) => {
+          const file = join(dir, name);
+          writeFileSync(file, text);
+          let loads = true;
+          try {
+            parseInventory(text, file);
+          } catch {
+            loads = false;
+          }
+          const r = await runMain(['run', noHostPlaybook, '-i', file, '--check']);
+          if (loads) {
+            assert.equal(r.code, 0, `a good inventory (${JSON.stringify(text)}):\n${r.stdout}${r.stderr}`);
+            return;
+          }
+          bad++;
+          assertCliError(r, file, JSON.stringify(text));
+        },
+      ),
+      { numRuns: 150, seed: 31337 },
+    );
+    assert.ok(bad > 50, `only ${bad} of the generated inventories were bad`);
+  });
+
+  it('bad playbooks', async () => {
+    let bad = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => mutate(BASE_PLAYBOOK, m)),
+          playbookDoc.map((d) => toYaml(d).trimStart()),
+          fc.string({ maxLength: 200, unit: 'binary' }),
+        ),
+        async (text) => {
+          const file = join(dir, 'site.yaml');
+          writeFileSync(file, text);
+          let loads = true;
+          try {
+            parsePlaybook(text, file, KINDS);
+          } catch {
+            loads = false;
+          }
+          const r = await runMain(['run', file, '-i', goodInventory, '--check']);
+          if (loads) {
+            // it ran: the one host refuses the connection (or matches no play)
+            assert.ok([0, 2, 4].includes(r.code), `a good playbook (${JSON.stringify(text)}) exited ${r.code}:\n${r.stdout}${r.stderr}`);
+            assert.doesNotMatch(r.stdout + r.stderr, STACK);
+            return;
+          }
+          bad++;
+          assertCliError(r, file, JSON.stringify(text));
+        },
+      ),
+      { numRuns: 150, seed: 4711 },
+    );
+    assert.ok(bad > 50, `only ${bad} of the generated playbooks were bad`);
+  });
+});
