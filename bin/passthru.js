@@ -1,6 +1,38 @@
 #!/usr/bin/env node
 // Entry point: runs the TypeScript sources through tsx (no build step needed).
-import { register } from 'tsx/esm/api';
+
+// A password given on the command line (-e db_password=...) must not stay
+// visible in ps: before anything else, this process shows itself with every
+// -e value masked (@file arguments kept). Only what ps shows changes.
+function maskedCommandLine(args) {
+  const out = [];
+  let changed = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if ((a === '-e' || a === '--extra-vars') && i + 1 < args.length) {
+      const v = args[++i];
+      out.push(a, v.startsWith('@') ? v : '********');
+      changed ||= !v.startsWith('@');
+      continue;
+    }
+    const joined = /^(-e|--extra-vars=)([^]+)$/.exec(a);
+    if (joined && !joined[2].startsWith('@')) {
+      out.push(`${joined[1]}********`);
+      changed = true;
+      continue;
+    }
+    out.push(a);
+  }
+  return changed ? out : undefined;
+}
+const masked = maskedCommandLine(process.argv.slice(2));
+if (masked) process.title = [process.argv0, process.argv[1], ...masked].join(' ');
+
+const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../src/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -155,7 +155,9 @@ export class ReportBuilder {
     for (const name of this.hostOrder) {
       const t = this.tracks.get(name);
       if (!t) continue;
-      const status = worstStatus([...t.ends, ...t.steps.map((s) => s.status)]);
+      // the engine's word on the host (host-end) decides: a failed step with ignore_errors does not fail it;
+      // the steps only count for a host that never got a host-end
+      const status = t.ends.length > 0 ? worstStatus(t.ends) : worstStatus(t.steps.map((s) => s.status));
       const entry: ReportHost = { status, steps: t.steps };
       if (status === 'failed' || status === 'unreachable') {
         const failing = t.steps.find((s) => s.status === status && s.error !== undefined) ?? t.steps.find((s) => s.error !== undefined);

@@ -40,7 +40,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchCluster } from '../../src/lab/specs.ts';
 import { realLabUnavailable, startRealLab, type RealLab } from '../lab/real/lab.ts';
-import { exportLabSpec } from './lab-compat.ts';
 import { killRunning, measure, type Measurement } from './measure.ts';
 import { parseRecap } from './recap.ts';
 import { evaluateTargets, fmtS, ISSUE_ANSIBLE_12, PHASE_TITLES, PHASES, resultsTable, targetsTable, type Phase, type RunResult, type Tool } from './table.ts';
@@ -220,7 +219,7 @@ function endState(lab: RealLab): EndState {
 // ------------------------------------------------------------------ runs
 
 const results: RunResult[] = [];
-const labInfo: Array<{ computes: number; tool: Tool; startS: number; stopS: number; stopgapHosts: number; endState?: EndState }> = [];
+const labInfo: Array<{ computes: number; tool: Tool; startS: number; stopS: number; endState?: EndState }> = [];
 let currentLab: RealLab | undefined;
 let embeddedChild: ChildProcess | undefined;
 
@@ -262,8 +261,6 @@ async function realLabRuns(n: number, tool: Tool): Promise<void> {
   currentLab = lab;
   const startS = (performance.now() - t0) / 1000;
   say(`  lab up in ${fmtS(startS)} s`);
-  const patched = exportLabSpec(lab);
-  if (patched > 0) say(`  stopgap: the lab's tool wrappers of ${patched} hosts now export PASSTHRU_LAB_SPEC (see test/bench/lab-compat.ts)`);
   let state: EndState | undefined;
   try {
     for (const phase of PHASES) {
@@ -300,7 +297,7 @@ async function realLabRuns(n: number, tool: Tool): Promise<void> {
     await lab.stop();
     currentLab = undefined;
     const stopS = (performance.now() - t1) / 1000;
-    labInfo.push({ computes: n, tool, startS, stopS, stopgapHosts: patched, ...(state ? { endState: state } : {}) });
+    labInfo.push({ computes: n, tool, startS, stopS, ...(state ? { endState: state } : {}) });
     if (state) say(`  after the first apply: ${state.computesWithIommuArgs}/${state.computes} computes boot with the IOMMU arguments, ${state.computesWithAlias}/${state.computes} have [pci] alias, controller PciPassthroughFilter: ${state.controllerFilter}`);
   }
 }
@@ -454,7 +451,6 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     `For scale: the issue measured Ansible on this kind of machine at ${ISSUE_ANSIBLE_12.apply} s / ${ISSUE_ANSIBLE_12.rerun} s / ${ISSUE_ANSIBLE_12.check} s (12 computes: apply / rerun / check).`,
     'Every lab host runs on this same machine: whatever the hosts compute (sshd sessions, the lab\'s machine tools, nova\'s',
     'config checks at a restart) shares its CPUs with the tool being measured, where a real cluster would spread it over its hosts.',
-    ...(labInfo.some((l) => l.stopgapHosts > 0) ? ['', 'The lab\'s tool wrappers were given PASSTHRU_LAB_SPEC by test/bench/lab-compat.ts (stopgap until the lab sets it).'] : []),
     '',
     '## Results',
     '',

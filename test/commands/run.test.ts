@@ -286,7 +286,11 @@ describe('passthru run on real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
     assert.equal(report.interrupted, true);
     for (const name of names) {
       const last = report.hosts[name]?.last_step;
-      assert.ok(last, `${name}: the report says where it got to`);
+      if (!last) {
+        // under load a host may still be connecting when the interrupt comes: then it ran nothing
+        assert.equal(report.hosts[name]?.steps.filter((s) => s.name !== 'connect').length ?? 0, 0, `${name}: ran steps but the report does not say where it got to`);
+        continue;
+      }
       assert.match(where, new RegExp(`^\\s+${name}\\s+: slow rollout / ${last.step} \\((finished|running when interrupted)\\)`, 'm'), `${name} in:\n${where}`);
       if (last.step === 'slow step') {
         assert.equal(last.done, false, `${name}: the slow step did not finish, it was interrupted`);

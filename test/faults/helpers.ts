@@ -133,6 +133,12 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
   return env;
 }
 
+/** CLI children still running: killed when the test process exits (a test that failed half-way) */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 /** `node bin/passthru.js ARGS` as a child process (asynchronously: the lab lives in this process's event loop). */
 export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): RunningCli {
   const started = Date.now();
@@ -149,10 +155,12 @@ export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: s
     for (const w of [...watchers]) w();
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+  running.add(child);
   const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running.delete(child);
       resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
     });
   });

@@ -70,9 +70,6 @@ describe('a host that never comes back from its reboot', { skip: unavailable ? `
     const line = out.split('\n').find((l) => l.includes(`[${dead}] reboot the host: FAILED`));
     assert.ok(line, out);
     assert.match(line, new RegExp(`did not come back within ${REBOOT_TIMEOUT}s; last seen: connection refused by ${lab.host(dead).address.replace(/\./g, '\\.')}:22$`));
-    // given up at the timeout: not before, and not much after
-    assert.ok(r.ms >= REBOOT_TIMEOUT * 1000, `gave up after ${r.ms} ms`);
-    assert.ok(r.ms < (REBOOT_TIMEOUT + 10) * 1000, `gave up after ${r.ms} ms`);
     assert.match(out, /max_fail_percentage 0% exceeded in batch 1 \(1\/1 failed\); no later batch or play was run/);
 
     // the later batches were never touched
@@ -82,6 +79,10 @@ describe('a host that never comes back from its reboot', { skip: unavailable ? `
     }
     const report = readReport(json);
     assert.deepEqual(report.failed_hosts, [dead]);
+    // given up at the timeout: not before, and not much after
+    const took = report.hosts[dead]?.steps[0]?.duration_ms ?? 0;
+    assert.ok(took >= REBOOT_TIMEOUT * 1000 && took < (REBOOT_TIMEOUT + 4) * 1000, `gave up after ${took} ms`);
+    assert.ok(r.ms < (REBOOT_TIMEOUT + 20) * 1000, `the run took ${r.ms} ms`);
     assert.match(report.hosts[dead]?.error ?? '', /did not come back within 8s; last seen/);
     for (const h of later) assert.deepEqual(report.hosts[h]?.steps, [], `${h} ran no step`);
   });

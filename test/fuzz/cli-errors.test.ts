@@ -200,6 +200,27 @@ describe('loaders: a result or a ConfigError with file:line', () => {
     );
   });
 
+  it('alias chains of any width and depth (billion laughs): loaded when small, refused with a line when a bomb', () => {
+    const chain = (width: number, depth: number, indent: string): string => {
+      const lines = [`${indent}l0: &l0 [${Array(width).fill('x').join(', ')}]`];
+      for (let d = 1; d < depth; d++) lines.push(`${indent}l${d}: &l${d} [${Array(width).fill(`*l${d - 1}`).join(', ')}]`);
+      return lines.join('\n');
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 9 }), (width, depth) => {
+        const inv = `all:\n  hosts:\n    h1:\n  vars:\n${chain(width, depth, '    ')}\n`;
+        loaderChecks(() => parseInventory(inv, 'bomb.yml'), 'bomb.yml', inv);
+        const pb = `- name: p\n  hosts: all\n  vars:\n${chain(width, depth, '    ')}\n  steps: []\n`;
+        loaderChecks(() => parsePlaybook(pb, 'bomb.yaml', KINDS), 'bomb.yaml', pb);
+        if (width ** depth > 10_000_000) {
+          assert.throws(() => parseInventory(inv, 'bomb.yml'), /alias/i);
+          assert.throws(() => parsePlaybook(pb, 'bomb.yaml', KINDS), /alias/i);
+        }
+      }),
+      { numRuns: 60, seed: 1 },
+    );
+  });
+
   it('playbooks: mutated playbooks and plays/steps with values of any type', () => {
     fc.assert(
       fc.property(
