@@ -240,7 +240,7 @@ export function hostFile(lab: RealLab, host: string, path: string): string | und
 
 /** The JSON report the CLI wrote with --json. */
 export interface JsonReport {
-  hosts: Record<string, { status: string; error?: string; steps: { name: string; play: string; status: string; changed: boolean; diff?: string; error?: string }[]; last_step?: { play: string; step: string; done: boolean } }>;
+  hosts: Record<string, { status: string; error?: string; steps: { name: string; play: string; status: string; changed: boolean; diff?: string; duration_ms: number; error?: string }[]; last_step?: { play: string; step: string; done: boolean } }>;
   summary: Record<string, number>;
   interrupted: boolean;
   failed_hosts: string[];
