@@ -25,7 +25,7 @@ import {
 } from './grub.ts';
 import { checkNovaService, type NovaCheckFailure } from './novacheck.ts';
 import { isEnabled, journal, JOURNAL, nextPid, UNIT_STATE_DIR, writeUnitState } from './units.ts';
-import { failureJournalLines } from './novalog.ts';
+import { recordUnitStart } from './novalog.ts';
 
 export interface BootState {
   bootId: string;
@@ -329,24 +329,7 @@ export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
     let failure: NovaCheckFailure | undefined;
     if (u.nova) failure = checkNovaService(fs, spec, u.nova as NovaService);
     journal(fs, spec.name, u.name, 'systemd[1]', [`Starting ${u.description}...`], now);
-    if (failure) {
-      const lines = failureJournalLines(spec, u.nova as NovaService, pid, failure, now);
-      journal(fs, spec.name, u.name, `${u.processName}[${pid}]`, lines, now);
-      const log = `/var/log/nova/${u.processName}.log`;
-      if (fs.isDirectory('/var/log/nova')) fs.writeFile(log, (fs.readFile(log) ?? '') + lines.map((l) => `${l}\n`).join(''), { mode: 0o640, owner: 'nova', group: 'nova' });
-      journal(
-        fs,
-        spec.name,
-        u.name,
-        'systemd[1]',
-        [`${u.name}: Main process exited, code=exited, status=1/FAILURE`, `${u.name}: Failed with result 'exit-code'.`, `Failed to start ${u.description}.`],
-        now,
-      );
-      writeUnitState(fs, u.name, { active: 'failed', sub: 'failed', result: 'exit-code', mainPid: pid, since: now.toISOString(), exitStatus: 1 });
-    } else {
-      journal(fs, spec.name, u.name, 'systemd[1]', [`Started ${u.description}.`], now);
-      writeUnitState(fs, u.name, { active: 'active', sub: 'running', result: 'success', mainPid: pid, since: now.toISOString() });
-    }
+    recordUnitStart(fs, spec, u, pid, failure, now);
   }
   return { bootId, cmdline, iommuActive: dec.active, reason };
 }

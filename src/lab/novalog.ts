@@ -2,8 +2,9 @@
 // error" CRITICAL line and traceback (or, for a config file oslo.config cannot
 // parse, Python's bare traceback, as logging is not set up yet).
 
-import type { HostSpec } from './types.ts';
-import { distroInfo, type NovaService } from './distro.ts';
+import type { HostSpec, LabFs } from './types.ts';
+import { distroInfo, type NovaService, type UnitInfo } from './distro.ts';
+import { journal, writeUnitState } from './units.ts';
 import type { NovaCheckFailure } from './novacheck.ts';
 
 function frames(site: string, service: NovaService, f: NovaCheckFailure): string[] {
@@ -83,4 +84,29 @@ export function failureJournalLines(spec: HostSpec, service: NovaService, pid: n
     `${p} ERROR nova ${last}`,
     `${p} ERROR nova `,
   ];
+}
+
+/**
+ * What systemd records when a unit starts: journal lines, the nova log on a
+ * failure, and the unit's runtime state. Shared by the boot and `systemctl`.
+ */
+export function recordUnitStart(fs: LabFs, spec: HostSpec, u: UnitInfo, pid: number, failure: NovaCheckFailure | undefined, now: Date): void {
+  if (!failure) {
+    journal(fs, spec.name, u.name, 'systemd[1]', [`Started ${u.description}.`], now);
+    writeUnitState(fs, u.name, { active: 'active', sub: 'running', result: 'success', mainPid: pid, since: now.toISOString() });
+    return;
+  }
+  const lines = failureJournalLines(spec, u.nova as NovaService, pid, failure, now);
+  journal(fs, spec.name, u.name, `${u.processName}[${pid}]`, lines, now);
+  const log = `/var/log/nova/${u.processName}.log`;
+  if (fs.isDirectory('/var/log/nova')) fs.writeFile(log, (fs.readFile(log) ?? '') + lines.map((l) => `${l}\n`).join(''), { mode: 0o640, owner: 'nova', group: 'nova' });
+  journal(
+    fs,
+    spec.name,
+    u.name,
+    'systemd[1]',
+    [`${u.name}: Main process exited, code=exited, status=1/FAILURE`, `${u.name}: Failed with result 'exit-code'.`, `Failed to start ${u.description}.`],
+    now,
+  );
+  writeUnitState(fs, u.name, { active: 'failed', sub: 'failed', result: 'exit-code', mainPid: pid, since: now.toISOString(), exitStatus: 1 });
 }

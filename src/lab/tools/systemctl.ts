@@ -18,7 +18,7 @@ import {
   writeUnitState,
   type UnitState,
 } from '../units.ts';
-import { failureJournalLines } from '../novalog.ts';
+import { recordUnitStart } from '../novalog.ts';
 import { checkNova } from './novacheck-run.ts';
 import { fail, getopt, isRoot, ok } from './util.ts';
 
@@ -95,24 +95,8 @@ async function startUnit(c: Ctx, u: UnitInfo, restart: boolean): Promise<string 
   const pid = nextPid(fs);
   journal(fs, spec.name, u.name, 'systemd[1]', [`Starting ${u.description}...`], now);
   const failure = u.nova ? await checkNova(fs, spec, u.nova as NovaService) : undefined;
-  if (!failure) {
-    journal(fs, spec.name, u.name, 'systemd[1]', [`Started ${u.description}.`], now);
-    writeUnitState(fs, u.name, { active: 'active', sub: 'running', result: 'success', mainPid: pid, since: now.toISOString() });
-    return undefined;
-  }
-  const lines = failureJournalLines(spec, u.nova as NovaService, pid, failure, now);
-  journal(fs, spec.name, u.name, `${u.processName}[${pid}]`, lines, now);
-  const logFile = `/var/log/nova/${u.processName}.log`;
-  if (fs.isDirectory('/var/log/nova')) fs.writeFile(logFile, (fs.readFile(logFile) ?? '') + lines.map((l) => `${l}\n`).join(''), { mode: 0o640, owner: 'nova', group: 'nova' });
-  journal(
-    fs,
-    spec.name,
-    u.name,
-    'systemd[1]',
-    [`${u.name}: Main process exited, code=exited, status=1/FAILURE`, `${u.name}: Failed with result 'exit-code'.`, `Failed to start ${u.description}.`],
-    now,
-  );
-  writeUnitState(fs, u.name, { active: 'failed', sub: 'failed', result: 'exit-code', mainPid: pid, since: now.toISOString(), exitStatus: 1 });
+  recordUnitStart(fs, spec, u, pid, failure, now);
+  if (!failure) return undefined;
   if (!u.notify) return undefined; // Type=simple: the start job itself succeeded
   const hint = c.systemd >= 246 ? `"journalctl -xeu ${u.name}"` : '"journalctl -xe"';
   return `Job for ${u.name} failed because the control process exited with error code.\nSee "systemctl status ${u.name}" and ${hint} for details.\n`;
