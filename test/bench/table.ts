@@ -87,7 +87,7 @@ function ok(r: RunResult | undefined): r is RunResult {
 
 function failedNote(r: RunResult | undefined): string | undefined {
   if (r === undefined) return 'not run';
-  if (r.exitCode !== 0) return `run failed (exit ${r.exitCode}${r.failedHosts ? `, ${r.failedHosts} hosts failed` : ''})`;
+  if (r.exitCode !== 0) return `run failed (exit ${r.exitCode}${r.failedHosts ? `, ${r.failedHosts} host${r.failedHosts === 1 ? '' : 's'} failed` : ''})`;
   return undefined;
 }
 
