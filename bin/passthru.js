@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx (no build step needed).
+// Entry point: runs src/cli.ts from a cached esbuild bundle that is rebuilt
+// when a source changed (bin/bundle.js), or through tsx when there is none.
 
 // A password given on the command line (-e db_password=...) must not stay
 // visible in ps: before anything else, this process shows itself with every
@@ -32,7 +33,11 @@ function maskedCommandLine(args) {
 const masked = maskedCommandLine(process.argv.slice(2));
 if (masked) process.title = [process.argv0, process.argv[1], ...masked].join(' ');
 
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../src/cli.ts');
+async function fromSources() {
+  const { register } = await import('tsx/esm/api');
+  register();
+  return (await import('../src/cli.ts')).main;
+}
+const bundle = await import('./bundle.js').catch(() => undefined); // broken: the sources, as without a bundle
+const main = bundle ? await bundle.loadMain() : await fromSources();
 process.exitCode = await main(process.argv.slice(2));

@@ -59,7 +59,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 
   const bus = new EventBus();
   const report = new ReportBuilder(bus, secrets);
-  const renderer = createRenderer(bus, { tty: o.tty, out: o.out, diff: o.diff || o.check, secrets });
+  const renderer = await createRenderer(bus, { tty: o.tty, out: o.out, diff: o.diff || o.check, secrets });
   const ask = interactive() && !o.yes && !o.check;
   const runId = `${process.pid}-${Date.now()}`;
 

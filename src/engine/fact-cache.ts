@@ -1,7 +1,10 @@
-// Per-host fact cache: the facts every step of a play declares are gathered
-// in one round trip when the host starts the play; a step asking for a fact
-// nobody declared costs one more round trip. Any change on the host forgets
-// the cache, so a plan is never made from facts older than the last change.
+// Per-host fact cache for the whole run. The facts that the host's steps
+// declare (this play's and the later plays') are gathered in one round trip
+// when the host starts a play; a step asking for a fact that is not cached
+// gathers it together with every fact the rest of the host's run declares,
+// again in one round trip. Any change on the host forgets the cache, so a
+// plan is never made from facts older than the last change; a run that
+// changes nothing (a rerun, a dry run) reads each host once.
 
 import { gatherFacts } from '../facts/gather.ts';
 import type { Fact } from '../facts/types.ts';
@@ -11,30 +14,69 @@ import { HostError } from '../errors.ts';
 interface Entry {
   value?: unknown;
   error?: string | undefined;
+  /** gathered through sudo: also good for a step that does not need it */
+  become: boolean;
 }
 
 export class FactCache {
   private entries = new Map<string, Entry>();
+  /** facts being gathered right now: a second asker waits for that round trip */
+  private inflight = new Map<string, Promise<void>>();
+  /** facts the rest of the host's run will ask for: gathered along with any miss */
+  private ahead: () => Fact<unknown>[] = () => [];
 
-  constructor(
-    private readonly host: RemoteHost,
-    private readonly become: boolean,
-  ) {}
+  constructor(private readonly host: RemoteHost) {}
 
-  /** Gather every fact not cached yet, in one round trip. */
-  async prefetch(facts: Fact<unknown>[]): Promise<void> {
-    const missing = dedupe(facts).filter((f) => !this.entries.has(f.id));
-    if (missing.length === 0) return;
-    const become = this.become || missing.some((f) => f.become === true);
-    const got = await gatherFacts(this.host, missing, { become });
-    for (const f of missing) {
-      const e = got.get(f.id);
-      this.entries.set(f.id, e ?? { error: 'no output for this fact' });
-    }
+  /** Say which facts the host's remaining steps declare (called as the host moves on). */
+  lookAhead(facts: () => Fact<unknown>[]): void {
+    this.ahead = facts;
   }
 
-  async get<T>(fact: Fact<T>): Promise<T> {
-    if (!this.entries.has(fact.id)) await this.prefetch([fact as Fact<unknown>]);
+  private has(id: string, become: boolean): boolean {
+    const e = this.entries.get(id);
+    return e !== undefined && (e.become || !become);
+  }
+
+  /** Gather every fact not cached yet, in one round trip. */
+  async prefetch(facts: Fact<unknown>[], become: boolean): Promise<void> {
+    const wanted = dedupe(facts).filter((f) => !this.has(f.id, become || f.become === true));
+    const pending = wanted.flatMap((f) => {
+      const p = this.inflight.get(f.id);
+      return p ? [p] : [];
+    });
+    const missing = wanted.filter((f) => !this.inflight.has(f.id));
+    if (missing.length > 0) {
+      const asRoot = become || missing.some((f) => f.become === true);
+      const generation = this.entries;
+      const round = gatherFacts(this.host, missing, { become: asRoot }).then((got) => {
+        // an answer from before a change on the host is not kept
+        if (this.entries !== generation) return;
+        for (const f of missing) {
+          const e = got.get(f.id);
+          this.entries.set(f.id, { ...(e ?? { error: 'no output for this fact' }), become: asRoot });
+        }
+      });
+      const done = round.finally(() => {
+        for (const f of missing) if (this.inflight.get(f.id) === done) this.inflight.delete(f.id);
+      });
+      for (const f of missing) this.inflight.set(f.id, done);
+      pending.push(done);
+    }
+    await Promise.all(pending);
+  }
+
+  async get<T>(fact: Fact<T>, become: boolean): Promise<T> {
+    const root = become || fact.become === true;
+    // twice at most: an answer that arrived after a change on the host was dropped
+    for (let attempt = 0; attempt < 2 && !this.has(fact.id, root); attempt++) {
+      let ahead: Fact<unknown>[] = [];
+      try {
+        ahead = this.ahead();
+      } catch {
+        // looking ahead is an optimisation: the fact asked for is gathered all the same
+      }
+      await this.prefetch([fact as Fact<unknown>, ...ahead], become);
+    }
     const e = this.entries.get(fact.id);
     if (!e || e.error !== undefined) {
       throw new HostError(this.host.name, `could not read fact '${fact.id}': ${e?.error ?? 'no output'}`);
@@ -44,6 +86,7 @@ export class FactCache {
 
   invalidate(): void {
     this.entries = new Map();
+    this.inflight = new Map();
   }
 }
 

@@ -6,6 +6,7 @@ import type { Fact } from '../facts/types.ts';
 import type { Vars } from '../inventory/types.ts';
 import type { Play, StepDef } from '../playbook/index.ts';
 import { renderArgs } from '../playbook/index.ts';
+import { evaluate, truthy } from '../playbook/template.ts';
 import type { RemoteHost } from '../ssh/types.ts';
 import type { StepContext, StepKind } from '../steps/types.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
@@ -33,6 +34,8 @@ export interface PlayContext {
   runOnce: Map<StepDef, Promise<{ host: string; result: StepRunResult }>>;
   /** called once per host after connecting, before any step (the host lock) */
   onConnect: ((host: RemoteHost) => Promise<void>) | undefined;
+  /** the selected steps (and handlers) of the later plays this host is in, with their play's vars */
+  laterSteps: (host: string) => Array<{ steps: StepDef[]; vars: Vars }>;
 }
 
 export async function runHostPlay(pc: PlayContext, hostName: string): Promise<HostStatus> {
@@ -49,32 +52,60 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
     bus.emit({ type: 'host-end', play: play.name, host: hostName, status: s, time: Date.now() });
     return s;
   };
-
-  let host: RemoteHost;
-  try {
-    host = await pc.pool.get(hostName);
-    if (pc.onConnect) await pc.onConnect(host);
-  } catch (e) {
+  const unreachableOrFailed = (e: unknown): HostStatus => {
     const unreachable = pc.pool.unreachable(hostName) !== undefined;
     emitStep('connect', outcomeOf(unreachable ? 'unreachable' : 'failed', 'connect', e));
     hs.out = unreachable ? 'unreachable' : 'failed';
     return end(unreachable ? 'unreachable' : 'failed');
+  };
+
+  let host: RemoteHost;
+  try {
+    host = await pc.pool.get(hostName);
+  } catch (e) {
+    return unreachableOrFailed(e);
   }
 
   const become = play.become ?? false;
-  const facts = new FactCache(host, become);
+  // one cache per host for the whole run: a play that follows one that changed nothing reads nothing again
+  const facts = (hs.facts ??= new FactCache(host));
   // check mode: changes planned on this host earlier in the run (any play) and not made
   const pendingChanges = hs.pendingChanges;
   const notified = new Set<string>();
   const baseVars = (): Vars => state.varsFor(hostName, play.vars, pc.check, pc.playHosts);
 
   const steps = play.steps.filter((s) => pc.selected(s, play));
-  try {
-    await facts.prefetch(declaredFacts(steps, pc.kinds, baseVars()));
-  } catch (e) {
+  const later = pc.laterSteps(hostName);
+  // the steps still to run on this host from `position` on (the one running included)
+  let position = 0;
+  const notYetRegistered = (): Set<string> =>
+    new Set([...steps.slice(position), ...play.handlers, ...later.flatMap((l) => l.steps)].flatMap((st) => (st.register ? [st.register] : [])));
+  // when the host starts the play: what this play and the later ones will read (a run
+  // that changes nothing reads each host once)
+  const everything = (): Fact<unknown>[] => {
+    const pending = notYetRegistered();
+    const out = declaredFacts([...steps.slice(position), ...play.handlers], pc.kinds, baseVars(), pending);
+    for (const l of later) out.push(...declaredFacts(l.steps, pc.kinds, state.varsFor(hostName, l.vars, pc.check, pc.playHosts), pending));
+    return out;
+  };
+  // a fact missing after a change: read it with what the steps up to the next disruptive one
+  // (a reboot, a restart: it changes what they would read) will read
+  facts.lookAhead(() => declaredFacts(untilDisruptive([...steps.slice(position), ...play.handlers], pc.kinds), pc.kinds, baseVars(), notYetRegistered()));
+  // read-only: it goes along with taking the host lock, and is simply not used when the lock is refused
+  const prefetched = facts.prefetch(everything(), become).catch((e: unknown) => {
     // a fact that cannot be read fails the step that needs it, with its own message
     if (!(e instanceof Error)) throw e;
+  });
+  try {
+    if (pc.onConnect && !hs.locked) {
+      await pc.onConnect(host);
+      hs.locked = true;
+    }
+  } catch (e) {
+    await prefetched;
+    return unreachableOrFailed(e);
   }
+  await prefetched;
 
   const makeCtx = (step: StepDef): StepContext => ({
     host,
@@ -84,9 +115,11 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
     become: step.become ?? become,
     becomeUser: step.becomeUser ?? play.becomeUser,
     timeoutMs: step.timeoutMs,
-    gather: (f) => facts.get(f),
+    gather: (f) => facts.get(f, step.become ?? become),
     invalidateFacts: () => facts.invalidate(),
+    shared: (key, create) => state.shared(key, create),
     hostvars: (n) => state.visibleVars(n),
+    hostvar: (n, v) => state.visibleVar(n, v),
     groups: state.groups,
     backups: hs.backups,
     pendingChanges: [...pendingChanges],
@@ -119,8 +152,12 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
     return runStep({ step, kind, ctx, vars: ctx.vars, confirm: pc.confirm });
   };
 
-  for (const step of steps) {
+  // expensive read-only work the steps can start early (checks of planned files on another host...)
+  for (const step of steps) startPrepare(step, pc.kinds, makeCtx(step));
+
+  for (const [index, step] of steps.entries()) {
     if (pc.signal.aborted) break;
+    position = index;
     const r = await run(step);
     if (step.register) hs.registered[step.register] = r.registered;
     emitStep(step.name, r.outcome);
@@ -142,6 +179,7 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
 
   // Handlers run once per host at the end of the play, in the order they are
   // defined, and also when a later step failed (what changed still needs them).
+  position = steps.length;
   if (hs.out !== 'unreachable' && !pc.signal.aborted) {
     for (const handler of play.handlers) {
       if (!notified.has(handler.name) && !handler.listen.some((l) => notified.has(l))) continue;
@@ -161,11 +199,31 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
   return end(status ?? 'skipped');
 }
 
-function declaredFacts(steps: StepDef[], kinds: ReadonlyMap<string, StepKind<unknown>>, vars: Vars): Fact<unknown>[] {
+/**
+ * The step's `when` as far as it can be told now: false, or true/unknown. A
+ * condition naming a result not registered yet (`kernel.reboot_required`,
+ * `gpu.has_gpu | default(false)` before the discovery ran) is unknown.
+ */
+function maybeRuns(step: StepDef, vars: Vars, notYetRegistered: ReadonlySet<string>): boolean {
+  if (step.when.some((cond) => (cond.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []).some((name) => notYetRegistered.has(name)))) return true;
+  try {
+    return step.when.every((cond) => truthy(evaluate(cond, vars, step.location)));
+  } catch {
+    return true;
+  }
+}
+
+/** The steps up to and with the first disruptive one: what runs before the host's state changes for sure. */
+function untilDisruptive(steps: StepDef[], kinds: ReadonlyMap<string, StepKind<unknown>>): StepDef[] {
+  const i = steps.findIndex((st) => kinds.get(st.kind)?.disruptive === true);
+  return i < 0 ? steps : steps.slice(0, i + 1);
+}
+
+function declaredFacts(steps: StepDef[], kinds: ReadonlyMap<string, StepKind<unknown>>, vars: Vars, notYetRegistered: ReadonlySet<string>): Fact<unknown>[] {
   const out: Fact<unknown>[] = [];
   for (const step of steps) {
     const kind = kinds.get(step.kind);
-    if (!kind?.facts) continue;
+    if (!kind?.facts || !maybeRuns(step, vars, notYetRegistered)) continue;
     try {
       const parsed = kind.schema.safeParse(renderArgs(step, vars));
       if (parsed.success) out.push(...kind.facts(parsed.data));
@@ -174,6 +232,25 @@ function declaredFacts(steps: StepDef[], kinds: ReadonlyMap<string, StepKind<unk
     }
   }
   return out;
+}
+
+/**
+ * Let a step kind start its expensive read-only work now (`prepare`), for a
+ * step whose condition already holds and whose arguments are known. Never
+ * awaited, never fails the host: the step itself does the work again if the
+ * preparation did not happen or did not fit.
+ */
+function startPrepare(step: StepDef, kinds: ReadonlyMap<string, StepKind<unknown>>, ctx: StepContext): void {
+  const kind = kinds.get(step.kind);
+  if (!kind?.prepare) return;
+  try {
+    if (!step.when.every((cond) => truthy(evaluate(cond, ctx.vars, step.location)))) return;
+    const parsed = kind.schema.safeParse(renderArgs(step, ctx.vars));
+    if (!parsed.success) return;
+    void kind.prepare(ctx, parsed.data).catch(() => undefined);
+  } catch {
+    // a condition or an argument that depends on a later result: nothing to prepare
+  }
 }
 
 function outcomeOf(status: StepOutcome['status'], name: string, e: unknown): StepOutcome {

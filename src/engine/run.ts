@@ -70,6 +70,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     }
   });
   const allHosts = [...new Set(playHostLists.flat())];
+  const playHostSets = playHostLists.map((l) => new Set(l));
   opts.bus.emit({ type: 'run-start', check: opts.check, plays: opts.playbook.plays.map((p) => p.name), hosts: allHosts, time: Date.now() });
   for (const message of warnings) opts.bus.emit({ type: 'warning', message, time: Date.now() });
 
@@ -95,6 +96,12 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         confirm,
         runOnce: new Map(),
         onConnect: opts.onConnect,
+        laterSteps: (host) =>
+          opts.playbook.plays.flatMap((later, j) =>
+            j > index && playHostSets[j]?.has(host) === true
+              ? [{ steps: [...later.steps.filter((s) => selected(s, later)), ...later.handlers], vars: later.vars }]
+              : [],
+          ),
       };
       const maxFail = opts.maxFailPercentage ?? play.maxFailPercentage;
       const limit = pLimit(Math.max(1, opts.forks));

@@ -6,6 +6,7 @@ import type { Inventory, Vars } from '../inventory/types.ts';
 import { groupHosts, hostVars } from '../inventory/index.ts';
 import type { BackupRecord } from '../steps/types.ts';
 import type { HostStatus } from './events.ts';
+import type { FactCache } from './fact-cache.ts';
 
 export interface HostRunState {
   name: string;
@@ -21,10 +22,16 @@ export interface HostRunState {
   backups: BackupRecord[];
   /** check mode: steps that planned changes on this host (not made) */
   pendingChanges: string[];
+  /** the host's facts, kept across plays until something changes on it */
+  facts?: FactCache | undefined;
+  /** the run's onConnect (the host lock) succeeded on this host */
+  locked?: boolean | undefined;
 }
 
 export class RunState {
   readonly hosts = new Map<string, HostRunState>();
+  /** run-wide objects steps share across hosts (see StepContext.shared) */
+  private readonly sharedObjects = new Map<string, unknown>();
   readonly groups: Record<string, string[]>;
   private readonly hostvarsProxy: Record<string, Vars>;
 
@@ -46,6 +53,12 @@ export class RunState {
     });
   }
 
+  /** The run-wide object under `key`, made by `create` the first time it is asked for. */
+  shared<T>(key: string, create: () => T): T {
+    if (!this.sharedObjects.has(key)) this.sharedObjects.set(key, create());
+    return this.sharedObjects.get(key) as T;
+  }
+
   host(name: string): HostRunState {
     let h = this.hosts.get(name);
     if (!h) {
@@ -59,6 +72,12 @@ export class RunState {
   visibleVars(name: string): Vars {
     const h = this.host(name);
     return { ...h.inventoryVars, ...h.registered };
+  }
+
+  /** One of visibleVars(name), without building them all. */
+  visibleVar(name: string, variable: string): unknown {
+    const h = this.host(name);
+    return Object.hasOwn(h.registered, variable) ? h.registered[variable] : h.inventoryVars[variable];
   }
 
   /** Every variable visible to a host during a play. */

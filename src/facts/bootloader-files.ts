@@ -21,6 +21,8 @@ export interface BootloaderFiles {
   kernelCmdlineFile: boolean;
   /** tool -> path */
   commands: Partial<Record<BootTool, string>>;
+  /** generated grub.cfg -> the arguments of its `linux` lines (what its menu entries boot with) */
+  cfgLinuxArgs: Record<string, string[]>;
 }
 
 export const BOOTLOADER_SCRIPT = [
@@ -34,6 +36,10 @@ export const BOOTLOADER_SCRIPT = [
   'for f in /boot/loader/entries/*.conf; do',
   '  [ -r "$f" ] || continue',
   '  o=$(grep -m 1 \'^options\' "$f") && echo "bls $f $o"',
+  'done',
+  'for f in /boot/grub/grub.cfg /boot/grub2/grub.cfg /boot/efi/EFI/*/grub.cfg; do',
+  '  [ -r "$f" ] || continue',
+  '  grep -E \'^[[:space:]]*(linux|linux16|linuxefi)[[:space:]]\' "$f" | while IFS= read -r l; do echo "linux $f $l"; done',
   'done',
   'if [ -r /boot/grub2/grubenv ]; then k=$(grep \'^kernelopts=\' /boot/grub2/grubenv) && echo "grubenv $k"; fi',
   'for c in update-grub grub2-mkconfig grub-mkconfig grubby; do',
@@ -49,11 +55,13 @@ export function parseBootloaderFiles(output: string): BootloaderFiles {
   const efiStubs: string[] = [];
   const blsOptions: Record<string, string> = {};
   const commands: BootloaderFiles['commands'] = {};
+  const cfgLinuxArgs: Record<string, string[]> = {};
   let kernelopts: string | undefined;
   for (const raw of output.split('\n')) {
     const line = raw.trim();
     let m: RegExpExecArray | null;
-    if ((m = /^file (\S+)$/.exec(line))) files.push(m[1]!);
+    if ((m = /^linux (\S+) \s*(?:linux|linux16|linuxefi)\s+\S+(.*)$/.exec(line))) (cfgLinuxArgs[m[1]!] ??= []).push(m[2]!);
+    else if ((m = /^file (\S+)$/.exec(line))) files.push(m[1]!);
     else if ((m = /^efistub (\S+)$/.exec(line))) efiStubs.push(m[1]!);
     else if ((m = /^bls (\S+) options\s*(.*)$/.exec(line))) blsOptions[m[1]!] = m[2]!;
     else if ((m = /^grubenv kernelopts=(.*)$/.exec(line))) kernelopts = m[1]!;
@@ -69,6 +77,7 @@ export function parseBootloaderFiles(output: string): BootloaderFiles {
     kernelopts,
     kernelCmdlineFile: files.includes('/etc/kernel/cmdline'),
     commands,
+    cfgLinuxArgs,
   };
 }
 

@@ -9,13 +9,14 @@ import { grubDefault } from './grub-files.ts';
 import { iommu } from './iommu.ts';
 import { kernelCmdline } from './kernel-cmdline.ts';
 import { novaConfFiles } from './nova-conf-files.ts';
+import { novaConfText } from './nova-conf-text.ts';
 import { novaVersion } from './nova-version.ts';
 import { osRelease } from './os-release.ts';
 import { iommuGroups, pciDevices } from './pci-devices.ts';
 import { systemdUnits } from './systemd-units.ts';
 import type { Fact } from './types.ts';
 
-export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaVersion, osRelease, pciDevices, systemdUnits };
+export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits };
 
 export const FACTS = {
   osRelease,
@@ -30,6 +31,7 @@ export const FACTS = {
   novaVersion,
   systemdUnits,
   novaConfFiles,
+  novaConfText,
   bootId,
 } as const;
 

@@ -18,11 +18,15 @@ export interface NovaVersion {
 }
 
 export const NOVA_VERSION_SCRIPT = [
+  'n=0',
   'for d in /usr/lib/python3*/site-packages/nova-*-info /usr/lib/python3*/dist-packages/nova-*-info /usr/local/lib/python3*/site-packages/nova-*-info /usr/local/lib/python3*/dist-packages/nova-*-info /usr/lib/python2.7/site-packages/nova-*-info; do',
-  '  [ -e "$d" ] && echo "dir $d"',
+  '  [ -e "$d" ] && { echo "dir $d"; n=$((n+1)); }',
   'done',
-  "if command -v rpm >/dev/null 2>&1; then rpm -q --qf 'rpm %{NAME} %{VERSION}-%{RELEASE}\\n' openstack-nova-common python3-nova 2>/dev/null | grep '^rpm '; fi",
-  "if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='dpkg ${Package} ${Version} ${db:Status-Status}\\n' python3-nova nova-common 2>/dev/null | grep ' installed$'; fi",
+  // the package manager only to tell several metadata directories apart, or when there is none
+  'if [ "$n" -ne 1 ]; then',
+  "  if command -v rpm >/dev/null 2>&1; then rpm -q --qf 'rpm %{NAME} %{VERSION}-%{RELEASE}\\n' openstack-nova-common python3-nova 2>/dev/null | grep '^rpm '; fi",
+  "  if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='dpkg ${Package} ${Version} ${db:Status-Status}\\n' python3-nova nova-common 2>/dev/null | grep ' installed$'; fi",
+  'fi',
   'true',
 ].join('\n');
 

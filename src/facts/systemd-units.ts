@@ -7,15 +7,24 @@ import type { Fact } from './types.ts';
 
 export interface SystemdUnits {
   units: Array<{ name: string; state?: string | undefined }>;
+  /** unit -> whether it runs now (systemctl is-active: active, inactive, failed, activating...) */
+  active: Record<string, string>;
   containers: Array<{ engine: 'docker' | 'podman'; name: string }>;
   apacheNovaConfs: string[];
 }
 
 export const SYSTEMD_UNITS_SCRIPT = [
   'echo "@@units"',
-  "systemctl list-unit-files --type=service --no-legend --no-pager 'nova*' 'openstack-nova*' httpd.service apache2.service 2>&1",
+  "l=$(systemctl list-unit-files --type=service --no-legend --no-pager 'nova*' 'openstack-nova*' httpd.service apache2.service 2>&1)",
+  "printf '%s\\n' \"$l\"",
+  'echo "@@active"',
+  'u=$(printf \'%s\\n\' "$l" | while read -r n rest; do case "$n" in *.service) printf \'%s \' "$n";; esac; done)',
+  // one systemctl for all of them: it answers one line per unit, in order
+  'if [ -n "$u" ]; then set -- $u; systemctl is-active "$@" 2>/dev/null | for n in "$@"; do read -r s; printf \'%s %s\\n\' "$n" "$s"; done; fi',
   'echo "@@containers"',
   'for e in docker podman; do',
+  // docker's client without its daemon's socket has nothing to list (podman needs no daemon)
+  '  [ "$e" = docker ] && ! [ -S /var/run/docker.sock ] && continue',
   "  command -v $e >/dev/null 2>&1 && $e ps -a --format '{{.Names}}' 2>/dev/null | grep '^nova' | sed \"s/^/$e /\"",
   'done',
   'echo "@@wsgi"',
@@ -24,12 +33,12 @@ export const SYSTEMD_UNITS_SCRIPT = [
 ].join('\n');
 
 export function parseSystemdUnits(output: string): SystemdUnits {
-  const out: SystemdUnits = { units: [], containers: [], apacheNovaConfs: [] };
+  const out: SystemdUnits = { units: [], active: {}, containers: [], apacheNovaConfs: [] };
   let cur = '';
   let sawUnits = false;
   for (const raw of output.split('\n')) {
     const line = raw.trim();
-    const sec = /^@@(units|containers|wsgi)$/.exec(line);
+    const sec = /^@@(units|active|containers|wsgi)$/.exec(line);
     if (sec) {
       cur = sec[1]!;
       if (cur === 'units') sawUnits = true;
@@ -38,6 +47,7 @@ export function parseSystemdUnits(output: string): SystemdUnits {
     if (line === '') continue;
     let m: RegExpExecArray | null;
     if (cur === 'units' && (m = /^(\S+\.service)\s+(\S+)/.exec(line))) out.units.push({ name: m[1]!, state: m[2]! });
+    else if (cur === 'active' && (m = /^(\S+\.service) ?(\S*)/.exec(line))) out.active[m[1]!] = m[2] || 'unknown';
     else if (cur === 'containers' && (m = /^(docker|podman) (\S+)$/.exec(line))) out.containers.push({ engine: m[1] as 'docker' | 'podman', name: m[2]! });
     else if (cur === 'wsgi' && line.startsWith('/')) out.apacheNovaConfs.push(line);
   }

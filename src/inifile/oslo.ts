@@ -78,6 +78,13 @@ export interface OsloDocument {
   sections: OsloSectionBlock[];
   /** what oslo.config would refuse (nova would not start) */
   problems: OsloProblem[];
+  /**
+   * What each line is to the parser, its value left out: '' blank, '#'
+   * comment, '[raw]' section, 'k=key' / 'k:key' a key line (+'"' when quotes
+   * were taken off its value), '+' a continuation, '!...' refused
+   * (structureOf).
+   */
+  kinds: string[];
 }
 
 /** oslo.config's _normalize_group_name */
@@ -124,28 +131,26 @@ function stripQuotes(value: string): string {
 interface KeyLine {
   key: string;
   value: string;
+  sep: '=' | ':';
+  quoted: boolean;
 }
 
 function splitKeyValue(line: string): KeyLine | undefined {
   const colon = line.indexOf(':');
   const equal = line.indexOf('=');
   if (colon < 0 && equal < 0) return undefined;
-  let k: string;
-  let v: string;
-  if (colon < 0 || (equal >= 0 && equal < colon)) {
-    k = line.slice(0, equal);
-    v = line.slice(equal + 1);
-  } else {
-    k = line.slice(0, colon);
-    v = line.slice(colon + 1);
-  }
-  return { key: pyStrip(k), value: stripQuotes(pyStrip(v)) };
+  const sep = colon < 0 || (equal >= 0 && equal < colon) ? '=' : ':';
+  const at = sep === '=' ? equal : colon;
+  const v = pyStrip(line.slice(at + 1));
+  const value = stripQuotes(v);
+  return { key: pyStrip(line.slice(0, at)), value, sep, quoted: value !== v };
 }
 
 function parseLines(lines: RawLine[]): OsloDocument {
   const entries: OsloEntry[] = [];
   const sections: OsloSectionBlock[] = [];
   const problems: OsloProblem[] = [];
+  const kinds: string[] = [];
   let section: string | undefined;
   let open: { key: string; parts: string[]; start: number; end: number } | undefined;
 
@@ -156,56 +161,63 @@ function parseLines(lines: RawLine[]): OsloDocument {
     open = undefined;
   };
 
+  const refuse = (i: number, message: string): void => {
+    problems.push({ line: i + 1, message });
+    kinds.push(`!${message}`);
+  };
   lines.forEach((l, i) => {
     const line = l.text.replace(/\s+$/, '');
     if (line === '') {
       flush();
+      kinds.push('');
       return;
     }
     if (line.startsWith(' ') || line.startsWith('\t')) {
       if (open) {
         open.parts.push(line.replace(/^\s+/, ''));
         open.end = i;
+        kinds.push('+');
       } else {
-        problems.push({ line: i + 1, message: 'Unexpected continuation line' });
+        refuse(i, 'Unexpected continuation line');
       }
       return;
     }
     flush();
     if (line.startsWith('[')) {
-      if (!line.endsWith(']')) {
-        problems.push({ line: i + 1, message: 'Invalid section (must end with ])' });
-        return;
-      }
-      if (line.length <= 2) {
-        problems.push({ line: i + 1, message: 'Empty section name' });
-        return;
-      }
+      if (!line.endsWith(']')) return refuse(i, 'Invalid section (must end with ])');
+      if (line.length <= 2) return refuse(i, 'Empty section name');
       const raw = line.slice(1, -1);
       const last = sections[sections.length - 1];
       if (last) last.stop = i;
       sections.push({ name: normalizeSection(raw), raw, header: i, stop: lines.length });
       section = normalizeSection(raw);
+      kinds.push(`[${raw}]`);
       return;
     }
-    if (line.startsWith('#') || line.startsWith(';')) return;
+    if (line.startsWith('#') || line.startsWith(';')) {
+      kinds.push('#');
+      return;
+    }
     const kv = splitKeyValue(line);
-    if (!kv) {
-      problems.push({ line: i + 1, message: "No ':' or '=' found in assignment" });
-      return;
-    }
-    if (kv.key === '') {
-      problems.push({ line: i + 1, message: 'Key cannot be empty' });
-      return;
-    }
-    if (section === undefined) {
-      problems.push({ line: i + 1, message: 'Section must be started before assignment' });
-      return;
-    }
+    if (!kv) return refuse(i, "No ':' or '=' found in assignment");
+    if (kv.key === '') return refuse(i, 'Key cannot be empty');
+    if (section === undefined) return refuse(i, 'Section must be started before assignment');
     open = { key: kv.key, parts: [kv.value], start: i, end: i };
+    kinds.push(`k${kv.sep}${kv.key}${kv.quoted ? '"' : ''}`);
   });
   flush();
-  return { lines, entries, sections, problems };
+  return { lines, entries, sections, problems, kinds };
+}
+
+/**
+ * The shape of a text as oslo.config parses it, without the values: every
+ * line's kind, section header and key. Texts of the same shape (nova.conf of
+ * hosts deployed from one template: other addresses, other passwords) are
+ * parsed the same way: the same errors on the same lines, the same keys,
+ * each value taken from the same lines by the same rules.
+ */
+export function structureOf(text: string): string {
+  return parseOslo(text).kinds.join('\n');
 }
 
 /** Parse a nova.conf-style text into lines, entries and sections. Never throws; see `problems`. */
@@ -215,6 +227,22 @@ export function parseOslo(text: string): OsloDocument {
 
 /** section (normalized) -> key -> values, in file order. */
 export function readOslo(text: string): OsloSections {
+  const out: OsloSections = new Map();
+  for (const [name, keys] of readOsloCached(text)) out.set(name, new Map([...keys].map(([k, v]) => [k, [...v]])));
+  return out;
+}
+
+/**
+ * Planning one host's nova.conf asks for the values of a dozen options of
+ * the same few texts (before, after, each file): each text is parsed once.
+ * The result is shared: never handed out without a copy.
+ */
+const parsed = new Map<string, OsloSections>();
+const PARSED_KEPT = 16;
+
+function readOsloCached(text: string): OsloSections {
+  const hit = parsed.get(text);
+  if (hit) return hit;
   const out: OsloSections = new Map();
   const doc = parseOslo(text);
   for (const s of doc.sections) if (!out.has(s.name)) out.set(s.name, new Map());
@@ -228,12 +256,14 @@ export function readOslo(text: string): OsloSections {
     if (vals) vals.push(e.value);
     else keys.set(e.key, [e.value]);
   }
+  if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(text, out);
   return out;
 }
 
 /** Every value of `key` in `section` (all sections of that name), in file order. */
 export function getValues(text: string, section: string, key: string): string[] {
-  return readOslo(text).get(normalizeSection(section))?.get(key) ?? [];
+  return [...(readOsloCached(text).get(normalizeSection(section))?.get(key) ?? [])];
 }
 
 // ---------------------------------------------------------------- editing

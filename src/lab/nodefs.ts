@@ -77,17 +77,45 @@ export class NodeFs implements LabFs {
   private lookupId(db: 'passwd' | 'group', name: string): number | undefined {
     if (/^\d+$/.test(name)) return Number(name);
     for (const file of [`${this.root}/etc/${db}`, `/etc/${db}`]) {
-      let text: string;
-      try {
-        text = nfs.readFileSync(file, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const line of text.split('\n')) {
-        const f = line.split(':');
-        if (f[0] === name && f[2] !== undefined) return Number(f[2]);
-      }
+      const ids = idsOfFile(file);
+      if (!ids) continue;
+      const id = ids.get(name);
+      if (id !== undefined) return id;
     }
     return undefined;
   }
+}
+
+/**
+ * The ids by name of an account file (the first line of a name wins), parsed
+ * once per version of the file: a boot or a `systemctl` writes several files
+ * owned by names, and a stat is cheaper than reading and splitting the file
+ * each time. A changed file (inode, size, mtime or ctime) is read again.
+ */
+const accountFiles = new Map<string, { version: string; ids: Map<string, number> }>();
+
+function idsOfFile(file: string): Map<string, number> | undefined {
+  let version: string;
+  try {
+    const st = nfs.statSync(file, { bigint: true });
+    version = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+  const cached = accountFiles.get(file);
+  if (cached?.version === version) return cached.ids;
+  let text: string;
+  try {
+    text = nfs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const ids = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    const name = f[0] ?? '';
+    if (f[2] !== undefined && !ids.has(name)) ids.set(name, Number(f[2]));
+  }
+  accountFiles.set(file, { version, ids });
+  return ids;
 }

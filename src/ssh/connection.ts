@@ -18,7 +18,9 @@ import type { ConnectTarget, ExecOptions, ExecResult, ReconnectOptions, RemoteHo
 
 export const MAX_CHANNELS = 10;
 const BACKOFF_START_MS = 100;
-const BACKOFF_CAP_MS = 1000;
+// a host that refuses the connection (booting: its sshd is not up yet) is asked again
+// within a tenth of a second: a refused TCP connection costs nothing to either side
+const BACKOFF_CAP_MS = 100;
 const DEFAULT_RECONNECT_TIMEOUT_MS = 10 * 60 * 1000;
 
 export interface ConnectOptions {

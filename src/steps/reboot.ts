@@ -21,6 +21,17 @@ type Args = z.infer<typeof args>;
 
 export const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
 
+/** how long to wait for the connection to drop after the reboot command */
+const GONE_WAIT_MS = 5000;
+/** back on the old boot (not gone down yet): how long to wait before logging in again */
+const STILL_UP_WAIT_MS = 1000;
+
+/** Resolves when the host's connection has dropped, or after `ms`. */
+async function connectionGone(ctx: StepContext, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (ctx.host.connected && Date.now() < until && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 25));
+}
+
 async function readBootId(ctx: StepContext, timeoutMs: number): Promise<string> {
   const r = await ctx.host.exec(BOOT_ID, { timeoutMs, signal: ctx.signal });
   const id = r.stdout.trim();
@@ -39,23 +50,32 @@ export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapse
     // the connection going away (or hanging) is what a reboot looks like
     if (!(e instanceof ConnectionLostError) && !(e instanceof CommandTimeoutError)) throw e;
   }
+  // A host going down drops its connections within moments: waiting for that (rather than
+  // logging in again and again while it shuts down) costs nothing. A connection that hangs
+  // instead of closing is dropped by the reconnect below once this wait is over.
+  await connectionGone(ctx, Math.min(GONE_WAIT_MS, deadline - Date.now()));
   let lastSeen = 'no answer yet';
   while (Date.now() < deadline) {
     if (ctx.signal.aborted) throw new StepError(ctx.hostName, 'reboot', 'interrupted while waiting for the host to come back');
     try {
       await ctx.host.reconnect({ timeoutMs: deadline - Date.now(), attemptTimeoutMs: a.connect_timeout * 1000, signal: ctx.signal });
+      // boot_id and the test command side by side (two channels): one round trip once the host is back
+      const test = ctx.host.exec(a.test_command, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: a.connect_timeout * 1000 });
+      test.catch(() => undefined);
       const now = await readBootId(ctx, a.connect_timeout * 1000);
       if (now !== before) {
-        const t = await ctx.host.exec(a.test_command, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: a.connect_timeout * 1000 });
+        const t = await test;
         if (t.exitCode === 0) return { elapsed_ms: Date.now() - started, boot_id: now };
         lastSeen = `back with a new boot_id, but the test command '${a.test_command}' exited ${t.exitCode}`;
       } else {
         lastSeen = 'still up with the old boot_id (not gone down yet)';
+        await test.catch(() => undefined);
+        await connectionGone(ctx, STILL_UP_WAIT_MS);
       }
     } catch (e) {
       lastSeen = lastSeenText(ctx.hostName, e);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new StepError(
     ctx.hostName,

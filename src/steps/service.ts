@@ -72,10 +72,28 @@ export function rollbackSet(backups: StepContext['backups'], rollback: boolean |
   });
 }
 
+/** `systemctl VERB units...`, then whether each runs, in one round trip (a failed start shows in the states). */
+async function actAndCheck(ctx: StepContext, verb: 'start' | 'restart', units: string[]): Promise<Map<string, string>> {
+  const script = [quote(['systemctl', verb, ...units]), ...units.map((u) => `printf '%s %s\\n' ${quote([u])} "$(systemctl is-active ${quote([u])} 2>/dev/null)"`)].join('; ');
+  const r = await ctx.host.exec(script, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: ctx.timeoutMs ?? 300_000, signal: ctx.signal });
+  const out = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const [u, ...rest] = line.split(' ');
+    if (u && units.includes(u)) out.set(u, rest.join(' ').trim() || 'unknown');
+  }
+  return out;
+}
+
 export async function restartUnits(ctx: StepContext, verb: 'start' | 'restart' | 'reload', units: string[], rollback: boolean | string[]): Promise<string[]> {
   const notes: string[] = [];
-  await systemctl(ctx, verb, units);
-  const states = await unitStates(ctx, ctx.host, units, 'is-active');
+  let states: Map<string, string>;
+  if (verb === 'reload') {
+    // a reload that fails leaves the unit running on its old configuration: its exit status tells
+    await systemctl(ctx, verb, units);
+    states = await unitStates(ctx, ctx.host, units, 'is-active');
+  } else {
+    states = await actAndCheck(ctx, verb, units);
+  }
   const failed = units.filter((u) => states.get(u) !== 'active');
   if (failed.length === 0) return notes;
   const errors = await Promise.all(failed.map(async (u) => `${u}: ${await unitError(ctx, u)}`));
@@ -84,8 +102,7 @@ export async function restartUnits(ctx: StepContext, verb: 'start' | 'restart' |
     throw new StepError(ctx.hostName, `${verb} ${failed.join(' ')}`, `not active after ${verb}:\n${errors.join('\n')}`, 'see `journalctl -u UNIT` on the host');
   }
   for (const b of restore) await restoreBackup(ctx.host, b.path, b.backupPath, { become: ctx.become });
-  await systemctl(ctx, 'restart', failed);
-  const again = await unitStates(ctx, ctx.host, failed, 'is-active');
+  const again = await actAndCheck(ctx, 'restart', failed);
   const still = failed.filter((u) => again.get(u) !== 'active');
   const restored = restore.map((b) => `${b.path} (from ${b.backupPath})`).join(', ');
   throw new StepError(

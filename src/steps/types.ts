@@ -69,6 +69,8 @@ export interface StepContext {
   invalidateFacts(): void;
   /** registered values and vars of another host */
   hostvars(name: string): Vars;
+  /** one variable of another host (`hostvars[name][variable]`, without building all of them) */
+  hostvar(name: string, variable: string): unknown;
   /** group name -> host names */
   groups: Record<string, string[]>;
   /** files this run replaced on this host, in order (for rollback) */
@@ -78,6 +80,12 @@ export interface StepContext {
   warn(message: string): void;
   secrets: SecretRegistry;
   signal: AbortSignal;
+  /**
+   * A run-wide object shared by every host's steps, made by `create` the
+   * first time `key` is asked for (e.g. the batch of nova checks that one
+   * host runs for the hosts whose checks are the same).
+   */
+  shared<T>(key: string, create: () => T): T;
 }
 
 export interface StepKind<A = unknown> {
@@ -88,6 +96,12 @@ export interface StepKind<A = unknown> {
   /** facts this step will read, so the engine can gather them with the others in one round trip */
   facts?(args: A): Fact<unknown>[];
   plan(ctx: StepContext, args: A): Promise<StepPlan>;
+  /**
+   * Start expensive read-only work early: called (never awaited) when the host
+   * starts the play, for a step whose condition already holds. It may only
+   * read and warm what `ctx.shared` holds; plan() must work the same without it.
+   */
+  prepare?(ctx: StepContext, args: A): Promise<void>;
   /** safe to run again after a dropped connection (read-only or idempotent) */
   repeatable?: boolean | undefined;
   /** applying it disrupts the host (reboot, service restart): on a TTY without --yes the user confirms once first */

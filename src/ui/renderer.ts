@@ -4,7 +4,6 @@
 import type { EventBus } from '../engine/events.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { colorEnabled } from './color.ts';
-import { createLiveRenderer } from './live.ts';
 import { createPlainRenderer } from './plain.ts';
 
 export interface Renderer {
@@ -24,9 +23,11 @@ export interface RendererOptions {
   now?: (() => number) | undefined;
 }
 
-export function createRenderer(bus: EventBus, opts: RendererOptions): Renderer {
+export async function createRenderer(bus: EventBus, opts: RendererOptions): Promise<Renderer> {
   const color = colorEnabled(opts.tty);
   if (opts.tty) {
+    // listr2 only where there is a terminal to draw on: a run in a pipe does not load it
+    const { createLiveRenderer } = await import('./live.ts');
     return createLiveRenderer(bus, {
       out: opts.out,
       diff: opts.diff,

@@ -7,10 +7,14 @@
 // --reboot-seconds, writes D/bench-lab.json ({ inventoryPath, hosts, startupMs,
 // rssMB }) when every host listens, and then reads commands from stdin:
 //   `boot-ids PATH`  write { host: boot_id } to PATH, answer `ok` on stdout
+//   `stats`          answer one line of JSON: the lab process's CPU seconds, RSS and
+//                    peak RSS (MB), heap, and the worst event-loop delay (ms) since
+//                    the previous `stats` (a lab too busy to answer keepalives shows here)
 // It stops the lab and exits when stdin closes (the benchmark ended or died)
 // or on SIGTERM/SIGINT.
 
 import { writeFileSync, renameSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -59,12 +63,33 @@ function bootIds(): Record<string, string> {
   return out;
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
+function stats(): Record<string, number> {
+  const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1e6);
+  const out = {
+    cpuS: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+    rssMB: mb(mem.rss),
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    heapUsedMB: mb(mem.heapUsed),
+    maxLoopDelayMs: Math.round(loopDelay.max / 1e6),
+    p99LoopDelayMs: Math.round(loopDelay.percentile(99) / 1e6),
+  };
+  loopDelay.reset();
+  return out;
+}
+
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   const [cmd, arg] = line.trim().split(/\s+/, 2);
   if (cmd === 'boot-ids' && arg) {
     writeJson(arg, bootIds());
     process.stdout.write('ok\n');
+  } else if (cmd === 'stats') {
+    process.stdout.write(`${JSON.stringify(stats())}\n`);
   }
 });
 lines.on('close', () => void stop());

@@ -122,6 +122,10 @@ const runAnsible = wantAnsible && ansibleVersion !== undefined;
 if (wantAnsible && !runAnsible) say('ansible-playbook is not on PATH: Ansible side skipped');
 const tools: Tool[] = [...(values.only !== 'ansible' ? (['passthru'] as const) : []), ...(runAnsible ? (['ansible'] as const) : [])];
 const passthruVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+// the CLI runs from a bundle of src/ that its first start after a change builds (bin/bundle.js):
+// built here, so that no timed run pays for it (a user pays it once, after an install or an upgrade)
+const warm = spawnSync(process.execPath, ['bin/passthru.js', '--version'], { cwd: ROOT, encoding: 'utf8' });
+if (warm.status !== 0) say(`passthru --version failed (${warm.status}): ${warm.stderr.trim()}`);
 
 // ------------------------------------------------------------------ commands
 

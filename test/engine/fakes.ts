@@ -1,6 +1,7 @@
 // Test doubles for unit tests of the engine alone (the acceptance tests run
 // on real sshd): an in-memory RemoteHost and tiny step kinds.
 
+import { Bash } from 'just-bash';
 import { z } from 'zod';
 import type { ErrorLocation } from '../../src/errors.ts';
 import { ConnectionLostError, UnreachableError } from '../../src/errors.ts';
@@ -8,10 +9,15 @@ import type { Inventory } from '../../src/inventory/types.ts';
 import type { Play, Playbook, StepDef } from '../../src/playbook/types.ts';
 import type { ExecResult, RemoteHost } from '../../src/ssh/types.ts';
 import type { StepKind } from '../../src/steps/types.ts';
+import type { Fact } from '../../src/facts/types.ts';
 
 export class FakeHost implements RemoteHost {
   connected = true;
   readonly log: string[] = [];
+  /** fact-gathering round trips (run for real by just-bash) */
+  gathers = 0;
+  /** the fact ids of each round trip */
+  readonly gathered: string[][] = [];
   files = new Map<string, string>();
   dropNext = false;
   constructor(readonly name: string) {}
@@ -20,6 +26,12 @@ export class FakeHost implements RemoteHost {
       this.dropNext = false;
       this.connected = false;
       throw new ConnectionLostError(this.name, 'connection lost');
+    }
+    if (command.includes('@@passthru-fact')) {
+      this.gathers++;
+      this.gathered.push([...command.matchAll(/@@passthru-fact:[a-z0-9]+:begin:([a-z0-9_]+)/g)].map((m) => m[1]!));
+      const r = await new Bash().exec(command);
+      return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
     }
     this.log.push(command);
     return { stdout: '', stderr: '', exitCode: 0 };
@@ -76,6 +88,14 @@ export const touchKind: StepKind<{ path: string }> = {
   },
 };
 
+/** `bounce`: a disruptive change (a restart, a reboot) on every run. */
+export const bounceKind: StepKind<Record<string, never>> = {
+  kind: 'bounce',
+  schema: z.object({}).strict(),
+  disruptive: true,
+  plan: async () => ({ changes: [{ description: 'restart something' }], apply: async (c) => void (await c.host.exec('bounce')) }),
+};
+
 /** `boom`: fails on the hosts listed. */
 export const boomKind: StepKind<{ on: string[] }> = {
   kind: 'boom',
@@ -93,6 +113,19 @@ export const probeKind: StepKind<Record<string, never>> = {
     return { changes: [], result: { rc: r.exitCode } };
   },
 };
+
+/** `readfact`: reads one fact (echo of its name) and registers it. */
+export const readFactKind: StepKind<{ fact: string }> = {
+  kind: 'readfact',
+  schema: z.object({ fact: z.string() }),
+  repeatable: true,
+  facts: (a) => [factNamed(a.fact)],
+  plan: async (ctx, a) => ({ changes: [], result: { value: await ctx.gather(factNamed(a.fact)) } }),
+};
+
+function factNamed(id: string): Fact<string> {
+  return { id, script: `echo ${id}`, parse: (out) => out.trim() };
+}
 
 export function connectorFor(hosts: Map<string, FakeHost>, unreachable: string[] = []) {
   return async (name: string): Promise<RemoteHost> => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { runPlaybook, type RunOptions } from '../../src/engine/run.ts';
 import { EventBus, type EngineEvent } from '../../src/engine/events.ts';
 import { SecretRegistry } from '../../src/util/secrets.ts';
-import { boomKind, connectorFor, FakeHost, inventoryOf, play, playbook, probeKind, step, touchKind } from './fakes.ts';
+import { z } from 'zod';
+import { boomKind, bounceKind, connectorFor, FakeHost, inventoryOf, play, playbook, probeKind, readFactKind, step, touchKind } from './fakes.ts';
 import type { StepKind } from '../../src/steps/types.ts';
 
 const kinds = new Map<string, StepKind<unknown>>([touchKind, boomKind, probeKind].map((k) => [k.kind, k as unknown as StepKind<unknown>]));
@@ -124,4 +125,81 @@ test('when: false skips; run_once runs on one host only', async () => {
   const ran = [...hosts.values()].filter((h) => h.log.includes('touch /etc/once')).length;
   assert.equal(ran, 1);
   assert.ok([...hosts.values()].every((h) => !h.log.includes('touch /etc/n')));
+});
+
+test('a run that changes nothing reads each host once: the later plays use the facts gathered at the start', async () => {
+  const k = new Map(kinds);
+  k.set(readFactKind.kind, readFactKind as unknown as StepKind<unknown>);
+  const pb = playbook(
+    play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' })]),
+    play('second', 'compute', [step('b', 'readfact', { fact: 'beta' }, { register: 'b' }), step('a again', 'readfact', { fact: 'alpha' })]),
+  );
+  const s = setup({ compute: ['c1', 'c2'] }, pb, { kinds: k });
+  const { state } = await s.run();
+  for (const h of s.hosts.values()) assert.equal(h.gathers, 1, `${h.name}: one round trip for the whole run`);
+  assert.deepEqual(state.host('c1').registered['b'], { value: 'beta', changed: false, failed: false });
+});
+
+test('a change on a host makes its next step read the facts again', async () => {
+  const k = new Map(kinds);
+  k.set(readFactKind.kind, readFactKind as unknown as StepKind<unknown>);
+  const pb = playbook(play('p', 'compute', [step('a', 'readfact', { fact: 'alpha' }), step('make file', 'touch', { path: '/etc/x' }), step('a again', 'readfact', { fact: 'alpha' })]));
+  const s = setup({ compute: ['c1'] }, pb, { kinds: k });
+  await s.run();
+  assert.equal(s.hosts.get('c1')!.gathers, 2);
+  // the second run changes nothing: one round trip
+  await s.run();
+  assert.equal(s.hosts.get('c1')!.gathers, 3);
+});
+
+test('prepare starts when the play starts, before the steps before it ran; hosts share run-wide objects', async () => {
+  const seen: Array<{ host: string; at: number }> = [];
+  let slowDone = 0;
+  const slow: StepKind<Record<string, never>> = {
+    kind: 'slow',
+    schema: z.object({}).strict(),
+    plan: async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      slowDone = Date.now();
+      return { changes: [] };
+    },
+  };
+  const early: StepKind<Record<string, never>> = {
+    kind: 'early',
+    schema: z.object({}).strict(),
+    prepare: async (ctx) => {
+      ctx.shared('seen', () => seen).push({ host: ctx.hostName, at: Date.now() });
+    },
+    plan: async (ctx) => ({ changes: [], result: { shared: ctx.shared('seen', () => [] as unknown[]) === seen } }),
+  };
+  const k = new Map(kinds);
+  for (const x of [slow, early]) k.set(x.kind, x as unknown as StepKind<unknown>);
+  const pb = playbook(play('p', 'compute', [step('slow', 'slow'), step('early', 'early', {}, { register: 'e' }), step('never', 'early', {}, { when: ['false'] })]));
+  const s = setup({ compute: ['c1', 'c2'] }, pb, { kinds: k });
+  const { state } = await s.run();
+  assert.deepEqual(seen.map((x) => x.host).sort(), ['c1', 'c2'], 'once per host; not for a step whose condition is false');
+  assert.ok(seen.every((x) => x.at < slowDone), 'prepared before the earlier step finished');
+  assert.equal((state.host('c2').registered['e'] as { shared: boolean }).shared, true, 'one object for the run');
+});
+
+test('after a change, a step reads its facts with those of the steps up to the next disruptive one, not beyond', async () => {
+  const k = new Map(kinds);
+  for (const x of [readFactKind, bounceKind]) k.set(x.kind, x as unknown as StepKind<unknown>);
+  const pb = playbook(
+    play('p', 'compute', [
+      step('a', 'readfact', { fact: 'alpha' }),
+      step('make file', 'touch', { path: '/etc/x' }),
+      step('b', 'readfact', { fact: 'beta' }),
+      step('c', 'readfact', { fact: 'gamma' }),
+      step('restart', 'bounce'),
+      step('d', 'readfact', { fact: 'delta' }),
+    ]),
+  );
+  const s = setup({ compute: ['c1'] }, pb, { kinds: k });
+  await s.run();
+  assert.deepEqual(s.hosts.get('c1')!.gathered.map((ids) => ids.sort()), [
+    ['alpha', 'beta', 'delta', 'gamma'], // when the host starts the play: everything it will read
+    ['beta', 'gamma'], // after the change: until the restart, which changes what delta would read
+    ['delta'],
+  ]);
 });

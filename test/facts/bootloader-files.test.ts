@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Bash } from 'just-bash';
 import { bootloaderFiles } from '../../src/facts/bootloader-files.ts';
@@ -38,4 +41,35 @@ test('the snippet under just-bash: generated files, the EFI stub, /etc/kernel/cm
   assert.equal(v.kernelCmdlineFile, true);
   assert.ok(v.commands['update-grub'] === undefined);
   assert.deepEqual(bootloaderFiles.parse(fx('ubuntu-22.04-bios.txt'), 0).commands['update-grub'], '/usr/sbin/update-grub');
+});
+
+test("the `linux` lines of each generated grub.cfg: what its entries boot with (dash and just-bash)", async () => {
+  // as update-grub writes them: tab-indented, a recovery entry too
+  const cfg = [
+    "menuentry 'Ubuntu' --class ubuntu $menuentry_id_option 'gnulinux-simple-a50d' {",
+    '\tlinux\t/boot/vmlinuz-5.15.0-107-generic root=UUID=a50d ro  intel_iommu=on iommu=pt quiet splash $vt_handoff',
+    '\tinitrd\t/boot/initrd.img-5.15.0-107-generic',
+    '}',
+    "\tmenuentry 'Ubuntu, with Linux 5.15.0-107-generic (recovery mode)' {",
+    '\t\tlinux\t/boot/vmlinuz-5.15.0-107-generic root=UUID=a50d ro recovery nomodeset dis_ucode_ldr',
+    '\t}',
+    '',
+  ].join('\n');
+  const files = { '/boot/grub/grub.cfg': cfg, '/boot/efi/EFI/centos/grub.cfg': 'linuxefi /vmlinuz-3.10.0 root=/dev/mapper/c-root ro crashkernel=auto\n' };
+  const bash = await new Bash({ files }).exec(bootloaderFiles.script);
+  const v = bootloaderFiles.parse(bash.stdout, bash.exitCode);
+  assert.deepEqual(v.cfgLinuxArgs, {
+    '/boot/grub/grub.cfg': [' root=UUID=a50d ro  intel_iommu=on iommu=pt quiet splash $vt_handoff', ' root=UUID=a50d ro recovery nomodeset dis_ucode_ldr'],
+    '/boot/efi/EFI/centos/grub.cfg': [' root=/dev/mapper/c-root ro crashkernel=auto'],
+  });
+  // the same lines through dash, on files of this machine's own
+  const dir = mkdtempSync(join(tmpdir(), 'passthru-grub-'));
+  try {
+    writeFileSync(join(dir, 'grub.cfg'), cfg);
+    const script = bootloaderFiles.script.replaceAll('/boot/grub/grub.cfg', join(dir, 'grub.cfg'));
+    const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+    assert.deepEqual(bootloaderFiles.parse(r.stdout.replaceAll(join(dir, 'grub.cfg'), '/boot/grub/grub.cfg'), r.status ?? 1).cfgLinuxArgs['/boot/grub/grub.cfg'], v.cfgLinuxArgs['/boot/grub/grub.cfg']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { systemdUnits } from '../../src/facts/systemd-units.ts';
@@ -14,7 +15,31 @@ test('units with their state, containers, apache nova sites', () => {
 });
 
 test('captured here: nothing nova-related; messages are not units', () => {
-  assert.deepEqual(systemdUnits.parse(fx('real-debian12-vm/systemd_units.txt'), 0), { units: [], containers: [], apacheNovaConfs: [] });
+  assert.deepEqual(systemdUnits.parse(fx('real-debian12-vm/systemd_units.txt'), 0), { units: [], active: {}, containers: [], apacheNovaConfs: [] });
   assert.deepEqual(systemdUnits.parse(fx('systemd/no-systemd.txt'), 0).units, []);
   assert.throws(() => systemdUnits.parse('', 0), /no sections/);
+});
+
+// systemctl as it answers on an RDO compute (list-unit-files of systemd 252; is-active: one line per unit named)
+const FAKE_SYSTEMCTL = `systemctl() {
+  case "$1" in
+    list-unit-files) printf '%s\\n' 'openstack-nova-compute.service  enabled enabled' 'openstack-nova-novncproxy.service disabled disabled' 'httpd.service                    disabled disabled' ;;
+    is-active) shift; for u in "$@"; do case "$u" in openstack-nova-compute.service) echo active ;; httpd.service) echo inactive ;; *) echo failed ;; esac; done; return 3 ;;
+  esac
+}
+`;
+
+test('every nova unit file with its is-active answer, from one systemctl call (dash)', () => {
+  const r = spawnSync('sh', ['-c', FAKE_SYSTEMCTL + systemdUnits.script], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  const got = systemdUnits.parse(r.stdout, 0);
+  assert.deepEqual(got.units.map((u) => `${u.name} ${u.state}`), ['openstack-nova-compute.service enabled', 'openstack-nova-novncproxy.service disabled', 'httpd.service disabled']);
+  assert.deepEqual(got.active, {
+    'openstack-nova-compute.service': 'active',
+    'openstack-nova-novncproxy.service': 'failed',
+    'httpd.service': 'inactive',
+  });
+  // no systemctl at all: no units, no error
+  const none = spawnSync('sh', ['-c', `systemctl() { return 127; }\n${systemdUnits.script}`], { encoding: 'utf8' });
+  assert.deepEqual(systemdUnits.parse(none.stdout, none.status ?? 1).active, {});
 });

@@ -97,7 +97,12 @@ test('values add up across files and option names, as nova reads them', (t) => {
 test('NOVA_PYTHON_PROBE finds the importable nova here; parses failures', (t) => {
   if (!requireNova(t)) return;
   const r = spawnSync('sh', ['-c', NOVA_PYTHON_PROBE.script], { encoding: 'utf8' });
-  assert.deepEqual(NOVA_PYTHON_PROBE.parse(r.stdout, r.status ?? 1), { importable: true, python: '/usr/bin/python3', path: '/usr/lib/python3/dist-packages/nova' });
+  const probe = NOVA_PYTHON_PROBE.parse(r.stdout, r.status ?? 1);
+  assert.deepEqual({ ...probe, stack: undefined }, { importable: true, python: '/usr/bin/python3', path: '/usr/lib/python3/dist-packages/nova', stack: undefined });
+  // what the checks' answers depend on: hosts with the same stack share them
+  assert.match(probe.stack ?? '', /^\/usr\/bin\/python3 \/usr\/lib\/python3\/dist-packages\/nova python-3\.\d+ nova-26\.\d+\.\d+ jsonschema-\d\S* oslo\.config-\d\S* oslo\.serialization-\d\S*$/);
+  // an older probe line without versions: no stack, nothing shared
+  assert.equal(NOVA_PYTHON_PROBE.parse('ok /usr/bin/python3 /usr/lib/python3/dist-packages/nova\n', 0).stack, undefined);
   assert.deepEqual(NOVA_PYTHON_PROBE.parse("no /usr/bin/python3 ModuleNotFoundError: No module named 'nova'\n", 1), {
     importable: false,
     python: '/usr/bin/python3',

@@ -46,7 +46,7 @@ test('100 hosts x 10 steps at once: the event storm is fast and every host ends 
     return stdoutWrite.apply(process.stdout, args);
   }) as typeof process.stdout.write;
   try {
-    const r = withEnv('NO_COLOR', undefined, () => createRenderer(bus, { tty: true, out, diff: false, secrets }));
+    const r = await withEnv('NO_COLOR', undefined, () => createRenderer(bus, { tty: true, out, diff: false, secrets }));
     endOnExit(t, bus, r);
     const play = 'pci-passthrough';
     const hosts = Array.from({ length: 100 }, (_, i) => `compute-${String(i + 1).padStart(3, '0')}`);
@@ -105,7 +105,7 @@ test('while running: each host line shows its step and elapsed time, the play ti
   const bus = new EventBus();
   const out = new Sink(true);
   let clock = Date.UTC(2024, 0, 15, 12, 0, 0);
-  const r = createRenderer(bus, { tty: true, out, diff: false, secrets: new SecretRegistry(), now: () => clock });
+  const r = await createRenderer(bus, { tty: true, out, diff: false, secrets: new SecretRegistry(), now: () => clock });
   endOnExit(t, bus, r);
   const play = 'site';
   const t0 = clock;
@@ -136,7 +136,7 @@ test('interrupted: running hosts say where they stopped, plays never started are
   const out = new Sink(true);
   const secrets = new SecretRegistry();
   secrets.add('Sup3rSecret');
-  const r = createRenderer(bus, { tty: true, out, diff: false, secrets });
+  const r = await createRenderer(bus, { tty: true, out, diff: false, secrets });
   endOnExit(t, bus, r);
   const events = smallRun({ check: true, interrupted: true }).map((e): EngineEvent =>
     e.type === 'run-start' ? { ...e, plays: [...e.plays, 'nova'] } : e,
@@ -159,7 +159,7 @@ test('interrupted: running hosts say where they stopped, plays never started are
 test('NO_COLOR: no color codes on a terminal, only cursor movement', async (t) => {
   const bus = new EventBus();
   const out = new Sink(true);
-  const r = withEnv('NO_COLOR', '1', () => createRenderer(bus, { tty: true, out, diff: true, secrets: new SecretRegistry() }));
+  const r = await withEnv('NO_COLOR', '1', () => createRenderer(bus, { tty: true, out, diff: true, secrets: new SecretRegistry() }));
   endOnExit(t, bus, r);
   for (const e of smallRun()) bus.emit(e);
   await r.done();
@@ -170,7 +170,7 @@ test('NO_COLOR: no color codes on a terminal, only cursor movement', async (t) =
 test('not a terminal: plain lines, no cursor movement', async () => {
   const bus = new EventBus();
   const out = new Sink(false);
-  const r = createRenderer(bus, { tty: false, out, diff: false, secrets: new SecretRegistry() });
+  const r = await createRenderer(bus, { tty: false, out, diff: false, secrets: new SecretRegistry() });
   for (const e of smallRun()) bus.emit(e);
   await r.done();
   assert.doesNotMatch(out.text, /\u001b/);

@@ -14,6 +14,7 @@ import { LockTable } from './commands/flock.ts';
 import { binNames } from './commands/index.ts';
 import { runShell } from './shell.ts';
 import { ChannelStdin } from './stdin.ts';
+import { trace, traceFile } from './trace.ts';
 import { HostStore, type NodePool, type RootfsEntry } from './vfs.ts';
 
 /** OpenSSH's default MaxSessions */
@@ -328,7 +329,13 @@ export class SimHost implements ShellHost {
   private async runExec(stream: ServerChannel, user: string, command: string, env: Record<string, string>, sshConnection: string, onStart: (pid: number) => void): Promise<void> {
     const stdin = new ChannelStdin();
     const closed = new AbortController();
-    stream.on('data', (chunk: Buffer) => stdin.push(chunk));
+    const traced = traceFile();
+    const sent: Buffer[] = [];
+    const t0 = traced === undefined ? 0 : performance.now();
+    stream.on('data', (chunk: Buffer) => {
+      if (traced !== undefined) sent.push(chunk);
+      stdin.push(chunk);
+    });
     stream.on('end', () => stdin.end());
     stream.on('close', () => {
       stdin.end();
@@ -352,6 +359,7 @@ export class SimHost implements ShellHost {
         sshConnection,
         onStart,
       });
+      if (traced !== undefined) trace(traced, { host: this.name, user, command, stdin: Buffer.concat(sent), exit: r.exitCode, ms: Math.round(performance.now() - t0) });
       if (!closed.signal.aborted && this.state === 'up') {
         write(r.stdout);
         writeErr(r.stderr);

@@ -13,10 +13,15 @@ let liveAfterGc = 0;
 let checks = 0;
 let lastGc = 0;
 
-/** grow past the live size by this much (bytes) before collecting */
-const SLACK = 24 * 1024 * 1024;
-/** at most one forced collection per interval (ms): it costs tens of ms on a big heap */
-const MIN_INTERVAL_MS = 500;
+/** grow past the live size by this much (bytes), and by GROWTH times, before collecting */
+const SLACK = 96 * 1024 * 1024;
+const GROWTH = 1.5;
+/**
+ * at most one forced collection per interval (ms): a full collection of a
+ * 1000-host lab costs ~100 ms; once every 500 ms it was a third of the lab's
+ * CPU during a rollout (17 of 55 s), for 180 MB less RSS
+ */
+const MIN_INTERVAL_MS = 3000;
 
 function gcFunction(): (() => void) | null {
   const existing = (globalThis as { gc?: () => void }).gc;
@@ -34,7 +39,7 @@ function gcFunction(): (() => void) | null {
 export function afterCommand(): void {
   if (++checks % 16 !== 0) return;
   const used = v8.getHeapStatistics().used_heap_size;
-  if (used < liveAfterGc * 1.25 + SLACK) return;
+  if (used < liveAfterGc * GROWTH + SLACK) return;
   const now = Date.now();
   if (now - lastGc < MIN_INTERVAL_MS) return;
   collect ??= gcFunction();

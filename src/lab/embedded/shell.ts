@@ -6,20 +6,23 @@
 // Streaming: just-bash returns a command's output when it ends and wants its
 // stdin up front. What must reach the client earlier (the leading `echo`
 // lines; sudo's prompt; the become handshake) is written to the channel
-// directly; stdin is read when the line needs it: a line that runs sudo
-// starts at once and sudo reads the channel as it arrives, any other line
-// starts when the client closed its stdin (or sent nothing for a moment).
+// directly. Then the line starts: at once when it reads no stdin
+// (stdin-use.ts) or runs sudo (sudo reads the channel as it arrives), else
+// once the client closed its stdin: with all of it, however late it came.
 import { randomBytes } from 'node:crypto';
-import { Bash, type IFileSystem } from 'just-bash';
+import { Bash, type Command, type IFileSystem } from 'just-bash';
 import { makeCommands } from './commands/index.ts';
 import { hostCred, type Proc, type ProcIo, type ShellHost } from './commands/context.ts';
 import { SECURE_PATH } from './commands/sudo.ts';
 import { rewriteExec } from './exec-rewrite.ts';
 import { splitLeadingEchoes } from './leading.ts';
+import { mayReadStdin } from './stdin-use.ts';
 import { prepareJustBash } from './just-bash-hooks.ts';
 import { afterCommand } from './memory.ts';
 import type { ChannelStdin } from './stdin.ts';
 import { ShellFs } from './vfs.ts';
+import { bytesToText } from './sh/bytes.ts';
+import { labShellFor, labShellTree, SHELL_VARIABLES } from './sh/run.ts';
 
 export interface ShellIo {
   stdin: ChannelStdin;
@@ -52,11 +55,9 @@ export interface ShellResult {
 }
 
 const USER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/games';
-/** without EOF from the client, a line that reads no stdin starts after this much silence */
-export const STDIN_IDLE_MS = 150;
-/** ... and before the client sent any of it: on a loaded machine a client that does send stdin may take this long to start */
-export const STDIN_FIRST_BYTE_MS = 1000;
 let nextPid = 2000;
+/** what a client cannot guess in the channel marker (one per process: a random draw per command cost more than the rest of a small one) */
+const MARKER_KEY = randomBytes(12).toString('hex');
 
 function allocatePid(host: ShellHost): number {
   for (;;) {
@@ -79,7 +80,7 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
   const signal = controller.signal;
 
   const pid = allocatePid(host);
-  const marker = `\u0000passthru-lab-stdin-${randomBytes(8).toString('hex')}\u0000`;
+  const marker = `\u0000passthru-lab-stdin-${MARKER_KEY}-${pid}\u0000`;
   const io: ProcIo | undefined = req.io === undefined ? undefined : { marker, stdin: req.io.stdin, stdout: req.io.stdout, stderr: req.io.stderr };
   const proc: Proc = { host, cred, umask: 0o022, pid, signal, io, heldLocks: [] };
   host.procs.set(pid, {
@@ -107,16 +108,36 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
       : { SSH_CONNECTION: req.sshConnection, SSH_CLIENT: req.sshConnection.split(' ').filter((_, i) => i !== 2).join(' ') }),
     ...req.env,
   };
-  const bash = new Bash({
-    fs: new ShellFs(host.store, proc) as unknown as IFileSystem,
-    cwd: home,
-    env,
-    customCommands: makeCommands(proc),
-    processInfo: { pid, ppid: 1, uid: cred.uid, gid: cred.gid },
-    // it patches process-wide globals (setTimeout, process.env...) while a command runs: not
-    // what a server full of other connections wants, and the lab runs no untrusted JavaScript
-    defenseInDepth: false,
-  });
+  const fs = new ShellFs(host.store, proc);
+  const processInfo = { pid, ppid: 1, uid: cred.uid, gid: cred.gid };
+  // just-bash, made only when a line needs it (the lab's shell cannot run it)
+  let labCommands: Command[] | undefined;
+  const justBash = (o: { env: Record<string, string>; cwd: string }) =>
+    new Bash({
+      fs: fs as unknown as IFileSystem,
+      cwd: o.cwd,
+      env: o.env,
+      customCommands: (labCommands ??= makeCommands(proc)),
+      processInfo,
+      // it patches process-wide globals (setTimeout, process.env...) while a command runs: not
+      // what a server full of other connections wants, and the lab runs no untrusted JavaScript
+      defenseInDepth: false,
+    });
+  let bash: Bash | undefined;
+  const mainBash = () => (bash ??= justBash({ env, cwd: home }));
+  const shell = labShellFor(host, proc, fs, () => (labCommands ??= makeCommands(proc)), (script, o) =>
+    justBash(o).exec(rewriteExec(script), { stdin: o.stdin, stdinKind: 'bytes', signal, rawScript: true }),
+  );
+  /** One command line: in the lab's shell when it can run it, else in just-bash. */
+  const run = async (script: string, o: { env: Record<string, string>; cwd: string; stdin: string; inBash?: () => Promise<ShellResult> }): Promise<ShellResult> => {
+    const ast = shell === undefined ? undefined : labShellTree(script);
+    if (shell !== undefined && ast !== undefined) {
+      const r = await shell.run(ast, { env: { ...SHELL_VARIABLES, ...o.env }, cwd: o.cwd, stdin: o.stdin });
+      return { stdout: bytesToText(r.stdout), stderr: bytesToText(r.stderr), exitCode: r.exitCode };
+    }
+    if (o.inBash !== undefined) return o.inBash();
+    return mainBash().exec(rewriteExec(script), { stdin: o.stdin, stdinKind: 'bytes', signal, rawScript: true });
+  };
 
   let stdout = '';
   let stderr = '';
@@ -128,21 +149,23 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
       // lines that only print go out at once
       const { lead, rest } = splitLeadingEchoes(script);
       for (const line of lead) {
-        const r = await bash.exec(line, { signal, rawScript: true });
+        const r = await run(line, { env, cwd: home, stdin: '', inBash: () => mainBash().exec(line, { signal, rawScript: true }) });
         if (r.stdout !== '') req.io.stdout(r.stdout);
         if (r.stderr !== '') req.io.stderr(r.stderr);
         exitCode = r.exitCode;
       }
       script = rest;
-      // a line that runs sudo starts at once (sudo reads the channel as it comes);
-      // unless the client already sent all of its stdin
-      if (/\bsudo\b/.test(script) && !req.io.stdin.isEnded) stdin = marker;
-      else stdin = (await req.io.stdin.readAllOrIdle(STDIN_IDLE_MS, signal, STDIN_FIRST_BYTE_MS)).toString('latin1');
+      // a line that runs sudo starts at once (sudo reads the channel as it comes), one that
+      // reads no stdin too; any other waits for the client's EOF (no timeout: what was sent arrives)
+      const channel = req.io.stdin;
+      if (channel.isEnded || (!/\bsudo\b/.test(script) && mayReadStdin(script))) stdin = (await channel.readAll(signal)).toString('latin1');
+      else if (/\bsudo\b/.test(script)) stdin = marker;
+      else stdin = '';
     } else {
       stdin = req.stdin === undefined ? '' : Buffer.isBuffer(req.stdin) ? req.stdin.toString('latin1') : Buffer.from(req.stdin).toString('latin1');
     }
     if (script.trim() !== '' || req.io === undefined) {
-      const r = await bash.exec(rewriteExec(script), { stdin, stdinKind: 'bytes', signal, rawScript: true });
+      const r = await run(script, { env, cwd: home, stdin });
       stdout = r.stdout;
       stderr = r.stderr;
       exitCode = r.exitCode;
@@ -158,7 +181,12 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
   if (trap !== undefined && !signal.aborted) {
     proc.exitTrap = undefined;
     try {
-      const t = await bash.exec(rewriteExec(trap.handler), { env: trap.env, replaceEnv: true, cwd: trap.cwd, signal, rawScript: true });
+      const t = await run(trap.handler, {
+        env: trap.env,
+        cwd: trap.cwd,
+        stdin: '',
+        inBash: () => mainBash().exec(rewriteExec(trap.handler), { env: trap.env, replaceEnv: true, cwd: trap.cwd, signal, rawScript: true }),
+      });
       stdout += t.stdout;
       stderr += t.stderr;
     } catch {

@@ -1,20 +1,18 @@
 // The stdin of an exec channel as it arrives: sudo -S reads the password
 // line as soon as the client sends it, and the command's stdin only follows
-// after the command announced itself (passthru's become handshake). So
-// reads wait for data instead of needing EOF up front.
+// after the command announced itself (passthru's become handshake). Reads
+// wait for data, or for EOF, without a timeout: whatever the client sent
+// arrives, however loaded the machine is.
 
 export class ChannelStdin {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  /** bytes received so far, taken or not */
-  private received = 0;
   private ended = false;
   private waiters: Array<() => void> = [];
 
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    this.received += chunk.length;
     this.wake();
   }
 
@@ -74,29 +72,6 @@ export class ChannelStdin {
   /** Everything up to EOF. */
   async readAll(signal?: AbortSignal): Promise<Buffer> {
     while (!this.ended) await this.wait(signal);
-    return this.take();
-  }
-
-  /**
-   * Everything up to EOF, or what came so far if no EOF arrives within
-   * `graceMs` while nothing is being sent; before the first byte the client
-   * gets `firstByteMs` (a client busy elsewhere sends its stdin a little
-   * after the command was accepted: starting without it would lose it).
-   */
-  async readAllOrIdle(graceMs: number, signal?: AbortSignal, firstByteMs = graceMs): Promise<Buffer> {
-    while (!this.ended) {
-      const before = this.buffered;
-      const ms = this.received === 0 ? Math.max(graceMs, firstByteMs) : graceMs;
-      const timedOut = await Promise.race([
-        this.wait(signal).then(
-          () => false,
-          () => true,
-        ),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), ms).unref()),
-      ]);
-      if (signal?.aborted) throw new Error('aborted');
-      if (timedOut && this.buffered === before) break;
-    }
     return this.take();
   }
 }

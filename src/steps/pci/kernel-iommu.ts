@@ -33,12 +33,17 @@ async function nextBootCmdlines(ctx: StepContext, plan: BootloaderPlan, files: B
     });
   }
   if (!plan.output) return [];
-  const cfg = await readRemoteFile(ctx.host, plan.output, { become: ctx.become });
-  if (!cfg.exists) return [];
-  return cfg.content
-    .split('\n')
-    .map((l) => LINUX_LINE.exec(l)?.[2] ?? undefined)
-    .filter((l): l is string => l !== undefined && !/\bsingle\b|\brecovery\b/.test(l));
+  // the fact has the `linux` lines of the generated configs it found; another path is read now
+  let args = files.cfgLinuxArgs[plan.output];
+  if (args === undefined && !files.files.includes(plan.output)) {
+    const cfg = await readRemoteFile(ctx.host, plan.output, { become: ctx.become });
+    if (!cfg.exists) return [];
+    args = cfg.content.split('\n').flatMap((l) => {
+      const m = LINUX_LINE.exec(l);
+      return m ? [m[2] ?? ''] : [];
+    });
+  }
+  return (args ?? []).filter((l) => !/\bsingle\b|\brecovery\b/.test(l));
 }
 
 function satisfies(line: string, add: readonly string[], remove: readonly string[]): boolean {

@@ -1,6 +1,7 @@
 // `nova_units_active`: the nova units of the host's role run (final check).
 
 import { z } from 'zod';
+import { systemdUnits } from '../../facts/index.ts';
 import type { StepKind } from '../types.ts';
 import { unitError, unitStates } from '../service.ts';
 import type { PreflightResult } from './preflight.ts';
@@ -12,12 +13,15 @@ export const novaUnitsActiveStep: StepKind<z.infer<typeof args>> = {
   kind: 'nova_units_active',
   schema: args,
   repeatable: true,
+  facts: () => [systemdUnits],
   async plan(ctx) {
     const pre = registered<PreflightResult>(ctx, 'preflight');
     if (!pre) return { changes: [], skip: 'no preflight result for this host (run the preflight step)' };
     const units = Object.values(pre.units).flatMap((u) => (u && u.kind === 'systemd' ? [u.unit] : []));
     if (units.length === 0) return { changes: [], skip: 'no systemd units to check' };
-    const states = await unitStates(ctx, ctx.host, units, 'is-active');
+    // from the facts read with the others; a unit they do not list is asked about now
+    const known = (await ctx.gather(systemdUnits).catch(() => undefined))?.active ?? {};
+    const states = units.every((u) => known[u] !== undefined) ? new Map(units.map((u) => [u, known[u]!])) : await unitStates(ctx, ctx.host, units, 'is-active');
     const down = units.filter((u) => states.get(u) !== 'active');
     if (down.length === 0) return { changes: [], notes: [`active: ${units.join(', ')}`], result: { active: units } };
     const errors = await Promise.all(down.map(async (u) => `${u}: ${states.get(u) ?? 'unknown'}; ${await unitError(ctx, u)}`));

@@ -4,12 +4,11 @@
 // shell (its password never on a command line, never printed). Idempotent.
 
 import { z } from 'zod';
-import { flavorAliasSpec, planPci, type CardModel } from '../../nova/pci.ts';
+import { flavorAliasSpec, type CardModel } from '../../nova/pci.ts';
 import { StepError } from '../../errors.ts';
-import { readRemoteFile } from '../../ssh/files.ts';
 import { quote } from '../../util/shell.ts';
 import type { Change, StepContext, StepKind } from '../types.ts';
-import { clusterDevices } from './cluster-devices.ts';
+import { clusterPlan } from './cluster-devices.ts';
 
 const args = z
   .object({
@@ -33,16 +32,17 @@ export const OPENRC_CANDIDATES = ['/root/admin-openrc', '/root/keystonerc_admin'
 const ALIAS_KEY = 'pci_passthrough:alias';
 const HIDE_KEY = 'img_hide_hypervisor_id';
 
+/** The credentials file (given, or the first candidate that exists) and its text, in one round trip. */
 async function findOpenrc(ctx: StepContext, given: string): Promise<string> {
   const candidates = given ? [given] : OPENRC_CANDIDATES;
-  const script = candidates.map((f) => `[ -r ${quote([f])} ] && { echo ${quote([f])}; exit 0; }`).join('; ') + '; exit 1';
+  const script = candidates.map((f) => `[ -r ${quote([f])} ] && { echo ${quote([f])}; cat ${quote([f])}; exit 0; }`).join('; ') + '; exit 1';
   const r = await ctx.host.exec(script, { become: ctx.become });
-  const found = r.stdout.trim();
+  const nl = r.stdout.indexOf('\n');
+  const found = (nl < 0 ? r.stdout : r.stdout.slice(0, nl)).trim();
   if (r.exitCode !== 0 || !found) {
     throw new StepError(ctx.hostName, 'openstack', `no credentials file: ${candidates.join(', ')} not found`, 'pass -e openrc=/path/to/admin-openrc (a file that exports OS_AUTH_URL, OS_USERNAME, OS_PASSWORD...)');
   }
-  const text = await readRemoteFile(ctx.host, found, { become: ctx.become });
-  ctx.secrets.addFromText(text.content);
+  ctx.secrets.addFromText(nl < 0 ? '' : r.stdout.slice(nl + 1));
   return found;
 }
 
@@ -83,8 +83,7 @@ export const openstackGpuStep: StepKind<Args> = {
   kind: 'openstack_gpu',
   schema: args,
   async plan(ctx, a) {
-    const cluster = clusterDevices(ctx, a.compute_group, a.discovered);
-    const models = planPci(cluster.hosts, { vendors: cluster.vendors }).models;
+    const models = clusterPlan(ctx, a.compute_group, a.discovered).plan.models;
     if (models.length === 0) return { changes: [], skip: 'no GPU found on any compute: no flavor to create' };
     const openrc = await findOpenrc(ctx, a.openrc);
     const changes: Change[] = [];
@@ -92,14 +91,22 @@ export const openstackGpuStep: StepKind<Args> = {
     const notes: string[] = [];
     const flavors = flavorsFor(models, a);
     if (flavors.length > 1) notes.push(`${flavors.length} GPU models: one flavor each (${flavors.map((f) => f.name).join(', ')})`);
-    for (const f of flavors) {
-      const shown = await openstack(ctx, openrc, ['flavor', 'show', f.name, '-f', 'json']);
+    // every query at once (each is an openstack CLI process: a second or two on a real cloud)
+    const [flavorsShown, imageShown] = await Promise.all([
+      Promise.all(flavors.map((f) => openstack(ctx, openrc, ['flavor', 'show', f.name, '-f', 'json']))),
+      a.image === '' ? undefined : openstack(ctx, openrc, ['image', 'show', a.image, '-f', 'json']),
+    ]);
+    for (const [i, f] of flavors.entries()) {
+      const shown = flavorsShown[i]!;
       let current: string | undefined;
       if (shown.ok) {
         current = properties(parseJson(ctx, shown.out, 'openstack flavor show'))[ALIAS_KEY];
       } else if (/no flavor|could not find|not found/i.test(shown.err)) {
         changes.push({ description: `create flavor ${f.name} (${a.vcpus} vCPU, ${a.ram} MiB RAM, ${a.disk} GiB disk)` });
-        todo.push(['flavor', 'create', '--ram', String(a.ram), '--disk', String(a.disk), '--vcpus', String(a.vcpus), '--public', f.name, '-f', 'json']);
+        changes.push({ description: `flavor ${f.name}: ${ALIAS_KEY}=${f.spec} [${f.model.name || f.model.model}]` });
+        // created with its property: one command
+        todo.push(['flavor', 'create', '--ram', String(a.ram), '--disk', String(a.disk), '--vcpus', String(a.vcpus), '--public', '--property', `${ALIAS_KEY}=${f.spec}`, f.name, '-f', 'json']);
+        continue;
       } else {
         throw new StepError(ctx.hostName, 'openstack', `openstack flavor show ${f.name} failed: ${shown.err}`, `check the credentials in ${openrc} and that keystone and nova-api answer`);
       }
@@ -108,12 +115,11 @@ export const openstackGpuStep: StepKind<Args> = {
         todo.push(['flavor', 'set', f.name, '--property', `${ALIAS_KEY}=${f.spec}`]);
       }
     }
-    if (a.image === '') {
+    if (imageShown === undefined) {
       notes.push('no image given (-e image=NAME): img_hide_hypervisor_id not set');
     } else {
-      const shown = await openstack(ctx, openrc, ['image', 'show', a.image, '-f', 'json']);
-      if (!shown.ok) throw new StepError(ctx.hostName, 'openstack', `image ${a.image}: ${shown.err || 'not found'}`, 'give an existing image name or id with -e image=...');
-      const hide = properties(parseJson(ctx, shown.out, 'openstack image show'))[HIDE_KEY];
+      if (!imageShown.ok) throw new StepError(ctx.hostName, 'openstack', `image ${a.image}: ${imageShown.err || 'not found'}`, 'give an existing image name or id with -e image=...');
+      const hide = properties(parseJson(ctx, imageShown.out, 'openstack image show'))[HIDE_KEY];
       if (hide?.toLowerCase() !== 'true') {
         changes.push({ description: `image ${a.image}: ${HIDE_KEY}=true (instances built from it no longer see KVMKVMKVM)` });
         todo.push(['image', 'set', a.image, '--property', `${HIDE_KEY}=true`]);
@@ -125,10 +131,10 @@ export const openstackGpuStep: StepKind<Args> = {
       notes,
       result,
       apply: async (cx) => {
-        for (const argv of todo) {
-          const r = await openstack(cx, openrc, argv);
-          if (!r.ok) throw new StepError(cx.hostName, 'openstack', `openstack ${argv.slice(0, 3).join(' ')} failed: ${r.err}`);
-        }
+        // one command per flavor and one for the image: independent of each other
+        const done = await Promise.all(todo.map(async (argv) => ({ argv, r: await openstack(cx, openrc, argv) })));
+        const bad = done.find((d) => !d.r.ok);
+        if (bad) throw new StepError(cx.hostName, 'openstack', `openstack ${bad.argv.slice(0, 3).join(' ')} failed: ${bad.r.err}`);
         return { result };
       },
     };

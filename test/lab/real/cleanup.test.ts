@@ -1,9 +1,10 @@
 // No sshd outlives a test run: a process that started a lab and dies (by
-// SIGTERM, or even SIGKILL) takes every host with it.
+// SIGTERM, or even SIGKILL) takes every host with it, and the lab's nova
+// checker (python3 nova_check.py --batch, started by the tool worker).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { realLabUnavailable } from './preflight.ts';
 
@@ -23,6 +24,23 @@ setInterval(() => {}, 1000);
 function listeners(address: string): number[] {
   const out = execFileSync('ss', ['-H', '-ltnp', 'src', address], { encoding: 'utf8' });
   return [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+/** with python3-nova the lab runs a nova checker; without, the JS model answers and nothing runs */
+const pythonNova = spawnSync('/usr/bin/python3', ['-c', 'import nova.pci.request'], { encoding: 'utf8' }).status === 0;
+
+/** pids of the lab's nova checker (python3 <dir>/tools/nova_check.py --batch) */
+function checkers(dir: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes(`${dir}/tools/nova_check.py`)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 async function startChild(): Promise<{ pid: number; dir: string; address: string; exited: Promise<void> }> {
@@ -55,9 +73,12 @@ describe('real lab cleanup when the test process dies', { skip: unavailable ? `S
     t.after(() => rmSync(c.dir, { recursive: true, force: true }));
     const sshd = listeners(c.address);
     assert.equal(sshd.length, 1);
+    const nova = checkers(c.dir);
+    assert.equal(nova.length, pythonNova ? 1 : 0, 'the nova checker runs');
     process.kill(c.pid, 'SIGTERM');
     await c.exited;
     assert.ok(await gone(sshd), 'sshd is gone');
+    assert.ok(await gone(nova), 'the nova checker is gone');
     assert.deepEqual(listeners(c.address), []);
     assert.equal(existsSync(c.dir), false, 'the lab dir is removed');
   });
@@ -67,9 +88,12 @@ describe('real lab cleanup when the test process dies', { skip: unavailable ? `S
     t.after(() => rmSync(c.dir, { recursive: true, force: true }));
     const sshd = listeners(c.address);
     assert.equal(sshd.length, 1);
+    const nova = checkers(c.dir);
+    assert.equal(nova.length, pythonNova ? 1 : 0, 'the nova checker runs');
     process.kill(c.pid, 'SIGKILL');
     await c.exited;
     assert.ok(await gone(sshd), 'sshd is gone');
+    assert.ok(await gone(nova), 'the nova checker is gone (it dies with the thread that started it)');
     assert.deepEqual(listeners(c.address), []);
     let left = '';
     try {

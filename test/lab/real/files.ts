@@ -106,8 +106,11 @@ export function makeDevSkeleton(devDir: string): void {
   for (const [name, target] of links) symlinkSync(target, join(devDir, name));
 }
 
-/** Every path (files and dirs, relative to `dir`, '/'-prefixed) under a directory. */
-function walk(dir: string, prefix = ''): Array<{ rel: string; isDir: boolean }> {
+/**
+ * Every path (files and dirs, relative to `dir`, '/'-prefixed) under a
+ * directory; below a dir `skip` says yes to, nothing (asked when the walk gets there).
+ */
+function walk(dir: string, prefix = '', skip?: (rel: string) => boolean): Array<{ rel: string; isDir: boolean }> {
   const out: Array<{ rel: string; isDir: boolean }> = [];
   let entries: string[];
   try {
@@ -125,7 +128,7 @@ function walk(dir: string, prefix = ''): Array<{ rel: string; isDir: boolean }> 
       continue;
     }
     out.push({ rel, isDir: st.isDirectory() });
-    if (st.isDirectory()) out.push(...walk(full, rel));
+    if (st.isDirectory() && !skip?.(rel)) out.push(...walk(full, rel, skip));
   }
   return out;
 }
@@ -142,7 +145,9 @@ function walk(dir: string, prefix = ''): Array<{ rel: string; isDir: boolean }> 
 export function pseudoFsBinds(hostTree: string, top: '/proc' | '/sys', forcedDirs: readonly string[] = []): string[] {
   const binds = new Set<string>(forcedDirs);
   const covered = (p: string): boolean => [...binds].some((b) => p === b || p.startsWith(`${b}/`));
-  for (const { rel, isDir } of walk(hostTree)) {
+  // what is covered stays covered (a bind is only dropped for a parent of it),
+  // so the walk does not descend into a covered dir
+  for (const { rel, isDir } of walk(hostTree, '', (r) => covered(`${top}${r}`))) {
     const p = `${top}${rel}`;
     if (covered(p)) continue;
     if (existsSync(p)) {

@@ -11,10 +11,14 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  watch,
   writeFileSync,
+  type FSWatcher,
 } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pLimit from 'p-limit';
@@ -22,16 +26,16 @@ import type { FileMeta, HostSpec, LabFs } from '../../../src/lab/types.ts';
 import { LAB_LOGIN_USERS, hashPassword, labAccounts, LAB_SUDO_PASSWORD, type LabAccounts } from './accounts.ts';
 import { allocateBase, blocksNeeded, hostAddress, type Allocation } from './addresses.ts';
 import { onProcessExit } from './cleanup.ts';
+import { fstabPath, prepareBoot, type BootHostData, type BootTimings } from './bootprep.ts';
+import { BOOT_WORKER_ENTRY, startBootPool, type BootPool } from './bootpool.ts';
+import { bootHost } from '../../../src/lab/boot.ts';
 import {
   FRESH_TOPS,
   OVERLAY_TOPS,
   RUNTIME_TOPS,
-  DEV_NODES,
   SYS_DIRS,
   canonicalPath,
-  makeDevSkeleton,
   hostFileHashes,
-  pseudoFsBinds,
   topOf,
   writeModelFile,
   type Ids,
@@ -39,12 +43,12 @@ import {
 } from './files.ts';
 import { inventoryIni } from './inventory.ts';
 import { realLabUnavailable } from './preflight.ts';
-import { fstabLine, Holder, HostNamespace, killPid, SUPERVISOR_SCRIPT } from './namespace.ts';
+import { ControlServer, fstabLine, Holder, HostNamespace, killPid, SUPERVISOR_SCRIPT, supervisorConf } from './namespace.ts';
 import { AUTHORIZED_KEYS_DIR, HOST_KEY, generateKey, knownHostsLine, sshdConfig } from './sshd.ts';
 import { bundleTools, execToolLine, installWrappers, SPEC_IN_HOST, TOOLS_DIR_IN_HOST, wrapperScript, writeToolsDir } from './tools.ts';
 import { serverWrapperScript } from './toolserver.ts';
 import { hideMachineNova } from './machine-nova.ts';
-import type { FromWorker, WorkerHost } from './toolworker.ts';
+import type { FromWorker, ToWorker, WorkerData, WorkerHost } from './toolworker.ts';
 
 export { LAB_SUDO_PASSWORD };
 
@@ -119,10 +123,19 @@ export interface LabModel {
   allToolNames: readonly string[];
   /** worker-thread entry serving the tools (test/lab/real/toolworker.ts); without it tools are always exec'd */
   toolWorkerEntry?: string;
+  /**
+   * worker-thread entry doing the boots' file work with this model's bootHost
+   * and makeFs; default: test/lab/real/bootworker.ts when bootHost is
+   * src/lab/boot.ts's (that worker runs it over NodeFs); `null`, or another
+   * bootHost without an entry: boots run on the lab's main thread
+   */
+  bootWorkerEntry?: string | null;
 }
 
 export const DEFAULT_FILE_HASH_PATHS = ['/etc', '/boot', '/root', '/var/lib/lab'];
 const BOOT_TIMEOUT_MS = 60_000;
+/** boot workers: the boots' file work is syscalls, in parallel on the machine's cores */
+const BOOT_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
 const DEBUG = process.env['PASSTHRU_LAB_DEBUG'] === '1';
 const t0 = Date.now();
 const debug = (msg: string): void => {
@@ -143,11 +156,16 @@ const RELEASE_FILES = [
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener('abort', () => {
+    if (signal?.aborted) return r();
+    const onAbort = (): void => {
       clearTimeout(t);
       r();
-    });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      r();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 type HostState = 'new' | 'booting' | 'running' | 'rebooting' | 'stopped';
@@ -171,6 +189,8 @@ interface Host extends RealLabHost {
   token: string;
   /** uid/gid by name in the host's own accounts */
   ids: Ids;
+  /** what its boots need (sent to the boot workers); set once its accounts are written */
+  bootData: BootHostData | undefined;
 }
 
 function tail(file: string, lines = 15): string {
@@ -194,38 +214,91 @@ function portOpen(address: string, port: number): Promise<boolean> {
   });
 }
 
-/** Bundle and start the tool server worker; resolves once it listens. */
+interface ToolWorker {
+  worker: Worker;
+  address: string;
+  port: number;
+  register(hosts: WorkerHost[]): Promise<void>;
+  /** start the worker's nova checker; resolves once it can answer (false: the JS model answers) */
+  warmNova(): Promise<boolean>;
+  /** kill the worker's nova checker */
+  stopNova(): Promise<void>;
+}
+
+/**
+ * Bundle and start the tool server worker; resolves once it listens.
+ * `onCheckerPid` hears of every nova checker process the worker starts.
+ */
 async function startToolWorker(
   entry: string,
   bundlePath: string,
   address: string,
-): Promise<{ worker: Worker; address: string; port: number; register(hosts: WorkerHost[]): Promise<void> }> {
+  novaCheckScript: string,
+  onCheckerPid: (pid: number) => void,
+): Promise<ToolWorker> {
   writeFileSync(bundlePath, await bundleTools(entry));
-  const worker = new Worker(bundlePath, { workerData: { address }, execArgv: [] });
+  const workerData: WorkerData = { address, novaCheckScript };
+  const worker = new Worker(bundlePath, { workerData, execArgv: [] });
   worker.unref();
-  const next = (): Promise<FromWorker> =>
+  // replies, in the order asked; 'nova-pid' comes at any time
+  const waiting: Array<{ type: FromWorker['type']; resolve(m: FromWorker): void; reject(e: Error): void }> = [];
+  let failed: Error | undefined;
+  const next = (type: FromWorker['type']): Promise<FromWorker> =>
     new Promise((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      worker.once('error', onError);
-      worker.once('message', (m: FromWorker) => {
-        worker.off('error', onError);
-        if (m.type === 'error') reject(new Error(`real lab: tool server: ${m.message}`));
-        else resolve(m);
-      });
+      if (failed) reject(failed);
+      else waiting.push({ type, resolve, reject });
     });
-  const ready = await next();
+  worker.on('message', (m: FromWorker) => {
+    if (m.type === 'nova-pid') {
+      onCheckerPid(m.pid);
+      return;
+    }
+    const i = m.type === 'error' ? 0 : waiting.findIndex((w) => w.type === m.type);
+    const w = i >= 0 ? waiting.splice(i, 1)[0] : undefined;
+    if (m.type === 'error') w?.reject(new Error(`real lab: tool server: ${m.message}`));
+    else w?.resolve(m);
+  });
+  const fail = (e: Error): void => {
+    failed ??= e;
+    for (const w of waiting.splice(0)) w.reject(e);
+  };
+  worker.on('error', (e) => {
+    fail(e);
+    process.stderr.write(`real lab: tool server failed: ${e.message}\n`);
+  });
+  worker.on('exit', () => fail(new Error('real lab: the tool server worker exited')));
+  const ready = await next('ready');
   if (ready.type !== 'ready') throw new Error('real lab: tool server did not start');
-  worker.on('error', (e) => process.stderr.write(`real lab: tool server failed: ${e.message}\n`));
   return {
     worker,
     address,
     port: ready.port,
     register: async (hosts) => {
-      const done = next();
-      worker.postMessage({ type: 'register', hosts });
+      const done = next('registered');
+      worker.postMessage({ type: 'register', hosts } satisfies ToWorker);
+      await done;
+    },
+    warmNova: async () => {
+      const done = next('nova-warm');
+      worker.postMessage({ type: 'warm-nova' } satisfies ToWorker);
+      const m = await done;
+      return m.type === 'nova-warm' && m.available;
+    },
+    stopNova: async () => {
+      const done = next('nova-stopped');
+      worker.postMessage({ type: 'stop-nova' } satisfies ToWorker);
       await done;
     },
   };
+}
+
+/** the nova checker process `pid`, if it still runs (a pid the system gave to another process is left alone) */
+function isNovaChecker(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nova_check.py');
+  } catch {
+    return false;
+  }
 }
 
 export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts: RealLabOptions = {}): Promise<RealLab> {
@@ -253,9 +326,16 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
   const hosts: Host[] = [];
   let stopped = false;
   const aborter = new AbortController();
+  setMaxListeners(0, aborter.signal); // every host waiting out a reboot listens to it
   let monitor: NodeJS.Timeout | undefined;
   const lowerCache = new Map<string, string>();
   let worker: Worker | undefined; // the tool server, on <base>.255 (never a host's address)
+  let bootPool: BootPool | undefined; // the boots' file work
+  let control: ControlServer | undefined; // where the hosts' namespaces connect to (on <base>.255)
+  let checkerPid: number | undefined; // the tool server's nova checker (python3), the latest started
+  const killChecker = (): void => {
+    if (checkerPid !== undefined && isNovaChecker(checkerPid)) killPid(checkerPid);
+  };
 
   const killEverythingNow = (): void => {
     stopped = true;
@@ -263,7 +343,10 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
     if (monitor) clearInterval(monitor);
     for (const h of hosts) h.ns?.killNow();
     for (const h of hosts) killPid(h.holder?.pid);
+    killChecker();
     void worker?.terminate();
+    void bootPool?.terminate();
+    void control?.close();
     try {
       if (ownDir) rmSync(dir, { recursive: true, force: true });
       else for (const p of created) rmSync(p, { recursive: true, force: true });
@@ -283,21 +366,51 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
     const inventoryPath = join(dir, 'inventory.ini');
     const toolsDir = join(dir, 'tools');
     const supervisor = join(dir, 'supervisor.sh');
-    created.push(identityFile, `${identityFile}.pub`, knownHostsPath, inventoryPath, toolsDir, supervisor, join(dir, 'hosts'), join(dir, 'toolworker.mjs'));
+    created.push(
+      identityFile,
+      `${identityFile}.pub`,
+      knownHostsPath,
+      inventoryPath,
+      toolsDir,
+      supervisor,
+      join(dir, 'hosts'),
+      join(dir, 'toolworker.mjs'),
+      join(dir, 'bootworker.mjs'),
+    );
 
     const useServer = (opts.tools ?? 'server') === 'server' && model.toolWorkerEntry !== undefined;
-    const [clientKey, , opspHash, toolServer] = await Promise.all([
+    const bootWorkerEntry = model.bootWorkerEntry === undefined ? (model.bootHost === bootHost ? BOOT_WORKER_ENTRY : undefined) : model.bootWorkerEntry;
+    const [clientKey, , opspHash, toolServer, , controlServer] = await Promise.all([
       generateKey(identityFile, 'passthru-lab'),
       writeToolsDir(toolsDir, model.toolsEntry),
       hashPassword(LAB_SUDO_PASSWORD),
       useServer && model.toolWorkerEntry
-        ? startToolWorker(model.toolWorkerEntry, join(dir, 'toolworker.mjs'), `${allocation.base}.255`).then((w) => {
+        ? startToolWorker(model.toolWorkerEntry, join(dir, 'toolworker.mjs'), `${allocation.base}.255`, join(toolsDir, 'nova_check.py'), (pid) => {
+            checkerPid = pid;
+            if (stopped) killChecker();
+          }).then((w) => {
             worker = w.worker;
             return w;
           })
         : undefined,
+      bootWorkerEntry
+        ? startBootPool(bootWorkerEntry, join(dir, 'bootworker.mjs'), BOOT_WORKERS).then((p) => {
+            bootPool = p;
+            if (stopped) void p.terminate();
+          })
+        : undefined,
+      ControlServer.start(`${allocation.base}.255`).then((c) => {
+        control = c;
+        if (stopped) void c.close();
+        return c;
+      }),
     ]);
     debug('keys, bundle, hash');
+    // nova's import (~1 s of CPU) while the hosts are prepared and booted, not at the first unit start
+    const novaWarm = toolServer?.warmNova().then(
+      (available) => debug(`nova checker ${available ? 'warm' : 'not used (JS model)'}`),
+      () => {},
+    );
     writeFileSync(supervisor, SUPERVISOR_SCRIPT, { mode: 0o755 });
 
     // -- hosts: state dirs and overlays ----------------------------------------
@@ -343,6 +456,7 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         rebootPending: false,
         token: randomBytes(16).toString('hex'),
         ids: { uid: () => undefined, gid: () => undefined },
+        bootData: undefined,
       };
       hosts.push(host);
       const overlayLines: string[] = [];
@@ -358,6 +472,12 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         );
       }
       for (const top of FRESH_TOPS) mkdirSync(join(stateDir, 'root', top), { recursive: true });
+      // /run, /dev, /proc and /sys of the host: tmpfs (in the holder, like the overlays), as a
+      // kernel's are; a boot rewrites them, and on a disk that is the most of a boot's cost
+      for (const top of RUNTIME_TOPS) {
+        mkdirSync(join(stateDir, 'root', top), { recursive: true });
+        overlayLines.push(fstabLine(`lab-${spec.name}-${top}`, join(stateDir, 'root', top), 'tmpfs', 'mode=0755'));
+      }
       mkdirSync(join(stateDir, 'root', 'tmp'), { recursive: true });
       chmodSync(join(stateDir, 'root', 'tmp'), 0o1777);
       mkdirSync(join(stateDir, 'machine-dev'), { recursive: true });
@@ -385,7 +505,6 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
     };
     const labHostsLines = `# passthru lab hosts\n${hosts.map((h) => `${h.address}\t${h.name}`).join('\n')}\n`;
     const keygen = pLimit(8);
-    const ttyGid = new Map<string, number>();
 
     await Promise.all(
       hosts.map(async (host) => {
@@ -433,7 +552,29 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         );
         put(SPEC_IN_HOST, `${JSON.stringify(host.spec, null, 2)}\n`, 0o644);
         mkdirSync(join(root, TOOLS_DIR_IN_HOST), { recursive: true });
-        ttyGid.set(host.name, accounts.gid('tty') ?? 5);
+        writeFileSync(
+          join(host.stateDir, 'boot.conf'),
+          supervisorConf({
+            fstab: fstabPath(host),
+            hostname: host.name,
+            log: join(host.stateDir, 'sshd.log'),
+            detach: [join(host.stateDir, 'machine-dev'), ...[...host.overlayTops, ...RUNTIME_TOPS].map((t) => join(host.stateDir, 'root', t))],
+            tmp: join(host.stateDir, 'root', 'tmp'),
+            hide: dir,
+          }),
+        );
+        host.bootData = {
+          name: host.name,
+          spec: host.spec,
+          stateDir: host.stateDir,
+          rootDir: host.rootDir,
+          overlayTops: host.overlayTops,
+          runtimeFiles: [...host.rootfs].filter(([path]) => (RUNTIME_TOPS as readonly string[]).includes(topOf(path))),
+          passwd: accounts.passwd,
+          group: accounts.group,
+          toolsDir,
+          toolsDirInHost: TOOLS_DIR_IN_HOST,
+        };
         host.publicKey = await keygen(() => generateKey(join(root, HOST_KEY), `root@${host.name}`));
       }),
     );
@@ -455,110 +596,141 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
     // -- boot ------------------------------------------------------------------
     const rebootDelayMs = (h: Host): number => 1000 * (opts.rebootSeconds ?? h.spec.rebootSeconds ?? 3);
 
-    function resetRuntime(host: Host, accounts: Ids): void {
-      const root = host.rootDir;
-      // /run and /dev start empty, as tmpfs/devtmpfs do; /proc and /sys keep the
-      // last boot's files (bootHost rewrites what a kernel shows, and falls
-      // back to the previous command line when it finds no boot entry).
-      for (const top of ['run', 'dev']) rmSync(join(root, top), { recursive: true, force: true });
-      mkdirSync(join(root, 'run/sshd'), { recursive: true, mode: 0o755 });
-      mkdirSync(join(root, 'run/lab'), { recursive: true, mode: 0o755 });
-      mkdirSync(join(root, 'run/lock'), { recursive: true });
-      chmodSync(join(root, 'run/lock'), 0o1777);
-      writeFileSync(join(root, 'run/utmp'), '', { mode: 0o664 });
-      for (const d of SYS_DIRS) mkdirSync(join(root, d), { recursive: true });
-      mkdirSync(join(root, 'proc/sys/kernel/random'), { recursive: true });
-      makeDevSkeleton(join(root, 'dev'));
-      // the model's /proc and /sys files are written once (they stay); /run and /dev ones at every boot
-      const tops: readonly string[] = host.boots === 0 ? RUNTIME_TOPS : ['run', 'dev'];
-      for (const [path, file] of host.rootfs) {
-        if (tops.includes(topOf(path))) writeModelFile(root, path, file, accounts);
-      }
+    /** the boot's file work (bootprep.ts): in a boot worker, or here when the model has none */
+    async function prepare(host: Host, bootId: string): Promise<BootTimings> {
+      const data = host.bootData;
+      if (!data) throw new Error(`real lab: ${host.name} is not prepared`);
+      const req = { bootId, first: host.boots === 0 };
+      if (bootPool) return bootPool.prepare(data, req);
+      return prepareBoot(model, data, req, host.ids);
     }
 
-    function hostFstab(host: Host): string {
-      const R = join(host.stateDir, 'root');
-      const lines: string[] = [];
-      const bind = (src: string, target: string, ro = false): void => {
-        lines.push(fstabLine(src, target, 'none', ro ? 'bind,ro' : 'bind'));
-      };
-      // /dev: the host's own dir, with this machine's device nodes, pts and a fresh shm
-      const machineDev = join(host.stateDir, 'machine-dev');
-      lines.push(fstabLine('/dev', machineDev, 'none', 'rbind'));
-      bind(join(R, 'dev'), '/dev');
-      for (const node of DEV_NODES) bind(join(machineDev, node), `/dev/${node}`);
-      // a devpts of its own (ptys for sshd and sudo's use_pty); /dev/ptmx is a link to pts/ptmx
-      lines.push(fstabLine(`lab-${host.name}-pts`, '/dev/pts', 'devpts', `newinstance,ptmxmode=0666,mode=0620,gid=${ttyGid.get(host.name) ?? 5}`));
-      lines.push(fstabLine(`lab-${host.name}-shm`, '/dev/shm', 'tmpfs', 'mode=1777,nosuid,nodev'));
-      for (const top of host.overlayTops) bind(join(R, top), `/${top}`);
-      for (const top of FRESH_TOPS) bind(join(R, top), `/${top}`);
-      bind(toolsDir, TOOLS_DIR_IN_HOST, true);
-      for (const p of pseudoFsBinds(join(R, 'proc'), '/proc')) bind(join(R, p), p, true);
-      for (const p of pseudoFsBinds(join(R, 'sys'), '/sys', SYS_DIRS)) bind(join(R, p), p, true);
-      return lines.join('\n') + '\n';
-    }
-
+    /**
+     * Wait until sshd accepts connections. sshd logs "Server listening on"
+     * once it listens: a change of its log wakes the check at once (a
+     * connect costs the main thread ~0.1-1 ms, so no tight polling: 75 hosts
+     * booting together would spend a core on it); besides, it checks at
+     * once, then after 25, 50, 100, 200, 200, ... ms.
+     */
     async function waitPort(host: Host, ns: HostNamespace, timeoutMs: number): Promise<void> {
       const deadline = Date.now() + timeoutMs;
-      let delay = 10;
-      for (;;) {
-        if (!ns.running) {
-          throw new Error(`real lab: ${host.name}: sshd did not start:\n${tail(join(host.stateDir, 'sshd.log'))}`);
+      const log = join(host.stateDir, 'sshd.log');
+      let changed = false;
+      let wake: (() => void) | undefined;
+      const poke = (): void => {
+        changed = true;
+        wake?.();
+      };
+      let watcher: FSWatcher | undefined;
+      try {
+        watcher = watch(log, { persistent: false }, poke);
+        watcher.on('error', () => {});
+      } catch {
+        // no log yet: the timer alone
+      }
+      void ns.done.then(poke);
+      try {
+        let delay = 25;
+        for (;;) {
+          if (!ns.running) {
+            throw new Error(`real lab: ${host.name}: sshd did not start:\n${tail(log)}`);
+          }
+          changed = false;
+          if (await portOpen(host.address, host.port)) return;
+          if (Date.now() > deadline) {
+            throw new Error(`real lab: ${host.name}: sshd not answering on ${host.address}:${host.port} after ${timeoutMs} ms:\n${tail(log)}`);
+          }
+          if (!changed) {
+            await new Promise<void>((r) => {
+              const t = setTimeout(r, delay);
+              wake = () => {
+                clearTimeout(t);
+                r();
+              };
+            });
+            wake = undefined;
+          }
+          delay = Math.min(delay * 2, 200);
         }
-        if (await portOpen(host.address, host.port)) return;
-        if (Date.now() > deadline) {
-          throw new Error(`real lab: ${host.name}: sshd not answering on ${host.address}:${host.port} after ${timeoutMs} ms:\n${tail(join(host.stateDir, 'sshd.log'))}`);
-        }
-        await sleep(delay);
-        delay = Math.min(delay * 2, 100);
+      } finally {
+        watcher?.close();
       }
     }
 
-    async function boot(host: Host): Promise<void> {
+    /**
+     * Boot the host: its files (in a boot worker), its namespace with the
+     * mounts, then at `upAt` (the end of a reboot's down time; at once for a
+     * power-on) sshd. Everything before sshd happens while the host is still
+     * down, so a reboot costs max(down time, that work) + sshd's start.
+     */
+    async function boot(host: Host, upAt = 0): Promise<void> {
       if (stopped) return;
       host.state = 'booting';
       host.rebootPending = false;
-      host.bootId = randomUUID();
-      resetRuntime(host, host.ids);
-      model.bootHost(model.makeFs(host.rootDir), host.spec, host.bootId);
-      const fstab = join(host.stateDir, 'fstab');
-      writeFileSync(fstab, hostFstab(host));
+      const bootId = randomUUID();
+      const t0 = Date.now();
+      const files = await prepare(host, bootId);
+      if (stopped) return;
+      const t1 = Date.now();
       const ns = await HostNamespace.start({
         holder: host.holder!,
+        control: controlServer,
         supervisor,
-        fstab,
-        hostname: host.name,
+        conf: join(host.stateDir, 'boot.conf'),
         log: join(host.stateDir, 'sshd.log'),
-        detach: [join(host.stateDir, 'machine-dev'), ...host.overlayTops.map((t) => join(host.stateDir, 'root', t))],
-        tmp: join(host.stateDir, 'root', 'tmp'),
-        hide: dir,
+        hostname: host.name,
+        hold: true,
       });
       host.ns = ns;
       void ns.done.then(() => onNamespaceExit(host, ns));
+      if (!stopped && upAt > Date.now()) await sleep(upAt - Date.now(), aborter.signal);
       if (stopped) {
         await ns.kill();
         return;
       }
+      const t2 = Date.now();
+      host.bootId = bootId;
+      ns.powerOn();
       await waitPort(host, ns, BOOT_TIMEOUT_MS);
+      if (DEBUG) {
+        const f = `reset ${Math.round(files.reset)} + bootHost ${Math.round(files.bootHost)} + fstab ${Math.round(files.fstab)}`;
+        const down = upAt ? `; down ${Date.now() - (upAt - rebootDelayMs(host))} ms` : '';
+        debug(`${host.name} boot: files ${t1 - t0} ms (${f}), namespace ${t2 - t1} ms${upAt ? ' (with the down time)' : ''}, sshd ${Date.now() - t2} ms${down}`);
+      }
       host.boots++;
       host.state = 'running';
+      wakeWaiters(host);
     }
 
     /** The namespace died without the lab killing it (e.g. /sbin/reboot -f inside): the host reboots. */
     function onNamespaceExit(host: Host, ns: HostNamespace): void {
       if (stopped || host.ns !== ns || host.state !== 'running') return;
       host.ns = undefined;
-      enqueue(host, () => rebootSteps(host, false)).catch(() => {});
+      const downSince = Date.now();
+      enqueue(host, () => rebootSteps(host, false, downSince)).catch(() => {});
     }
 
-    async function rebootSteps(host: Host, kill: boolean): Promise<void> {
+    /**
+     * Reboot: pid 1 killed (every process of the host dies, every connection
+     * drops); the host is down for rebootDelayMs from then. Its disk is final
+     * once its processes are gone: the next boot's files and namespace are
+     * made during the down time.
+     */
+    async function rebootSteps(host: Host, kill: boolean, downSince = Date.now()): Promise<void> {
       if (stopped || host.state === 'stopped') return;
       host.state = 'rebooting';
       const ns = host.ns;
       host.ns = undefined;
+      const tk = Date.now();
       if (kill && ns) await ns.kill();
-      await sleep(rebootDelayMs(host), aborter.signal);
-      await boot(host);
+      if (DEBUG) debug(`${host.name} reboot: kill ${Date.now() - tk} ms`);
+      await boot(host, downSince + rebootDelayMs(host));
+    }
+
+    /** waitUp's wake-ups when a host is up again */
+    const upWaiters = new Map<Host, Array<() => void>>();
+    function wakeWaiters(host: Host): void {
+      for (const w of upWaiters.get(host)?.splice(0) ?? []) w();
     }
 
     function enqueue<T>(host: Host, op: () => Promise<T>): Promise<T> {
@@ -605,6 +777,7 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
     const limit = pLimit(16);
     await Promise.all(hosts.map((h) => limit(() => enqueue(h, () => boot(h)))));
     debug('all booted');
+    await novaWarm;
 
     // -- the API -----------------------------------------------------------------
     const byName = (name: string): Host => {
@@ -645,7 +818,20 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         const requested = host.state === 'running' && existsSync(requestFile(host)); // reboot asked, not yet seen
         if (host.state === 'running' && !host.rebootPending && !requested && host.ns && (await portOpen(host.address, host.port))) return;
         if (Date.now() > deadline) throw new Error(`real lab: ${name} not up after ${timeoutMs} ms`);
-        await sleep(50);
+        await new Promise<void>((r) => {
+          const list = upWaiters.get(host) ?? [];
+          upWaiters.set(host, list);
+          const t = setTimeout(() => {
+            const i = list.indexOf(wake);
+            if (i >= 0) list.splice(i, 1);
+            r();
+          }, 50);
+          const wake = (): void => {
+            clearTimeout(t);
+            r();
+          };
+          list.push(wake);
+        });
       }
     };
 
@@ -718,7 +904,11 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         await Promise.all(hosts.map((h) => h.queue));
         await Promise.all(hosts.map((h) => h.ns?.kill()));
         await Promise.all(hosts.map((h) => h.holder?.stop()));
+        await Promise.race([toolServer?.stopNova().catch(() => {}), sleep(2000)]);
+        killChecker();
         await worker?.terminate();
+        await bootPool?.terminate();
+        await control?.close();
         debug('holders gone');
         if (ownDir) await rm(dir, { recursive: true, force: true });
         else for (const p of created) await rm(p, { recursive: true, force: true });

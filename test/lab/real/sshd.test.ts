@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKey, knownHostsLine, sshdConfig } from './sshd.ts';
 
@@ -17,6 +17,8 @@ test("Debian's sshd accepts the host config (sshd -T) and keeps MaxSessions 10",
     t.skip('SKIPPED: needs root and /usr/sbin/sshd');
     return;
   }
+  // sshd -T insists on its privilege separation directory, which only the init script creates
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const dir = mkdtempSync('/tmp/lab-sshd-test-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'sshd_config');

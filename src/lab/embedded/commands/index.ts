@@ -8,6 +8,8 @@ import { groupsCommand, idCommand, whoamiCommand } from './identity.ts';
 import { killCommand } from './kill.ts';
 import { lsCommand } from './ls.ts';
 import { mktempCommand } from './mktemp.ts';
+import { sedCommand } from './sed.ts';
+import { grepCommand } from './grep.ts';
 import { chgrpCommand, chmodCommand, chownCommand } from './owner.ts';
 import { statCommand } from './stat.ts';
 import { sudoCommand } from './sudo.ts';
@@ -28,6 +30,8 @@ export function makeCommands(proc: Proc): Command[] {
     cpCommand(proc),
     catCommand(proc),
     lsCommand(proc),
+    sedCommand(proc),
+    grepCommand(proc),
     sudoCommand(proc),
     trapCommand(proc),
     umaskCommand(proc),

@@ -8,6 +8,7 @@ import { credFor } from '../users.ts';
 import { fail, hostUsers, inheritsChannelStdin, ok, type Proc } from './context.ts';
 import { splitLeadingEchoes } from '../leading.ts';
 import { rewriteExec } from '../exec-rewrite.ts';
+import { mayReadStdin } from '../stdin-use.ts';
 
 export const SECURE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin';
 
@@ -181,7 +182,8 @@ export function sudoCommand(proc: Proc): Command {
           line = script;
         }
         try {
-          stdin = (await io.stdin.readAll(proc.signal)).toString('latin1');
+          // the command gets the channel's stdin to its EOF, if it may read it at all
+          stdin = io.stdin.isEnded || mayReadStdin(line) ? (await io.stdin.readAll(proc.signal)).toString('latin1') : '';
         } catch {
           return { stdout: out, stderr: err, exitCode: 1 };
         }
