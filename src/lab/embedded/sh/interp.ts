@@ -498,19 +498,21 @@ export class LabShell {
     return p.negated ? (status === 0 ? 1 : 0) : status;
   }
 
-  private async withRedirections(c: Command, st: State, fds: Fds, run: (f: Fds) => Promise<number>): Promise<number> {
-    if (c.redirections.length === 0) return run(fds);
-    let f: Fds;
+  /** The command's streams after its redirections; undefined (the error said) when one failed. */
+  private async redirected(c: Command, st: State, fds: Fds): Promise<Fds | undefined> {
+    if (c.redirections.length === 0) return fds;
     try {
-      f = await this.redirect(c.redirections, st, fds);
+      return await this.redirect(c.redirections, st, fds);
     } catch (e) {
-      if (e instanceof RedirectError) {
-        await fds.err.write(textToBytes(e.message));
-        return 1;
-      }
-      throw e;
+      if (!(e instanceof RedirectError)) throw e;
+      await fds.err.write(textToBytes(e.message));
+      return undefined;
     }
-    return run(f);
+  }
+
+  private async withRedirections(c: Command, st: State, fds: Fds, run: (f: Fds) => Promise<number>): Promise<number> {
+    const f = await this.redirected(c, st, fds);
+    return f === undefined ? 1 : run(f);
   }
 
   private async command(c: Command, st: State, fds: Fds): Promise<number> {
@@ -691,18 +693,8 @@ export class LabShell {
       return 1;
     }
     const substStatus = track.status;
-    let f = fds;
-    if (c.redirections.length > 0) {
-      try {
-        f = await this.redirect(c.redirections, st, fds);
-      } catch (e) {
-        if (e instanceof RedirectError) {
-          await fds.err.write(textToBytes(e.message));
-          return 1;
-        }
-        throw e;
-      }
-    }
+    const f = await this.redirected(c, st, fds);
+    if (f === undefined) return 1;
     if (argv.length === 0) {
       for (const [k, v] of assigns) this.setVar(st, k, v);
       return substStatus ?? 0;
