@@ -38,6 +38,13 @@ async function fromSources() {
   register();
   return (await import('../src/cli.ts')).main;
 }
+// V8 lets the heap grow to several times what survived the last full GC before it collects
+// again; a run over a thousand hosts makes a lot of short-lived garbage (outputs, parsed
+// files), so that peak memory was mostly garbage (1000 embedded hosts: 570 MB, of which
+// 134 MB live). Growing by half at most holds it near 300 MB for about 3% more CPU.
+const { setFlagsFromString } = await import('node:v8');
+setFlagsFromString('--heap-growing-percent=50');
+
 const bundle = await import('./bundle.js').catch(() => undefined); // broken: the sources, as without a bundle
 const main = bundle ? await bundle.loadMain() : await fromSources();
 process.exitCode = await main(process.argv.slice(2));

@@ -55,30 +55,40 @@ export function hostLookupName(host: string, port: number): string {
 
 /** Does the host field of a known_hosts line match `name` (from hostLookupName)? */
 export function hostFieldMatches(field: string, name: string): boolean {
-  const lname = name.toLowerCase();
-  if (field.startsWith('|1|')) {
-    const [, , salt, hash] = field.split('|');
-    if (salt === undefined || hash === undefined) return false;
-    const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(lname).digest('base64');
-    return mac === hash;
-  }
-  let matched = false;
-  for (const pat of field.split(',')) {
-    if (pat === '') continue;
-    const negated = pat.startsWith('!');
-    const p = (negated ? pat.slice(1) : pat).toLowerCase();
-    if (wildcardMatch(p, lname)) {
-      if (negated) return false;
-      matched = true;
-    }
-  }
-  return matched;
+  return fieldMatcher(field)(name.toLowerCase());
 }
 
-function wildcardMatch(pattern: string, s: string): boolean {
+/** The host field compiled once: a test of a lower-cased lookup name. */
+function fieldMatcher(field: string): (lname: string) => boolean {
+  if (field.startsWith('|1|')) {
+    const [, , salt, hash] = field.split('|');
+    if (salt === undefined || hash === undefined) return () => false;
+    const key = Buffer.from(salt, 'base64');
+    return (lname) => createHmac('sha1', key).update(lname).digest('base64') === hash;
+  }
+  const pats = field
+    .split(',')
+    .filter((pat) => pat !== '')
+    .map((pat) => {
+      const negated = pat.startsWith('!');
+      return { negated, test: patternTest((negated ? pat.slice(1) : pat).toLowerCase()) };
+    });
+  return (lname) => {
+    let matched = false;
+    for (const p of pats) {
+      if (!p.test(lname)) continue;
+      if (p.negated) return false;
+      matched = true;
+    }
+    return matched;
+  };
+}
+
+function patternTest(pattern: string): (s: string) => boolean {
   // OpenSSH match_pattern: only * and ? are special
+  if (!/[*?]/.test(pattern)) return (s) => s === pattern;
   const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 's');
-  return re.test(s);
+  return (s) => re.test(s);
 }
 
 /** The key type name stored inside an SSH public key blob ("ssh-ed25519", "ssh-rsa", ...). */
@@ -102,12 +112,13 @@ export type HostKeyVerdict =
 
 /** Read the files (missing ones are skipped) and judge `key` for host:port. */
 export function lookupHostKey(files: readonly string[], host: string, port: number, key: Buffer): HostKeyVerdict {
-  const name = hostLookupName(host, port);
   const type = blobKeyType(key);
-  const entries = files.flatMap(readEntries);
-  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key));
-  if (revoked) return { status: 'revoked', entry: revoked };
-  const mine = entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name));
+  const indexes = files.flatMap((f) => fileIndex(f) ?? []);
+  for (const ix of indexes) {
+    const revoked = ix.revoked.find((e) => e.key.equals(key));
+    if (revoked) return { status: 'revoked', entry: revoked };
+  }
+  const mine = matching(indexes, hostLookupName(host, port));
   const same = mine.find((e) => e.key.equals(key));
   if (same) return { status: 'ok', entry: same };
   const changed = mine.find((e) => e.keyType === type);
@@ -117,12 +128,8 @@ export function lookupHostKey(files: readonly string[], host: string, port: numb
 
 /** Key types known for host:port, in file order (to prefer them in key exchange, as OpenSSH does). */
 export function knownKeyTypes(files: readonly string[], host: string, port: number): string[] {
-  const name = hostLookupName(host, port);
-  const types = files
-    .flatMap(readEntries)
-    .filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name))
-    .map((e) => e.keyType);
-  return [...new Set(types)];
+  const indexes = files.flatMap((f) => fileIndex(f) ?? []);
+  return [...new Set(matching(indexes, hostLookupName(host, port)).map((e) => e.keyType))];
 }
 
 const DEFAULT_HOST_KEY_ALGOS = [
@@ -145,15 +152,69 @@ export function preferredHostKeyAlgorithms(knownTypes: readonly string[]): strin
   return [...first, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !first.includes(a))];
 }
 
-function readEntries(file: string): KnownHostEntry[] {
+/**
+ * One known_hosts file, parsed once for as long as it does not change (a run
+ * looks a host up at every connection and every reconnect, and the file may
+ * hold thousands of hosts): the host lines by literal name, the ones with
+ * wildcards, negations or hashes apart, and what each name matched.
+ */
+interface FileIndex {
+  /** the stat this was read at: any change to the file reads it again */
+  version: string;
+  revoked: KnownHostEntry[];
+  /** host lines (no marker) by each of their literal names, lower-cased, in file order */
+  byName: Map<string, KnownHostEntry[]>;
+  /** host lines with a hashed field, a wildcard or a negation, with their compiled test */
+  others: Array<{ entry: KnownHostEntry; test: (lname: string) => boolean }>;
+  /** lower-cased lookup name -> its host lines, in file order */
+  found: Map<string, KnownHostEntry[]>;
+}
+
+const indexes = new Map<string, FileIndex>();
+
+function fileIndex(file: string): FileIndex | undefined {
   let text: string;
+  let version: string;
   try {
-    if (!statSync(file).isFile()) return [];
+    const st = statSync(file, { bigint: true });
+    if (!st.isFile()) return undefined;
+    version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    const cached = indexes.get(file);
+    if (cached?.version === version) return cached;
     text = readFileSync(file, 'utf8');
   } catch {
-    return [];
+    return undefined;
   }
-  return parseKnownHosts(text, file);
+  const ix: FileIndex = { version, revoked: [], byName: new Map(), others: [], found: new Map() };
+  for (const e of parseKnownHosts(text, file)) {
+    if (e.marker === 'revoked') ix.revoked.push(e);
+    if (e.marker !== undefined) continue;
+    const names = e.hosts.split(',').filter((p) => p !== '');
+    if (e.hosts.startsWith('|1|') || names.some((p) => /[*?!]/.test(p))) {
+      ix.others.push({ entry: e, test: fieldMatcher(e.hosts) });
+      continue;
+    }
+    for (const n of new Set(names.map((p) => p.toLowerCase()))) {
+      const list = ix.byName.get(n);
+      if (list) list.push(e);
+      else ix.byName.set(n, [e]);
+    }
+  }
+  indexes.set(file, ix);
+  return ix;
+}
+
+/** The host lines (no marker) of these files that match `name`, file by file in line order. */
+function matching(files: readonly FileIndex[], name: string): KnownHostEntry[] {
+  const lname = name.toLowerCase();
+  return files.flatMap((ix) => {
+    let found = ix.found.get(lname);
+    if (!found) {
+      found = [...(ix.byName.get(lname) ?? []), ...ix.others.filter((o) => o.test(lname)).map((o) => o.entry)].sort((a, b) => a.line - b.line);
+      ix.found.set(lname, found);
+    }
+    return found;
+  });
 }
 
 export interface HostKeyCheck {

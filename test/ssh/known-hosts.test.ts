@@ -13,6 +13,7 @@ import { connect } from '../../src/ssh/connection.ts';
 import {
   fingerprint,
   hostFieldMatches,
+  knownKeyTypes,
   lookupHostKey,
   parseKnownHosts,
   preferredHostKeyAlgorithms,
@@ -113,6 +114,33 @@ test('a revoked key is refused even under accept-new', (t) => {
     () => verifyHostKey({ name: 'n1', host: 'n1', port: 22, knownHostsFiles: [kh], strictHostKeyChecking: 'accept-new' }, k.blob),
     (err: unknown) => err instanceof HostKeyError && /@revoked/.test(err.message) && err.knownHostsLine === 1,
   );
+});
+
+test('lookups in a large known_hosts: file order across plain and wildcard lines; an edit of the file is seen at once', (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const kh = join(dir, 'known_hosts');
+  const rsa = makeKey(dir, 'rsa_host_key', 'rsa');
+  const ed = makeKey(dir, 'ed_host_key', 'ed25519');
+  const filler = Array.from({ length: 3000 }, (_, i) => `node${i} ssh-ed25519 ${HK1}`);
+  // the wildcard line comes before the plain one: its key type is negotiated first
+  writeFileSync(kh, [`cmp-* ${rsa.pub}`, ...filler, `cmp-7 ${ed.pub}`, ''].join('\n'));
+  const last = filler.length + 2;
+  assert.deepEqual(knownKeyTypes([kh], 'cmp-7', 22), ['ssh-rsa', 'ssh-ed25519']);
+  assert.deepEqual(lookupHostKey([kh], 'CMP-7', 22, ed.blob), { status: 'ok', entry: parseKnownHosts(readFileSync(kh, 'utf8'), kh).at(-1) });
+  assert.equal(lookupHostKey([kh], 'node2999', 22, hk1).status, 'ok');
+  const t0 = performance.now();
+  for (let i = 0; i < 3000; i++) lookupHostKey([kh], `node${i}`, 22, hk1);
+  assert.ok(performance.now() - t0 < 5000, `3000 lookups in a 3000-line file took ${Math.round(performance.now() - t0)} ms: the file is parsed again each time`);
+  // the host was reinstalled: its line is replaced (same size, written within the same millisecond)
+  const b64 = (pub: string): string => pub.split(/\s+/)[1] ?? '';
+  const replaced = readFileSync(kh, 'utf8').replace(b64(ed.pub), b64(makeKey(dir, 'ed_host_key_2', 'ed25519').pub));
+  writeFileSync(kh, replaced);
+  const verdict = lookupHostKey([kh], 'cmp-7', 22, ed.blob);
+  assert.equal(verdict.status, 'changed');
+  assert.equal(verdict.status === 'changed' ? verdict.entry.line : 0, last);
+  rmSync(kh);
+  assert.deepEqual(knownKeyTypes([kh], 'cmp-7', 22), [], 'a removed file holds no keys');
 });
 
 test('the key types known_hosts holds for a host are negotiated first', () => {

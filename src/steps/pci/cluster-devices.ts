@@ -32,24 +32,26 @@ export function clusterDevices(ctx: StepContext, computeGroup: string, discovere
   return { hosts, vendors: vendors.size > 0 ? [...vendors] : ['10de'], missing };
 }
 
-/** a number per devices list (a registered result is never changed, only replaced) */
-const ids = new WeakMap<object, number>();
-let nextId = 0;
-function idOf(o: object): number {
-  let id = ids.get(o);
-  if (id === undefined) ids.set(o, (id = nextId++));
-  return id;
+interface Planned {
+  /** each compute's registered discovery result (a registered result is never changed, only replaced) */
+  results: unknown[];
+  cluster: ClusterDevices;
+  plan: PciPlan;
 }
 
-/** The cluster and its plan (planPci), made once per run for the same discovery results. */
+/**
+ * The cluster and its plan (planPci), made once per run for the same
+ * discovery results: a host finds the plan the previous one made by
+ * comparing what each compute registered, without reading it again.
+ */
 export function clusterPlan(ctx: StepContext, computeGroup: string, discovered: string): { cluster: ClusterDevices; plan: PciPlan } {
+  const results = (ctx.groups[computeGroup] ?? []).map((name) => ctx.hostvar(name, discovered));
+  const plans = ctx.shared('pci-cluster-plans', () => new Map<string, Planned>());
+  const key = `${computeGroup}\0${discovered}`;
+  const known = plans.get(key);
+  if (known && known.results.length === results.length && known.results.every((r, i) => r === results[i])) return known;
   const cluster = clusterDevices(ctx, computeGroup, discovered);
-  const key = JSON.stringify([cluster.vendors, cluster.hosts.map((h) => [h.host, idOf(h.devices)])]);
-  const plans = ctx.shared('pci-cluster-plans', () => new Map<string, PciPlan>());
-  let plan = plans.get(key);
-  if (!plan) {
-    plan = planPci(cluster.hosts, { vendors: cluster.vendors });
-    plans.set(key, plan);
-  }
-  return { cluster, plan };
+  const planned = { results, cluster, plan: planPci(cluster.hosts, { vendors: cluster.vendors }) };
+  plans.set(key, planned);
+  return planned;
 }
