@@ -22,8 +22,12 @@
 //   --skip-embedded           no embedded-lab run
 //   --only passthru|ansible   only this tool on the real lab
 //   --embedded-computes 999   computes of the embedded lab (default 999: 1000 hosts)
-//   --embedded-forks 50       passthru --forks for the embedded lab (passthru's default; 1000 at
-//                             once starve a 2-core machine: authentication times out)
+//   --embedded-forks 250,50   passthru --forks for the embedded lab, one fresh lab each; the first
+//                             decides the targets. A host holds its fork through its reboot (as
+//                             in Ansible: -f 1 is one host at a time), so at -f 50 the 750
+//                             rebooting hosts take 15 rounds of 3 s; 250 is what an operator of
+//                             1000 hosts would pass (1000 at once is slower here: the lab's one
+//                             process lags)
 //   --forks 50                --forks of both tools on the real lab (50 is the default of both)
 //   --reboot-seconds 3        how long a reboot keeps a lab host down
 //   --base 127.0.70           first three octets of the real lab's addresses
@@ -33,7 +37,7 @@
 //   --logs DIR                where the runs' output goes (default: a new /tmp/passthru-bench-* dir)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +66,7 @@ const { values } = parseArgs({
     'skip-embedded': { type: 'boolean', default: false },
     only: { type: 'string' },
     'embedded-computes': { type: 'string', default: '999' },
-    'embedded-forks': { type: 'string', default: '50' },
+    'embedded-forks': { type: 'string', default: '250,50' },
     forks: { type: 'string', default: '50' },
     'reboot-seconds': { type: 'string', default: '3' },
     base: { type: 'string', default: '127.0.70' },
@@ -98,7 +102,7 @@ const forks = positiveInt(values.forks, 'forks');
 const rebootSeconds = Number(values['reboot-seconds']);
 const timeoutMs = positiveInt(values.timeout, 'timeout') * 1000;
 const embeddedComputes = positiveInt(values['embedded-computes'], 'embedded-computes');
-const embeddedForks = positiveInt(values['embedded-forks'], 'embedded-forks');
+const embeddedForksList = values['embedded-forks'].split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), 'embedded-forks'));
 const execMode = values['passthru-exec'];
 const write = !values['no-write'] && !execMode;
 const logsDir = resolve(values.logs ?? mkdtempSync('/tmp/passthru-bench-'));
@@ -317,11 +321,13 @@ interface EmbeddedLab {
   stop(): Promise<void>;
 }
 
-async function startEmbedded(computes: number): Promise<EmbeddedLab> {
-  const dir = join(logsDir, 'embedded-lab');
+/** A fresh embedded lab in logs/`name`/ (one per run: its bench-lab.json says when it is up). */
+async function startEmbedded(computes: number, name: string): Promise<EmbeddedLab> {
+  const dir = join(logsDir, name);
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const infoPath = join(dir, 'bench-lab.json');
-  const log = join(logsDir, 'embedded-lab.log');
+  const log = join(logsDir, `${name}.log`);
   const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'embedded-lab.ts'), '--computes', String(computes), '--dir', dir, '--reboot-seconds', String(rebootSeconds)], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -375,14 +381,14 @@ async function startEmbedded(computes: number): Promise<EmbeddedLab> {
   };
 }
 
-async function embeddedRun(computes: number): Promise<void> {
-  say(`embedded lab: starting ${computes + 1} hosts (its own process; reboots ${rebootSeconds} s)`);
-  const lab = await startEmbedded(computes);
+async function embeddedRun(computes: number, embeddedForks: number): Promise<void> {
+  say(`embedded lab: starting ${computes + 1} hosts (its own process; reboots ${rebootSeconds} s) for passthru -f ${embeddedForks}`);
+  const lab = await startEmbedded(computes, `embedded-lab-f${embeddedForks}`);
   say(`  embedded lab up in ${fmtS(lab.startupMs / 1000)} s (lab process RSS ${lab.rssMB} MB)`);
   try {
     const before = await lab.bootIds();
     const loadBefore = loadavg()[0];
-    const logPath = join(logsDir, `embedded-${computes}-passthru-apply.log`);
+    const logPath = join(logsDir, `embedded-${computes}-f${embeddedForks}-passthru-apply.log`);
     const m = await measure(passthruArgv(lab.inventoryPath, 'apply', embeddedForks), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs });
     const r: RunResult = {
       tool: 'passthru',
@@ -505,7 +511,7 @@ async function main(): Promise<number> {
       }
     }
   }
-  if (!values['skip-embedded'] && values.only !== 'ansible') await embeddedRun(embeddedComputes);
+  if (!values['skip-embedded'] && values.only !== 'ansible') for (const f of embeddedForksList) await embeddedRun(embeddedComputes, f);
 
   // in the harness check passthru did not run the playbook: its figures decide no target
   const targets = evaluateTargets(execMode ? results.filter((r) => r.tool !== 'passthru') : results);
@@ -519,7 +525,7 @@ async function main(): Promise<number> {
     command: reproduce(),
     machine: machine(),
     versions: { node: process.version, passthru: passthruVersion, ansible: ansibleVersion ?? null },
-    options: { computes: computesList, forks, embeddedComputes, embeddedForks, rebootSeconds, base: values.base, passthruExec: execMode, tools },
+    options: { computes: computesList, forks, embeddedComputes, embeddedForks: embeddedForksList, rebootSeconds, base: values.base, passthruExec: execMode, tools },
     labs: labInfo,
     runs: results.map((r) => ({ ...r, logPath: r.logPath ? relative(ROOT, r.logPath) : undefined })),
     targets,
