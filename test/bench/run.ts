@@ -93,7 +93,12 @@ function positiveInt(v: string, name: string): number {
   return n;
 }
 
-const computesList = values.computes.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), 'computes'));
+/** `12,100` -> [12, 100] */
+function positiveInts(v: string, name: string): number[] {
+  return v.split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), name));
+}
+
+const computesList = positiveInts(values.computes, 'computes');
 if (values.only !== undefined && values.only !== 'passthru' && values.only !== 'ansible') {
   process.stderr.write(`bench: --only ${values.only}: expected passthru or ansible\n`);
   process.exit(2);
@@ -102,7 +107,7 @@ const forks = positiveInt(values.forks, 'forks');
 const rebootSeconds = Number(values['reboot-seconds']);
 const timeoutMs = positiveInt(values.timeout, 'timeout') * 1000;
 const embeddedComputes = positiveInt(values['embedded-computes'], 'embedded-computes');
-const embeddedForksList = values['embedded-forks'].split(',').filter((x) => x.trim() !== '').map((x) => positiveInt(x.trim(), 'embedded-forks'));
+const embeddedForksList = positiveInts(values['embedded-forks'], 'embedded-forks');
 const execMode = values['passthru-exec'];
 const write = !values['no-write'] && !execMode;
 const logsDir = resolve(values.logs ?? mkdtempSync('/tmp/passthru-bench-'));

@@ -16,12 +16,13 @@ export interface ClusterDevices {
 
 type Discovered = { devices?: HostDevices['devices']; vendors?: string[]; skipped?: boolean };
 
-export function clusterDevices(ctx: StepContext, computeGroup: string, discovered: string): ClusterDevices {
+/** The cluster from each compute's registered discovery result (`results[i]` is `names[i]`'s). */
+function clusterDevices(names: readonly string[], results: readonly unknown[]): ClusterDevices {
   const hosts: HostDevices[] = [];
   const missing: string[] = [];
   const vendors = new Set<string>();
-  for (const name of ctx.groups[computeGroup] ?? []) {
-    const d = ctx.hostvar(name, discovered) as Discovered | undefined;
+  for (const [i, name] of names.entries()) {
+    const d = results[i] as Discovered | undefined;
     if (!d || !Array.isArray(d.devices)) {
       missing.push(name);
       continue;
@@ -45,12 +46,13 @@ interface Planned {
  * comparing what each compute registered, without reading it again.
  */
 export function clusterPlan(ctx: StepContext, computeGroup: string, discovered: string): { cluster: ClusterDevices; plan: PciPlan } {
-  const results = (ctx.groups[computeGroup] ?? []).map((name) => ctx.hostvar(name, discovered));
+  const names = ctx.groups[computeGroup] ?? [];
+  const results = names.map((name) => ctx.hostvar(name, discovered));
   const plans = ctx.shared('pci-cluster-plans', () => new Map<string, Planned>());
   const key = `${computeGroup}\0${discovered}`;
   const known = plans.get(key);
   if (known && known.results.length === results.length && known.results.every((r, i) => r === results[i])) return known;
-  const cluster = clusterDevices(ctx, computeGroup, discovered);
+  const cluster = clusterDevices(names, results);
   const planned = { results, cluster, plan: planPci(cluster.hosts, { vendors: cluster.vendors }) };
   plans.set(key, planned);
   return planned;
