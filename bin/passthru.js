@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Entry point: runs src/cli.ts from a cached esbuild bundle that is rebuilt
-// when a source changed (bin/bundle.js), or through tsx when there is none.
+// Entry point: the compiled CLI in dist/ (`npm run build`). In a clone of the
+// repository (src/ beside dist/), a source newer than the build is never
+// ignored: the CLI says so and rebuilds first.
+
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 
 // A password given on the command line (-e db_password=...) must not stay
 // visible in ps: before anything else, this process shows itself with every
@@ -33,18 +40,48 @@ function maskedCommandLine(args) {
 const masked = maskedCommandLine(process.argv.slice(2));
 if (masked) process.title = [process.argv0, process.argv[1], ...masked].join(' ');
 
-async function fromSources() {
-  const { register } = await import('tsx/esm/api');
-  register();
-  return (await import('../src/cli.ts')).main;
-}
 // V8 lets the heap grow to several times what survived the last full GC before it collects
 // again; a run over a thousand hosts makes a lot of short-lived garbage (outputs, parsed
 // files), so that peak memory was mostly garbage (1000 embedded hosts: 570 MB, of which
 // 134 MB live). Growing by half at most holds it near 300 MB for about 3% more CPU.
-const { setFlagsFromString } = await import('node:v8');
 setFlagsFromString('--heap-growing-percent=50');
 
-const bundle = await import('./bundle.js').catch(() => undefined); // broken: the sources, as without a bundle
-const main = bundle ? await bundle.loadMain() : await fromSources();
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** newest modification time under dir (ms), 0 when it does not exist */
+function newest(dir) {
+  let max = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return max;
+}
+
+function buildTime() {
+  try {
+    return statSync(join(root, 'dist', 'BUILD')).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+// Only a clone has src/; an installed package has dist/ alone.
+if (existsSync(join(root, 'src', 'cli.ts'))) {
+  const built = buildTime();
+  const sources = Math.max(newest(join(root, 'src')), statSync(join(root, 'tsconfig.json')).mtimeMs, statSync(join(root, 'package.json')).mtimeMs);
+  if (built < sources) {
+    process.stderr.write(built < 0 ? 'passthru: no build yet; building (npm run build)\n' : 'passthru: src/ changed since the last build; rebuilding (npm run build)\n');
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.js')], { stdio: ['ignore', 2, 2] });
+    if (r.status !== 0) process.exit(1);
+  }
+}
+
+const { main } = await import('../dist/cli.js');
 process.exitCode = await main(process.argv.slice(2));

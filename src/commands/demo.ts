@@ -6,21 +6,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedCluster } from '../lab/embedded/cluster.ts';
-import { demoCluster } from '../lab/specs.ts';
 import { SecretRegistry } from '../util/secrets.ts';
-import { LAB_SECRETS } from '../lab/secrets.ts';
+import { loadLab } from './lab-module.ts';
 import { runCommand } from './run.ts';
 
 const PLAYBOOK = resolve(fileURLToPath(new URL('../../playbooks/pci-passthrough.yaml', import.meta.url)));
 
 export async function demoCommand(o: { out: NodeJS.WritableStream; tty: boolean }): Promise<number> {
+  const lab = await loadLab();
   const dir = await mkdtemp(join(tmpdir(), 'passthru-demo-'));
   const say = (s: string): void => void o.out.write(`\n==> ${s}\n`);
   say('starting the embedded simulated cluster (in-process SSH servers; no root, no real hosts)');
-  const cluster = await startEmbeddedCluster(demoCluster(), { dir, rebootSeconds: 2 });
+  const cluster = await lab.startEmbeddedCluster(lab.demoCluster(), { dir, rebootSeconds: 2 });
   const secrets = new SecretRegistry();
-  for (const s of LAB_SECRETS) secrets.add(s);
+  for (const s of lab.LAB_SECRETS) secrets.add(s);
   const never = new AbortController().signal;
   try {
     for (const h of cluster.hosts) o.out.write(`    ${h.name.padEnd(12)} ${h.spec.roles.join(',').padEnd(11)} ${h.spec.distro.padEnd(13)} ${h.spec.bootMode.padEnd(5)} ${h.spec.cpu.vendor}  ssh -p ${h.port} root@127.0.0.1\n`);

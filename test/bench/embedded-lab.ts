@@ -18,8 +18,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { benchCluster } from '../../src/lab/specs.ts';
-import { startEmbeddedCluster } from '../../src/lab/embedded/cluster.ts';
+import { benchCluster } from '@passthru/lab/specs.ts';
+import { startEmbeddedCluster } from '@passthru/lab/embedded/cluster.ts';
 
 const { values } = parseArgs({
   options: {

@@ -42,8 +42,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchCluster } from '../../src/lab/specs.ts';
-import { realLabUnavailable, startRealLab, type RealLab } from '../lab/real/lab.ts';
+import { benchCluster } from '@passthru/lab/specs.ts';
+import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 import { killRunning, measure, type Measurement } from './measure.ts';
 import { parseRecap } from './recap.ts';
 import { evaluateTargets, fmtS, ISSUE_ANSIBLE_12, PHASE_TITLES, PHASES, resultsTable, targetsTable, type Phase, type RunResult, type Tool } from './table.ts';
@@ -131,8 +131,8 @@ const runAnsible = wantAnsible && ansibleVersion !== undefined;
 if (wantAnsible && !runAnsible) say('ansible-playbook is not on PATH: Ansible side skipped');
 const tools: Tool[] = [...(values.only !== 'ansible' ? (['passthru'] as const) : []), ...(runAnsible ? (['ansible'] as const) : [])];
 const passthruVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-// the CLI runs from a bundle of src/ that its first start after a change builds (bin/bundle.js):
-// built here, so that no timed run pays for it (a user pays it once, after an install or an upgrade)
+// the CLI runs from dist/, which its first start after a source change rebuilds (bin/passthru.js):
+// built here, so that no timed run pays for it
 const warm = spawnSync(process.execPath, ['bin/passthru.js', '--version'], { cwd: ROOT, encoding: 'utf8' });
 if (warm.status !== 0) say(`passthru --version failed (${warm.status}): ${warm.stderr.trim()}`);
 

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mixedCluster } from '../../src/lab/specs.ts';
-import { LAB_SUDO_PASSWORD, realLabUnavailable, startRealLab, type RealLab } from '../lab/real/lab.ts';
+import { mixedCluster } from '@passthru/lab/specs.ts';
+import { LAB_SUDO_PASSWORD, realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/passthru.js', import.meta.url));
 const BOOT_ID = '/proc/sys/kernel/random/boot_id';

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { guestSpec, mixedCluster } from '../../src/lab/specs.ts';
-import { inventoryIni } from '../lab/real/inventory.ts';
+import { guestSpec, mixedCluster } from '@passthru/lab/specs.ts';
+import { inventoryIni } from '@passthru/lab/real/inventory.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/passthru.js', import.meta.url));
 const run = promisify(execFile);

@@ -16,11 +16,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostUnits } from '../../src/lab/distro.ts';
-import { LAB_SECRETS } from '../../src/lab/secrets.ts';
-import { mixedCluster } from '../../src/lab/specs.ts';
-import { ssh } from '../lab/real/client.ts';
-import { realLabUnavailable, startRealLab, type RealLab } from '../lab/real/lab.ts';
+import { hostUnits } from '@passthru/lab/distro.ts';
+import { LAB_SECRETS } from '@passthru/lab/secrets.ts';
+import { mixedCluster } from '@passthru/lab/specs.ts';
+import { ssh } from '@passthru/lab/real/client.ts';
+import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/passthru.js', import.meta.url));
 const PLAYBOOKS = fileURLToPath(new URL('../fixtures/playbooks/', import.meta.url));

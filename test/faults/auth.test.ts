@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoCluster } from '../../src/lab/specs.ts';
-import type { RealLab } from '../lab/real/lab.ts';
+import { demoCluster } from '@passthru/lab/specs.ts';
+import type { RealLab } from '@passthru/lab/real/lab.ts';
 import { assertNoStack, cliEnv, hostFile, labInventory, labUnavailable, runCli, scratch, startFaultLab, type CliResult } from './helpers.ts';
 
 const unavailable = labUnavailable('test/faults/auth.test.ts');

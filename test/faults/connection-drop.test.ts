@@ -4,8 +4,8 @@
 // more after reconnecting, and the run goes on.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { demoCluster } from '../../src/lab/specs.ts';
-import type { RealLab } from '../lab/real/lab.ts';
+import { demoCluster } from '@passthru/lab/specs.ts';
+import type { RealLab } from '@passthru/lab/real/lab.ts';
 import { assertNoStack, cliEnv, hostFile, labUnavailable, readReport, startCli, scratch, startFaultLab, waitUntil } from './helpers.ts';
 
 const unavailable = labUnavailable('test/faults/connection-drop.test.ts');

@@ -7,8 +7,8 @@ import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HostSpec } from '../../src/lab/types.ts';
-import { realLabUnavailable, startRealLab, type RealLab } from '../lab/real/lab.ts';
+import type { HostSpec } from '@passthru/lab/types.ts';
+import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(REPO, 'bin/passthru.js');

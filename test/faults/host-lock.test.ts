@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { demoCluster } from '../../src/lab/specs.ts';
-import type { RealLab } from '../lab/real/lab.ts';
+import { demoCluster } from '@passthru/lab/specs.ts';
+import type { RealLab } from '@passthru/lab/real/lab.ts';
 import { assertNoStack, cliEnv, hostFile, labUnavailable, readReport, runCli, scratch, startCli, startFaultLab, waitUntil } from './helpers.ts';
 
 const unavailable = labUnavailable('test/faults/host-lock.test.ts');

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { demoCluster } from '../../src/lab/specs.ts';
-import type { RealLab } from '../lab/real/lab.ts';
+import { demoCluster } from '@passthru/lab/specs.ts';
+import type { RealLab } from '@passthru/lab/real/lab.ts';
 import { assertNoStack, cliEnv, hostFile, labUnavailable, readReport, runCli, scratch, startFaultLab } from './helpers.ts';
 
 const unavailable = labUnavailable('test/faults/injection.test.ts');

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoCluster } from '../../src/lab/specs.ts';
-import type { RealLab } from '../lab/real/lab.ts';
+import { demoCluster } from '@passthru/lab/specs.ts';
+import type { RealLab } from '@passthru/lab/real/lab.ts';
 import { assertNoStack, cliEnv, hostFile, labUnavailable, readReport, runCli, scratch, startFaultLab } from './helpers.ts';
 
 const unavailable = labUnavailable('test/faults/resume.test.ts');

@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAB_SECRETS } from '../../src/lab/secrets.ts';
-import { demoCluster } from '../../src/lab/specs.ts';
-import { LAB_SUDO_PASSWORD, type RealLab } from '../lab/real/lab.ts';
+import { LAB_SECRETS } from '@passthru/lab/secrets.ts';
+import { demoCluster } from '@passthru/lab/specs.ts';
+import { LAB_SUDO_PASSWORD, type RealLab } from '@passthru/lab/real/lab.ts';
 import { assertNoStack, cliEnv, labInventory, labUnavailable, scratch, startCli, startFaultLab, type CliResult } from './helpers.ts';
 
 const unavailable = labUnavailable('test/faults/secrets.test.ts');

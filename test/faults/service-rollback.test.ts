@@ -5,9 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoCluster } from '../../src/lab/specs.ts';
-import { ssh } from '../lab/real/client.ts';
-import type { RealLab } from '../lab/real/lab.ts';
+import { demoCluster } from '@passthru/lab/specs.ts';
+import { ssh } from '@passthru/lab/real/client.ts';
+import type { RealLab } from '@passthru/lab/real/lab.ts';
 import { assertNoStack, cliEnv, labUnavailable, readReport, runCli, scratch, sha256, startFaultLab } from './helpers.ts';
 
 const unavailable = labUnavailable('test/faults/service-rollback.test.ts');

@@ -4,7 +4,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { HostSpec, LabFs, PciDevice } from '../../src/lab/types.ts';
+import type { HostSpec, LabFs, PciDevice } from '@passthru/lab/types.ts';
 import type { Report } from '../../src/ui/report.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// npm test: every *.test.ts under test/ (the product) and packages/lab/test/
+// (the simulator), one file at a time, through tsx; the spec reporter, and a
+// last line that counts the tests skipped because this user cannot run them
+// (root, sshd, python3-nova). Arguments narrow the files: `npm test -- ssh`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function testFiles(dir) {
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name !== 'node_modules' && e.name !== 'fixtures') out.push(...testFiles(p));
+    } else if (e.name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = [...testFiles(join(root, 'test')), ...testFiles(join(root, 'packages', 'lab', 'test'))]
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  process.stderr.write(`no test file matches ${filters.join(' ')}\n`);
+  process.exit(1);
+}
+// the tests run bin/passthru.js, i.e. dist/: built once here, before any test starts it
+const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+const r = spawnSync(
+  process.execPath,
+  [
+    '--import', 'tsx', '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts', 'skip-reporter.js')}`, '--test-reporter-destination=stderr',
+    ...files,
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
+process.exit(r.status ?? 1);
