@@ -8,6 +8,7 @@ import { EXIT, UnreachableError, isPassthruError } from '../errors.ts';
 import { loadInventory, selectHosts } from '../inventory/index.ts';
 import { quote } from '../util/shell.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
+import type { Vars } from '../inventory/types.ts';
 import { formatExecResult } from '../ui/exec-output.ts';
 import { makeConnector } from '../cli/connector.ts';
 import { askSecret, interactive } from '../cli/prompt.ts';
@@ -20,7 +21,12 @@ export interface ExecCommandOptions {
   forks: number;
   become: boolean;
   askBecomePass?: boolean | undefined;
+  /** --task-timeout: seconds the command may run on a host */
   timeoutSec?: number | undefined;
+  /** -u, --private-key, -T, --ssh-common-args...: connection vars below the inventory's */
+  connection?: Vars | undefined;
+  /** -v count: 2 logs the command on each host, 3 also how each host is reached */
+  verbosity?: number | undefined;
   json?: string | undefined;
   sshConfig?: string | undefined;
   out: NodeJS.WritableStream;
@@ -41,7 +47,16 @@ interface HostResult {
 export async function execCommand(o: ExecCommandOptions): Promise<number> {
   const inv = await loadInventory(o.inventory);
   const hosts = selectHosts(inv, o.pattern);
-  const connector = makeConnector(inv, { sshConfigPath: o.sshConfig, askSecret: interactive() ? askSecret : undefined, become: o.become, askBecomePass: o.askBecomePass, secrets: o.secrets });
+  const connector = makeConnector(inv, {
+    sshConfigPath: o.sshConfig,
+    askSecret: interactive() ? askSecret : undefined,
+    become: o.become,
+    askBecomePass: o.askBecomePass,
+    defaults: o.connection,
+    verbosity: o.verbosity,
+    log: (line) => void o.out.write(`${line}\n`),
+    secrets: o.secrets,
+  });
   // one word with spaces is a shell command line, as typed; several words are an argv
   const line = o.command.length === 1 ? (o.command[0] ?? '') : quote(o.command);
   const limit = pLimit(Math.max(1, o.forks));
@@ -67,7 +82,7 @@ export async function execCommand(o: ExecCommandOptions): Promise<number> {
           return;
         }
         try {
-          const r = await host.exec(line, { become: o.become, timeoutMs: o.timeoutSec !== undefined ? o.timeoutSec * 1000 : undefined });
+          const r = await host.exec(line, { become: o.become ? true : undefined, timeoutMs: o.timeoutSec !== undefined ? o.timeoutSec * 1000 : undefined });
           const masked = { stdout: o.secrets.mask(r.stdout), stderr: o.secrets.mask(r.stderr), exitCode: r.exitCode };
           results[name] = { status: r.exitCode === 0 ? 'ok' : 'failed', rc: r.exitCode, stdout: masked.stdout, stderr: masked.stderr, duration_ms: Date.now() - t0 };
           o.out.write(`${formatExecResult(name, masked, o.color)}\n`);

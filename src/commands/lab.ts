@@ -1,22 +1,23 @@
 // `passthru lab up|down`: the embedded simulated cluster, in the background.
 
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
+import { HelpShown, parse, unknownCommand } from '../cli/args.ts';
+import { commandHelp, LAB, LAB_DOWN, LAB_UP } from '../cli/spec.ts';
 import { loadLab } from './lab-module.ts';
 
 export async function labCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: { computes: { type: 'string' }, dir: { type: 'string' } },
-  });
+  if (sub === '--help' || sub === '-h' || sub === 'help') throw new HelpShown(commandHelp(LAB));
   if (sub === 'up') {
-    const computes = values.computes !== undefined ? Number(values.computes) : undefined;
-    if (computes !== undefined && (!Number.isInteger(computes) || computes < 1 || computes > 5000)) {
-      throw new UsageError(`--computes ${values.computes}: expected a whole number from 1 to 5000`);
-    }
-    return (await loadLab()).labUp({ ...(computes !== undefined ? { computes } : {}), ...(values.dir !== undefined ? { dir: values.dir } : {}), out });
+    const p = parse(LAB_UP, rest);
+    const computes = p.int('computes', { min: 1, max: 5000 });
+    const dir = p.text('dir');
+    return (await loadLab()).labUp({ ...(computes !== undefined ? { computes } : {}), ...(dir !== undefined ? { dir } : {}), out });
   }
-  if (sub === 'down') return (await loadLab()).labDown({ ...(values.dir !== undefined ? { dir: values.dir } : {}), out });
-  throw new UsageError(`lab ${sub ?? ''}: expected 'up' or 'down'`, { hint: 'passthru lab up [--computes N] [--dir D]; passthru lab down' });
+  if (sub === 'down') {
+    const dir = parse(LAB_DOWN, rest).text('dir');
+    return (await loadLab()).labDown({ ...(dir !== undefined ? { dir } : {}), out });
+  }
+  if (sub === undefined || sub.startsWith('-')) throw new UsageError(`lab ${sub ?? ''}: expected 'up' or 'down'`.replace(' :', ':'), { hint: 'passthru lab up [--computes N] [--dir D]; passthru lab down; passthru lab --help' });
+  throw unknownCommand(sub, ['up', 'down'], 'lab ');
 }

@@ -8,7 +8,7 @@ import { runPlaybook } from '../engine/run.ts';
 import { EventBus } from '../engine/events.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { hostVars, loadInventory } from '../inventory/index.ts';
-import type { Inventory } from '../inventory/types.ts';
+import type { Inventory, Vars } from '../inventory/types.ts';
 import { loadPlaybook } from '../playbook/index.ts';
 import { parseExtraVars } from '../playbook/extra-vars.ts';
 import type { Play } from '../playbook/index.ts';
@@ -21,6 +21,7 @@ import { isSecretKey, secrets as globalSecrets, type SecretRegistry } from '../u
 import { askSecret, askYesNo, interactive } from '../cli/prompt.ts';
 import { makeConnector } from '../cli/connector.ts';
 import { acquireHostLock, releaseHostLock } from '../engine/host-lock.ts';
+import { checkTags, listPlaybook } from './playbook-lists.ts';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -40,6 +41,14 @@ export interface RunCommandOptions {
   become: boolean;
   askBecomePass?: boolean | undefined;
   sshConfig?: string | undefined;
+  /** -u, --private-key, -T, --ssh-common-args...: connection vars below the inventory's */
+  connection?: Vars | undefined;
+  /** -v count: 1 every step result, 2 every command, 3 how each host is reached */
+  verbosity?: number | undefined;
+  /** --list-hosts / --list-steps / --list-tags: print, connect to nothing */
+  list?: { hosts: boolean; steps: boolean; tags: boolean } | undefined;
+  /** --syntax-check: load everything, connect to nothing */
+  syntaxCheck?: boolean | undefined;
   out: NodeJS.WritableStream;
   tty: boolean;
   /** Ctrl-C */
@@ -55,11 +64,23 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   for (const [k, v] of Object.entries(extraVars)) if (isSecretKey(k) && typeof v === 'string') secrets.add(v);
   const kinds = stepKinds();
   const playbook = await loadPlaybook(o.playbook, { kinds: new Set(kinds.keys()) });
+  const tags = checkTags(playbook, o.tags, o.skipTags);
   const limit = o.limit !== undefined ? await resolveLimit(o.limit) : undefined;
+  if (o.syntaxCheck) {
+    o.out.write(`\nplaybook: ${o.playbook}\n`);
+    return EXIT.ok;
+  }
+  if (o.list) {
+    const listed = { playbook, playbookPath: o.playbook, inventory, extraVars, limit, tags, skipTags: o.skipTags, startAtStep: o.startAtStep };
+    o.out.write(secrets.mask(listPlaybook({ ...listed, hosts: o.list.hosts, steps: o.list.steps, tagsList: o.list.tags })));
+    return EXIT.ok;
+  }
+  const verbosity = o.verbosity ?? 0;
 
   const bus = new EventBus();
   const report = new ReportBuilder(bus, secrets);
-  const renderer = await createRenderer(bus, { tty: o.tty, out: o.out, diff: o.diff || o.check, secrets });
+  // from -vv on, command lines interleave with the output: plain lines, not the live view
+  const renderer = await createRenderer(bus, { tty: o.tty && verbosity < 2, out: o.out, diff: o.diff || o.check, verbose: verbosity >= 1, secrets });
   const ask = interactive() && !o.yes && !o.check;
   const runId = `${process.pid}-${Date.now()}`;
 
@@ -68,12 +89,21 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     inventory,
     extraVars: { playbook_dir: dirname(resolve(o.playbook)), ...extraVars },
     kinds,
-    connector: makeConnector(inventory, { sshConfigPath: o.sshConfig, askSecret: interactive() ? askSecret : undefined, become: o.become, askBecomePass: o.askBecomePass, secrets }),
+    connector: makeConnector(inventory, {
+      sshConfigPath: o.sshConfig,
+      askSecret: interactive() ? askSecret : undefined,
+      become: o.become,
+      askBecomePass: o.askBecomePass,
+      defaults: o.connection,
+      verbosity,
+      log: (line) => void o.out.write(`${line}\n`),
+      secrets,
+    }),
     bus,
     secrets,
     check: o.check,
     limit,
-    tags: o.tags,
+    tags,
     skipTags: o.skipTags,
     startAtStep: o.startAtStep,
     forks: o.forks,

@@ -128,8 +128,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   return { state, aborted, interrupted: opts.signal.aborted };
 }
 
-/** Tags and --start-at-step decide which steps run at all. */
-function stepSelector(opts: RunOptions): (step: StepDef, play: Play) => boolean {
+/** Tags and --start-at-step decide which steps run at all (also used by run --list-steps). */
+export function stepSelector(opts: Pick<RunOptions, 'playbook' | 'tags' | 'skipTags' | 'startAtStep'>): (step: StepDef, play: Play) => boolean {
   const tags = opts.tags && opts.tags.length > 0 ? new Set(opts.tags) : undefined;
   const skip = new Set(opts.skipTags ?? []);
   let started = opts.startAtStep === undefined;

@@ -20,8 +20,9 @@ function expandHome(p: string): string {
   return p;
 }
 
-export function connectionVars(inv: Inventory, name: string): HostConnectionVars {
-  const vars = mergedVars(inv, name);
+/** `defaults`: values below every inventory var (the command line's -u, --private-key... as in Ansible) */
+export function connectionVars(inv: Inventory, name: string, defaults: Vars = {}): HostConnectionVars {
+  const vars = { ...defaults, ...mergedVars(inv, name) };
   // the value of the last of these keys that is set (not null), checked and coerced
   const pick = <T>(...keys: string[]): T | undefined => {
     let found: string | undefined;
