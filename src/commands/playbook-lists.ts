@@ -33,9 +33,9 @@ export function checkTags(playbook: Playbook, tags: string[] | undefined, skipTa
     for (const t of list ?? []) {
       if (known.has(t) || SPECIAL_TAGS.includes(t)) continue;
       const near = closest(t, [...known, ...SPECIAL_TAGS]);
-      const listed = known.size > 0 ? [...known].sort().join(', ') : 'none';
+      const own = [...known].filter((k) => !SPECIAL_TAGS.includes(k)).sort();
       throw new UsageError(`${flag} ${t}: no step or play of ${playbook.file} has the tag '${t}'${near ? ` (did you mean '${near}'?)` : ''}`, {
-        hint: `the playbook's tags: ${listed}; and always, untagged, all (passthru run ${playbook.file} --list-tags)`,
+        hint: `the playbook's tags: ${own.length > 0 ? own.join(', ') : 'none'}; and ${SPECIAL_TAGS.join(', ')} (see passthru run ${playbook.file} -i INVENTORY --list-tags)`,
       });
     }
   }
@@ -60,8 +60,9 @@ export interface ListOptions {
 
 const bracket = (xs: Iterable<string>): string => `[${[...xs].join(', ')}]`;
 
-function playHosts(play: Play, o: ListOptions, limit: Set<string> | undefined): string[] {
-  const pattern = String(render(play.hosts, { ...play.vars, ...o.extraVars }, play.location));
+const playPattern = (play: Play, o: ListOptions): string => String(render(play.hosts, { ...play.vars, ...o.extraVars }, play.location));
+
+function playHosts(pattern: string, o: ListOptions, limit: Set<string> | undefined): string[] {
   try {
     return selectHosts(o.inventory, pattern).filter((h) => !limit || limit.has(h));
   } catch (e) {
@@ -76,10 +77,11 @@ export function listPlaybook(o: ListOptions): string {
   const selected = stepSelector({ playbook: o.playbook, tags: o.tags, skipTags: o.skipTags, startAtStep: o.startAtStep });
   const lines = ['', `playbook: ${o.playbookPath}`];
   o.playbook.plays.forEach((play, i) => {
-    lines.push('', `  play #${i + 1} (${play.hosts}): ${play.name}\tTAGS: ${bracket(play.tags)}`);
+    const pattern = playPattern(play, o);
+    lines.push('', `  play #${i + 1} (${pattern}): ${play.name}\tTAGS: ${bracket(play.tags)}`);
     if (o.hosts) {
-      const hosts = playHosts(play, o, limit);
-      lines.push(`    pattern: ['${play.hosts}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
+      const hosts = playHosts(pattern, o, limit);
+      lines.push(`    pattern: ['${pattern}']`, `    hosts (${hosts.length}):`, ...hosts.map((h) => `      ${h}`));
     }
     if (o.steps) {
       lines.push('    steps:');
