@@ -10,7 +10,7 @@
 // inventory whose one host is 127.0.51.254:1 (nothing listens there).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
@@ -18,6 +18,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { parseInventory } from '../../src/inventory/index.ts';
 import { parsePlaybook } from '../../src/playbook/index.ts';
 import { stepKinds } from '../../src/steps/registry.ts';
+import { ALL_SPECS } from '../../src/cli/spec.ts';
 
 const KINDS = { kinds: new Set(stepKinds().keys()) };
 
@@ -354,5 +355,175 @@ describe('the CLI on bad files: exit 1 and FILE:LINE, never a stack trace', () =
       { numRuns: 150, seed: 4711 },
     );
     assert.ok(bad > 50, `only ${bad} of the generated playbooks were bad`);
+  });
+});
+
+// -- every flag of every subcommand ---------------------------------------------
+
+/**
+ * Good and bad values of each string flag (boolean flags are covered by
+ * themselves: given alone is good, given a value is bad). A flag of a
+ * command's table (src/cli/spec.ts) without an entry here fails the test, so
+ * a new flag cannot go unfuzzed. `null` for good: the flag is not run with a
+ * good value here (it would start a lab: test/commands/cli-pipe.test.ts does).
+ */
+interface FlagCase {
+  good: string[] | null;
+  bad: string[];
+}
+
+describe('every flag of every subcommand: the exit code, never a stack trace', () => {
+  const flagDir = join(dir, 'flags');
+  mkdirSync(flagDir, { recursive: true });
+  const inventory = join(flagDir, 'hosts.ini');
+  // one host where nothing listens: exec's good values end in "unreachable" (4) at once
+  writeFileSync(inventory, '[compute]\nc1 ansible_host=127.0.51.254 ansible_port=1\n');
+  // a play that matches no host: run's good values load everything and contact nothing (0)
+  const playbook = join(flagDir, 'site.yaml');
+  writeFileSync(playbook, '- name: nothing\n  hosts: zz_no_such_group\n  steps:\n    - name: s\n      command: [true]\n      tags: [t1]\n    - name: second\n      command: [true]\n');
+  const varsFile = join(flagDir, 'vars.yml');
+  writeFileSync(varsFile, 'a: 1\n');
+  const keyFile = join(flagDir, 'id_test');
+  writeFileSync(keyFile, 'not a key: never used, nothing is contacted\n');
+  const emptyLabDir = join(flagDir, 'lab');
+  mkdirSync(emptyLabDir);
+  const report = join(flagDir, 'report.json');
+
+  const n = { good: ['1', '7', '50'], bad: ['0', '2.5', '-1', 'ten', '', '1e3', '0x10'] };
+  const seconds = { good: ['1', '30'], bad: ['0', '1.5', '-5', 'x', ''] };
+  const cases: Record<string, FlagCase> = {
+    inventory: { good: [inventory], bad: ['/no/such/inventory.ini', '', flagDir + '/missing.yml'] },
+    limit: { good: ['c1', 'all:!c1', 'c*'], bad: ['@/no/such/report.json', '', 'zz*'] },
+    tags: { good: ['t1', 't1,untagged', 'all', 'always', ''], bad: ['nosuchtag', 't2', 't1,t2'] },
+    'skip-tags': { good: ['t1', ''], bad: ['nosuchtag'] },
+    'start-at-step': { good: ['s', 'second'], bad: ['no such step', ''] },
+    forks: n,
+    serial: { good: ['1', '25%', '1,25%,100%'], bad: ['x', '1.5', '-1', '%', ''] },
+    'max-fail-percentage': { good: ['0', '100', '12.5', '25%'], bad: ['150', '-1', 'x', '', '100.1'] },
+    'extra-vars': { good: ['a=1', `@${varsFile}`, '{"b": 2}'], bad: ['@/no/such/vars.yml', '{bad', '=', 'novalue'] },
+    json: { good: [report], bad: ['/no/such/dir/r.json', flagDir, ''] },
+    'ssh-config': { good: [join(flagDir, 'no-ssh-config')], bad: [''] },
+    user: { good: ['ops', 'root'], bad: ['two words', ''] },
+    'private-key': { good: [keyFile], bad: ['/no/such/key', ''] },
+    timeout: seconds,
+    'task-timeout': seconds,
+    'ssh-common-args': { good: ['-o ConnectTimeout=5 -J ops@bastion', '-o StrictHostKeyChecking=accept-new'], bad: ["'unclosed", '-Z', '-o Port=99999', '-o ProxyCommand=nc x 22'] },
+    'ssh-extra-args': { good: ['-o UserKnownHostsFile=/dev/null'], bad: ['-p', '-o'] },
+    'become-user': { good: ['root', 'nova'], bad: ['a b', ''] },
+    host: { good: ['c1'], bad: ['nosuch', ''] },
+    computes: { good: null, bad: ['0', '5001', '2.5', 'x', ''] },
+    dir: { good: null, bad: [''] },
+  };
+  /** lab down --dir: stopping "no lab" in an empty directory is harmless */
+  const labDownDir = { good: [emptyLabDir], bad: [''] };
+
+  /** argv before the flag, and the exit code of a good run */
+  const bases: Record<string, { argv: string[]; ok: number; tail?: string[] }> = {
+    run: { argv: ['run', playbook, '-i', inventory], ok: 0 },
+    exec: { argv: ['exec', '-i', inventory, 'c1'], ok: 4, tail: ['--', 'true'] },
+    inventory: { argv: ['inventory', '-i', inventory, '--list'], ok: 0 },
+    lab: { argv: ['lab'], ok: 0 },
+    'lab up': { argv: ['lab', 'up'], ok: 0 },
+    'lab down': { argv: ['lab', 'down'], ok: 0 },
+    demo: { argv: ['demo'], ok: 0 },
+  };
+  /** good values that end in a usage error all the same (-K: there is no terminal here) */
+  const goodButUsage = new Set(['run:ask-become-pass', 'exec:ask-become-pass']);
+
+  function check(r: Captured, argv: string[], code: number): void {
+    const what = `passthru ${argv.map((a) => JSON.stringify(a)).join(' ')}`;
+    const all = r.stdout + r.stderr;
+    assert.doesNotMatch(all, STACK, `stack trace for ${what}:\n${all}`);
+    assert.doesNotMatch(all, /internal error/, `internal error for ${what}:\n${all}`);
+    assert.equal(r.code, code, `exit code of ${what}:\n${all}`);
+    if (code === 1) {
+      assert.match(r.stderr, /^error: \S/, `one error line for ${what}:\n${all}`);
+      assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('error:')).length, 1, `one error for ${what}:\n${all}`);
+    }
+  }
+
+  const argvWith = (spec: string, flag: string[]): string[] => {
+    const b = bases[spec];
+    assert.ok(b, `no base command line for ${spec}`);
+    return [...b.argv, ...flag, ...(b.tail ?? [])];
+  };
+
+  it('good and bad values of every flag', async () => {
+    let runs = 0;
+    for (const spec of ALL_SPECS) {
+      const b = bases[spec.name];
+      assert.ok(b, `the test has no base command line for '${spec.name}'`);
+      for (const f of spec.flags) {
+        if (f.name === 'help') continue;
+        const names = [`--${f.name}`, ...(f.aliases ?? []).map((a) => `--${a}`), ...(f.short ? [`-${f.short}`] : [])];
+        if (f.type === 'boolean') {
+          // a boolean alone is good (except where the command cannot run here), with a value it is a usage error
+          const okCode = goodButUsage.has(`${spec.name}:${f.name}`) ? 1 : b.ok;
+          if (spec.name !== 'lab' && spec.name !== 'demo') {
+            for (const name of names) {
+              const argv = argvWith(spec.name, f.multiple ? [name, name] : [name]);
+              check(await runMain(argv), argv, okCode);
+              runs++;
+            }
+          }
+          const argv = argvWith(spec.name, [`--${f.name}=yes`]);
+          check(await runMain(argv), argv, 1);
+          runs++;
+          continue;
+        }
+        const c = spec.name === 'lab down' && f.name === 'dir' ? labDownDir : cases[f.name];
+        assert.ok(c, `the fuzz test has no values for ${spec.name} --${f.name}: add them`);
+        for (const v of c.good ?? []) {
+          for (const name of names) {
+            const argv = argvWith(spec.name, [name, v]);
+            check(await runMain(argv), argv, b.ok);
+            runs++;
+          }
+        }
+        for (const v of c.bad) {
+          const argv = argvWith(spec.name, [`--${f.name}`, v]);
+          check(await runMain(argv), argv, 1);
+          runs++;
+        }
+        // the flag without its value (last, or just before exec's `--`)
+        const missing = argvWith(spec.name, [`--${f.name}`]);
+        check(await runMain(missing), missing, 1);
+        runs++;
+      }
+      // an unknown flag and a misspelt one
+      for (const flag of ['--no-such-flag', `--${spec.flags[0]?.name ?? 'x'}x`, '-Q']) {
+        const argv = argvWith(spec.name, [flag]);
+        check(await runMain(argv), argv, 1);
+        runs++;
+      }
+    }
+    assert.ok(runs > 250, `only ${runs} command lines were tried`);
+  });
+
+  it('random command lines of run flags, values and typos', async () => {
+    const run = ALL_SPECS.find((s) => s.name === 'run');
+    assert.ok(run);
+    const flagWords = run.flags.filter((f) => f.name !== 'help').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : []), ...(f.aliases ?? []).map((a) => `--${a}`)]);
+    const values = [...new Set(Object.values(cases).flatMap((c) => [...(c.good ?? []), ...c.bad]))].filter((v) => !v.startsWith('/') || v.startsWith(flagDir) || v.startsWith('/no/such'));
+    const word = fc.oneof(
+      fc.constantFrom(...flagWords),
+      fc.constantFrom(...flagWords).map((w) => `${w}x`),
+      fc.constantFrom(...flagWords).map((w) => w.slice(0, -1)),
+      fc.constantFrom(...values),
+      fc.constantFrom('-vvv', '-Cv', '-fx', '--', '-', '--=', '-e=', '--forks=3', '--check=no'),
+      fc.string({ maxLength: 6 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(word, { maxLength: 6 }), async (words) => {
+        const argv = ['run', playbook, '-i', inventory, ...words];
+        const r = await runMain(argv);
+        const all = r.stdout + r.stderr;
+        assert.doesNotMatch(all, STACK, `stack trace for ${JSON.stringify(argv)}:\n${all}`);
+        assert.doesNotMatch(all, /internal error/, `internal error for ${JSON.stringify(argv)}:\n${all}`);
+        assert.ok([0, 1].includes(r.code ?? -1), `exit ${r.code} for ${JSON.stringify(argv)}:\n${all}`);
+        if (r.code === 1) assert.match(r.stderr, /^error: \S/, `${JSON.stringify(argv)}:\n${all}`);
+      }),
+      { numRuns: 300, seed: 1616 },
+    );
   });
 });
