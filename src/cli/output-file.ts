@@ -24,3 +24,13 @@ export function checkOutputFile(flag: string, path: string): void {
     throw new UsageError(`--${flag} ${path}: cannot write in ${dir}`, { hint: 'give a path in a directory you can write to' });
   }
 }
+
+/** Write it at the end; a failure (the directory went away meanwhile, disk full) is one clear error, not a trace. */
+export async function writeOutputFile(flag: string, path: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new UsageError(`--${flag} ${path}: could not write it: ${why}`, { hint: 'the run itself is over: its recap is above' });
+  }
+}

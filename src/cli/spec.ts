@@ -35,7 +35,7 @@ const verbose: Flag = {
   short: 'v',
   type: 'boolean',
   multiple: true,
-  help: '-v: every step result and note; -vv: also each remote command and its exit code; -vvv: also how each host is reached (user, port, keys, known_hosts, jump hosts) and command output. Secrets are masked at every level',
+  help: '-v: also when each host and step starts and ends; -vv: also each remote command and its exit code (plain lines, no live view); -vvv: also how each host is reached (user, port, keys, known_hosts, jump hosts) and command output. Secrets are masked at every level',
 };
 
 const inventory: Flag = { name: 'inventory', short: 'i', type: 'string', value: 'FILE', help: 'Ansible INI or YAML inventory' };
@@ -44,7 +44,7 @@ const forks: Flag = { name: 'forks', short: 'f', type: 'string', value: 'N', hel
 /** How to reach the hosts: Ansible's connection flags. An inventory var (ansible_user...) beats each of them, as in Ansible. */
 const connection: Flag[] = [
   { name: 'user', short: 'u', type: 'string', value: 'USER', help: 'log in as USER where the inventory sets no ansible_user' },
-  { name: 'private-key', type: 'string', value: 'FILE', help: 'key file to log in with, where the inventory sets no ansible_ssh_private_key_file' },
+  { name: 'private-key', aliases: ['key-file'], type: 'string', value: 'FILE', help: 'key file to log in with, where the inventory sets no ansible_ssh_private_key_file' },
   { name: 'timeout', short: 'T', type: 'string', value: 'SECONDS', help: 'connection timeout, where the inventory sets no ansible_timeout (default 10)' },
   { name: 'ssh-common-args', type: 'string', value: 'ARGS', help: "ssh options for every host without ansible_ssh_common_args, e.g. '-J ops@bastion'" },
   { name: 'ssh-extra-args', type: 'string', value: 'ARGS', help: 'ssh options for every host without ansible_ssh_extra_args' },

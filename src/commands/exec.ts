@@ -11,6 +11,7 @@ import type { SecretRegistry } from '../util/secrets.ts';
 import type { Vars } from '../inventory/types.ts';
 import { formatExecResult } from '../ui/exec-output.ts';
 import { makeConnector } from '../cli/connector.ts';
+import { writeOutputFile } from '../cli/output-file.ts';
 import { askSecret, interactive } from '../cli/prompt.ts';
 import { errorText } from '../engine/step-runner.ts';
 
@@ -105,10 +106,12 @@ export async function execCommand(o: ExecCommandOptions): Promise<number> {
     o.out.write(`${h.padEnd(width)} : ${r?.status ?? 'unknown'}${r?.rc !== undefined ? ` rc=${r.rc}` : ''}\n`);
   }
   o.out.write(`${summary.ok} ok, ${summary.failed} failed, ${summary.unreachable} unreachable, ${Date.now() - started} ms\n`);
-  if (o.json) {
+  const json = o.json;
+  if (json !== undefined) {
     const failed_hosts = hosts.filter((h) => results[h]?.status === 'failed');
     const unreachable_hosts = hosts.filter((h) => results[h]?.status === 'unreachable');
-    await writeFile(o.json, `${JSON.stringify({ hosts: results, summary, failed_hosts, unreachable_hosts, duration_ms: Date.now() - started }, null, 2)}\n`);
+    const text = `${JSON.stringify({ hosts: results, summary, failed_hosts, unreachable_hosts, duration_ms: Date.now() - started }, null, 2)}\n`;
+    await writeOutputFile('json', json, () => writeFile(json, text));
   }
   if (summary.failed > 0) return EXIT.hostFailed;
   if (summary.unreachable > 0) return EXIT.unreachable;

@@ -22,6 +22,7 @@ import { askSecret, askYesNo, interactive } from '../cli/prompt.ts';
 import { makeConnector } from '../cli/connector.ts';
 import { acquireHostLock, releaseHostLock } from '../engine/host-lock.ts';
 import { checkTags, listPlaybook } from './playbook-lists.ts';
+import { writeOutputFile } from '../cli/output-file.ts';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -116,9 +117,11 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   });
   await renderer.done();
   const built = report.build();
-  if (o.json) await writeReport(o.json, built);
   o.out.write(`\n${formatRecap(built, { color: o.tty && !process.env['NO_COLOR'] })}\n`);
   if (result.aborted) o.out.write(`stopped: ${result.aborted}\n`);
+  // after the recap: a report that cannot be written does not hide what the run did
+  const json = o.json;
+  if (json !== undefined) await writeOutputFile('json', json, () => writeReport(json, built));
   return exitCodeFor(built);
 }
 
