@@ -35,7 +35,7 @@ const verbose: Flag = {
   short: 'v',
   type: 'boolean',
   multiple: true,
-  help: '-v: also when each host and step starts and ends; -vv: also each remote command and its exit code (plain lines, no live view); -vvv: also how each host is reached (user, port, keys, known_hosts, jump hosts) and command output. Secrets are masked at every level',
+  help: '-v host and step starts; -vv each remote command and its exit code (plain lines); -vvv how each host is reached, and command output. Secrets always masked',
 };
 
 const inventory: Flag = { name: 'inventory', short: 'i', type: 'string', value: 'FILE', help: 'Ansible INI or YAML inventory' };

@@ -44,7 +44,7 @@ export interface RunCommandOptions {
   sshConfig?: string | undefined;
   /** -u, --private-key, -T, --ssh-common-args...: connection vars below the inventory's */
   connection?: Vars | undefined;
-  /** -v count: 1 every step result, 2 every command, 3 how each host is reached */
+  /** -v count: 1 step and host starts, 2 every command, 3 how each host is reached and command output */
   verbosity?: number | undefined;
   /** --list-hosts / --list-steps / --list-tags: print, connect to nothing */
   list?: { hosts: boolean; steps: boolean; tags: boolean } | undefined;
