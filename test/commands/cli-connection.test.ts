@@ -104,6 +104,23 @@ describe('connection flags on real sshd hosts', { skip: unavailable ? `SKIPPED: 
     assert.equal(noKnownHosts.code, 4, show(noKnownHosts));
   });
 
+  it('--ssh-extra-args is used too; --ssh-config is read, below the flags; --task-timeout stops a command', async () => {
+    const extra = await passthru(['exec', '-i', bare, 'compute', '-u', 'ops', '--private-key', lab.identityFile, '--ssh-extra-args', reach[3] ?? '', '--', 'id -un'], env);
+    assert.equal(extra.code, 0, show(extra));
+    for (const n of names) assert.equal(outputs(extra.stdout).get(n), 'ops', show(extra));
+    // everything from an ssh config file; -u beats its User, as the inventory would
+    const config = join(work, 'ssh_config');
+    writeFileSync(config, `Host *\n  User opsp\n  IdentityFile ${lab.identityFile}\n  UserKnownHostsFile ${lab.knownHostsPath}\n  StrictHostKeyChecking yes\n`);
+    const fromConfig = await passthru(['exec', '-i', bare, 'compute', '--ssh-config', config, '--', 'id -un'], env);
+    assert.equal(fromConfig.code, 0, show(fromConfig));
+    for (const n of names) assert.equal(outputs(fromConfig.stdout).get(n), 'opsp', show(fromConfig));
+    const flagWins = await passthru(['exec', '-i', bare, 'compute', '--ssh-config', config, '-u', 'ops', '--', 'id -un'], env);
+    for (const n of names) assert.equal(outputs(flagWins.stdout).get(n), 'ops', show(flagWins));
+    const slow = await passthru(['exec', '-i', bare, 'compute', '-u', 'ops', ...reach, '--task-timeout', '1', '--', 'sleep 30'], env);
+    assert.equal(slow.code, 2, show(slow));
+    for (const n of names) assert.match(slow.stdout, new RegExp(`^${n} \\| FAILED! =>.*(timed out|timeout)`, 'mi'), show(slow));
+  });
+
   it("the inventory's ansible_user, key and ssh args beat the flags, host by host (Ansible's precedence)", async () => {
     const [first, second] = names as [string, string];
     const inv = join(work, 'mixed.ini');
