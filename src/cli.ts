@@ -25,7 +25,7 @@ function list(v: string[] | undefined): string[] | undefined {
 function checkAskBecomePass(p: Parsed): void {
   if (p.bool('ask-become-pass') && !interactive()) {
     throw new UsageError('-K / --ask-become-pass needs a terminal to ask on, and there is none here', {
-      hint: 'run from a terminal, or set ansible_become_password in a vars file (-e @secrets.yml), or give the user NOPASSWD sudo',
+      hint: 'run from a terminal, or set ansible_become_password in the inventory (e.g. a group_vars file only you can read), or give the user NOPASSWD sudo',
     });
   }
 }

@@ -27,7 +27,7 @@ const ANSIBLE_ONLY: Record<string, string> = {
   'ask-vault-password': 'Ansible Vault is not supported: keep secrets in a vars file outside the repository (-e @secrets.yml); passthru masks them in every output',
   'vault-password-file': 'Ansible Vault is not supported: keep secrets in a vars file outside the repository (-e @secrets.yml); passthru masks them in every output',
   'vault-id': 'Ansible Vault is not supported: keep secrets in a vars file outside the repository (-e @secrets.yml); passthru masks them in every output',
-  'become-password-file': 'set ansible_become_password in a vars file (-e @file), or use -K on a terminal',
+  'become-password-file': 'set ansible_become_password in the inventory (in a file only you can read), or use -K on a terminal',
   'become-method': 'passthru becomes root with sudo only',
   connection: 'passthru always connects over SSH',
   '-c': 'passthru always connects over SSH',
