@@ -167,6 +167,10 @@ export function parse(spec: CommandSpec, argv: string[], o: ParseOptions = {}): 
     if (f.type === 'string' && t.value === undefined) {
       throw new UsageError(`${t.rawName} needs a value: ${t.rawName} ${f.value ?? 'VALUE'}`, { hint: `passthru ${spec.name} --help` });
     }
+    // `--json --check` would write a file named --check and roll out for real: a value that looks like an option is refused
+    if (f.type === 'string' && t.inlineValue === false && /^-[^\d]/.test(t.value ?? '') && !f.dashValue) {
+      throw new UsageError(`${t.rawName} needs a value, and got the option '${t.value ?? ''}'`, { hint: `give ${t.rawName} ${f.value ?? 'VALUE'}; if the value really starts with -, write ${t.rawName}=${t.value ?? ''}` });
+    }
     const list = values.get(f.name) ?? [];
     list.push(t.value ?? true);
     values.set(f.name, list);

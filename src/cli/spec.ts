@@ -12,6 +12,8 @@ export interface Flag {
   multiple?: boolean;
   /** placeholder of the value in the help */
   value?: string;
+  /** its value may start with a dash (ssh options); otherwise `--json --check` is refused */
+  dashValue?: boolean;
   /** other long names of the same flag (Ansible's: --list-tasks for --list-steps) */
   aliases?: string[];
   help: string;
@@ -46,8 +48,8 @@ const connection: Flag[] = [
   { name: 'user', short: 'u', type: 'string', value: 'USER', help: 'log in as USER where the inventory sets no ansible_user' },
   { name: 'private-key', aliases: ['key-file'], type: 'string', value: 'FILE', help: 'key file to log in with, where the inventory sets no ansible_ssh_private_key_file' },
   { name: 'timeout', short: 'T', type: 'string', value: 'SECONDS', help: 'connection timeout, where the inventory sets no ansible_timeout (default 10)' },
-  { name: 'ssh-common-args', type: 'string', value: 'ARGS', help: "ssh options for every host without ansible_ssh_common_args, e.g. '-J ops@bastion'" },
-  { name: 'ssh-extra-args', type: 'string', value: 'ARGS', help: 'ssh options for every host without ansible_ssh_extra_args' },
+  { name: 'ssh-common-args', type: 'string', dashValue: true, value: 'ARGS', help: "ssh options for every host without ansible_ssh_common_args, e.g. '-J ops@bastion'" },
+  { name: 'ssh-extra-args', type: 'string', dashValue: true, value: 'ARGS', help: 'ssh options for every host without ansible_ssh_extra_args' },
   { name: 'ssh-config', type: 'string', value: 'FILE', help: 'ssh config to read (default ~/.ssh/config)' },
   { name: 'become', short: 'b', type: 'boolean', help: 'run every command through sudo' },
   { name: 'become-user', type: 'string', value: 'USER', help: 'sudo to USER where the inventory sets no ansible_become_user (default root)' },

@@ -143,6 +143,9 @@ describe('the command line, without any host answering', () => {
       [['rnu', playbook], /unknown command 'rnu' \(did you mean 'run'\?\)/],
       [['lab', 'dwn'], /unknown command 'lab dwn' \(did you mean 'lab down'\?\)/],
       [['run', playbook, '-i', inventory, '--ask-vault-pass'], /passthru has no --ask-vault-pass option/],
+      // a forgotten value: the next option is not taken for it (no report file named --check, no rollout for real)
+      [['run', playbook, '-i', inventory, '--json', '--check'], /--json needs a value, and got the option '--check'/],
+      [['exec', '-i', inventory, 'all', '-u', '-b', '--', 'true'], /-u needs a value, and got the option '-b'/],
     ];
     for (const [args, message] of cases) {
       const r = await offline(args);
