@@ -12,13 +12,14 @@ const HELP = `passthru - roll out GPU PCI passthrough on OpenStack clusters over
 Usage:
   passthru run PLAYBOOK -i INVENTORY [options]     plan (--check) or roll out a playbook
   passthru exec -i INVENTORY PATTERN -- COMMAND... run one command on many hosts
-  passthru inventory -i INVENTORY --list|--graph [GROUP]|--host NAME
+  passthru inventory -i INVENTORY --list [--yaml] [--export]|--graph [GROUP] [--vars]|--host NAME
   passthru lab up [--computes N] [--dir D]         start the embedded simulated cluster
   passthru lab down [--dir D]                      stop it
   passthru demo                                    lab up, dry run, rollout, recap, lab down (npm start)
 
 run options:
-  -i, --inventory FILE        Ansible INI or YAML inventory
+  -i, --inventory SRC         Ansible INI/YAML inventory file or directory (repeatable: merged in order),
+                              with the group_vars/ and host_vars/ beside it and beside the playbook
   -C, --check                 dry run: gather facts, show the plan with diffs, change nothing
   -D, --diff                  show diffs when applying too
   -l, --limit PATTERN         only these hosts (@report.json: the failed/unreachable hosts of an earlier run)
@@ -118,7 +119,7 @@ async function dispatch(argv: string[]): Promise<number> {
         args: rest,
         allowPositionals: true,
         options: {
-          inventory: { type: 'string', short: 'i' },
+          inventory: { type: 'string', short: 'i', multiple: true },
           check: { type: 'boolean', short: 'C', default: false },
           diff: { type: 'boolean', short: 'D', default: false },
           limit: { type: 'string', short: 'l' },
@@ -138,7 +139,7 @@ async function dispatch(argv: string[]): Promise<number> {
       });
       const playbook = positionals[0];
       if (!playbook || positionals.length > 1) throw new UsageError('run takes one PLAYBOOK', { hint: 'passthru run playbooks/pci-passthrough.yaml -i inventory.ini --check' });
-      if (!values.inventory) throw new UsageError('run needs an inventory: -i FILE');
+      if (!values.inventory?.length) throw new UsageError('run needs an inventory: -i FILE');
       const { signal, dispose } = interruptSignal();
       try {
         const { runCommand } = await import('./commands/run.ts');
@@ -177,7 +178,7 @@ async function dispatch(argv: string[]): Promise<number> {
         args: head,
         allowPositionals: true,
         options: {
-          inventory: { type: 'string', short: 'i' },
+          inventory: { type: 'string', short: 'i', multiple: true },
           forks: { type: 'string', short: 'f' },
           become: { type: 'boolean', short: 'b', default: false },
           'ask-become-pass': { type: 'boolean', short: 'K', default: false },
@@ -186,7 +187,7 @@ async function dispatch(argv: string[]): Promise<number> {
           'ssh-config': { type: 'string' },
         },
       });
-      if (!values.inventory) throw new UsageError('exec needs an inventory: -i FILE');
+      if (!values.inventory?.length) throw new UsageError('exec needs an inventory: -i FILE');
       const pattern = positionals[0];
       if (!pattern || positionals.length > 1 || command.length === 0) {
         throw new UsageError('usage: passthru exec -i INVENTORY PATTERN -- COMMAND...', { hint: "e.g. passthru exec -i inv.ini compute -- cat /proc/cmdline" });
@@ -208,21 +209,8 @@ async function dispatch(argv: string[]): Promise<number> {
       });
     }
     case 'inventory': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          inventory: { type: 'string', short: 'i' },
-          list: { type: 'boolean', default: false },
-          graph: { type: 'boolean', default: false },
-          host: { type: 'string' },
-        },
-      });
-      if (!values.inventory) throw new UsageError('inventory needs -i FILE');
-      const mode = values.host !== undefined ? 'host' : values.graph ? 'graph' : values.list ? 'list' : undefined;
-      if (!mode) throw new UsageError('inventory: give --list, --graph [GROUP] or --host NAME');
-      const { inventoryCommand } = await import('./commands/inventory.ts');
-      return inventoryCommand({ inventory: values.inventory, mode, arg: values.host ?? positionals[0], out: process.stdout, secrets });
+      const { inventoryArgs, inventoryCommand } = await import('./commands/inventory.ts');
+      return inventoryCommand({ ...inventoryArgs(rest), out: process.stdout, secrets });
     }
     case 'lab': {
       const { labCommand } = await import('./commands/lab.ts');

@@ -51,7 +51,7 @@ test('when both readers fail, the error that fits the file is shown', () => {
   throwsConfigError(() => parseInventory('all:\n  hosts:\n    - a\n', 'hosts'), { line: 2, message: ['"hosts" entry'] });
   throwsConfigError(() => parseInventory('[web]\nhost1 foo\n', 'hosts'), { line: 2, message: ['expected key=value'] });
   throwsConfigError(() => parseInventory('all:\n  hosts:\n    - a\n', 'hosts.ini'), { line: 1, message: ["ending in ':'"] });
-  throwsConfigError(() => parseInventory('all:\n  hosts: {a: 1\n', 'cluster'), { message: ['YAML syntax error'] });
+  throwsConfigError(() => parseInventory('all:\n  hosts: {a: 1\n', 'cluster'), { message: ['YAML: '] });
 });
 
 test('a comma list of hosts is an inventory, as with ansible -i host1,host2,', async () => {

@@ -1,0 +1,165 @@
+// Numbers as Python holds them, where a JavaScript number would print them
+// differently: a float with a whole value (4.0, 1000.0 from `1e3` in INI),
+// a float Python writes in exponent form (1e-05, 1.5e+16), -0.0, inf/nan,
+// and an int beyond 2^53 (12345678901234567890 keeps its digits). Every
+// other number stays a plain JS number, so most data is plain.
+//
+// The loaders (YAML, JSON, INI) produce these; `passthru inventory` prints
+// them as ansible-inventory does. The engine sees plain numbers
+// (plainData), since its expressions work on JS values.
+
+/** A Python float whose JS rendering would differ from Python's repr. */
+export class PyFloat {
+  constructor(readonly value: number) {}
+  valueOf(): number {
+    return this.value;
+  }
+  toString(): string {
+    return pyFloatRepr(this.value);
+  }
+}
+
+/** A Python int too big for a JS number to hold exactly. */
+export class PyInt {
+  constructor(readonly value: bigint) {}
+  valueOf(): number {
+    return Number(this.value);
+  }
+  toString(): string {
+    return this.value.toString();
+  }
+}
+
+/** Python's repr() of a float (shortest round-trip digits; exponent form below 1e-4 and from 1e16). */
+export function pyFloatRepr(n: number): string {
+  if (Number.isNaN(n)) return 'nan';
+  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
+  const [mantissa, expText] = Math.abs(n).toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  const digits = mantissa.replace('.', '');
+  const sign = n < 0 ? '-' : '';
+  if (exp < -4 || exp >= 16) {
+    const e = `${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+    return `${sign}${mantissa}e${e}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  const whole = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
+  const frac = digits.slice(exp + 1);
+  return `${sign}${whole}.${frac === '' ? '0' : frac}`;
+}
+
+/** A float as Python holds it: a plain number where JS prints it the same, a PyFloat otherwise. */
+export function pyFloat(n: number): number | PyFloat {
+  return Number.isFinite(n) && pyFloatRepr(n) === String(n) ? n : new PyFloat(n);
+}
+
+/** An int as Python holds it: a plain number where it fits exactly, a PyInt otherwise. */
+export function pyInt(n: bigint): number | PyInt {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : new PyInt(n);
+}
+
+export function isPyNumber(v: unknown): v is PyFloat | PyInt {
+  return v instanceof PyFloat || v instanceof PyInt;
+}
+
+/** The value with every PyFloat/PyInt made a plain number (what the engine's expressions work on). */
+export function plainData(v: unknown): unknown {
+  if (isPyNumber(v)) return v.valueOf();
+  if (Array.isArray(v)) return v.some(needsPlain) ? v.map(plainData) : v;
+  if (v !== null && typeof v === 'object' && needsPlain(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: plainData(x), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return v;
+}
+
+function needsPlain(v: unknown): boolean {
+  if (isPyNumber(v)) return true;
+  if (Array.isArray(v)) return v.some(needsPlain);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(needsPlain);
+  return false;
+}
+
+/** A number's text as Python's json.dumps writes it. */
+function jsonNumber(v: number | PyFloat | PyInt): string {
+  if (v instanceof PyInt) return v.toString();
+  const n = v.valueOf();
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
+  return v instanceof PyFloat ? pyFloatRepr(n) : String(n);
+}
+
+/** Python's json.dumps(value, sort_keys=True, indent=4) with ensure_ascii off, as ansible-inventory prints. */
+export function pyJson(value: unknown, depth = 0): string {
+  const pad = ' '.repeat(4 * (depth + 1));
+  const end = ' '.repeat(4 * depth);
+  if (typeof value === 'number' || isPyNumber(value)) return jsonNumber(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((v) => pad + pyJson(v, depth + 1)).join(',\n')}\n${end}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    // written by hand: a JS object would put integer-like keys ("10", "2") first, whatever their sorted order
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(byCodePoint);
+    if (keys.length === 0) return '{}';
+    return `{\n${keys.map((k) => `${pad}${pyJsonString(k)}: ${pyJson(obj[k], depth + 1)}`).join(',\n')}\n${end}}`;
+  }
+  if (typeof value === 'string') return pyJsonString(value);
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Python's sort order of str: by code point (JS sorts by UTF-16 unit). */
+export function byCodePoint(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i] as string).codePointAt(0)! - (y[i] as string).codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** json.dumps of a string with ensure_ascii=False: only ", \ and control characters escaped, as JSON.stringify does. */
+function pyJsonString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Python's str() of a value (as `ansible-inventory --graph --vars` writes `{name = value}`). */
+export function pyStr(v: unknown): string {
+  return typeof v === 'string' ? v : pyRepr(v);
+}
+
+/** Python's repr() of the data a loader produces. */
+export function pyRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (v instanceof PyFloat) return v.toString();
+  if (v instanceof PyInt) return v.toString();
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return pyStringRepr(v);
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (typeof v === 'object') {
+    return `{${Object.entries(v).map(([k, x]) => `${pyStringRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  }
+  return String(v);
+}
+
+function pyStringRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === quote || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out + quote;
+}
