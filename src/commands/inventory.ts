@@ -10,7 +10,7 @@ import { UsageError } from '../errors.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { isSecretKey, MASK } from '../util/secrets.ts';
 import { dumpYaml } from '../yaml/dump.ts';
-import { pyJson, pyStr } from '../yaml/py-values.ts';
+import { pyJson, pyStr, Unsafe } from '../yaml/py-values.ts';
 
 export interface InventoryCommandOptions {
   /** -i, in order */
@@ -72,7 +72,7 @@ export async function inventoryCommand(o: InventoryCommandOptions): Promise<numb
   const dump = (v: unknown): string => (o.yaml ? dumpYaml(v) : `${pyJson(v)}\n`);
   const opts = { export: o.export };
   if (o.mode === 'graph') {
-    const show = (k: string, v: unknown): string => `{${k} = ${isSecretKey(k) && typeof v === 'string' ? MASK : pyStr(v)}}`;
+    const show = (k: string, v: unknown): string => `{${k} = ${isSecret(k, v) ? MASK : pyStr(v)}}`;
     o.out.write(`${graph(inv, o.arg ?? 'all', { ...opts, vars: o.vars, show })}\n`);
   } else if (o.mode === 'host') {
     if (!o.arg || !inv.hosts.has(o.arg)) {
@@ -96,7 +96,7 @@ export async function inventoryCommand(o: InventoryCommandOptions): Promise<numb
 
 function maskVars(vars: Vars): Vars {
   const out: Vars = {};
-  for (const [k, v] of Object.entries(vars)) Object.defineProperty(out, k, { value: isSecretKey(k) && typeof v === 'string' ? MASK : v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(vars)) Object.defineProperty(out, k, { value: isSecret(k, v) ? MASK : v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -109,4 +109,8 @@ function maskTree(node: Record<string, unknown>): Record<string, unknown> {
     if (group.vars) group.vars = maskVars(group.vars);
   }
   return node;
+}
+
+function isSecret(key: string, value: unknown): boolean {
+  return isSecretKey(key) && (typeof value === 'string' || value instanceof Unsafe);
 }

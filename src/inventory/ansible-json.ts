@@ -94,23 +94,15 @@ export function listJson(inv: Inventory, opts: ListOptions = {}): Record<string,
   return out;
 }
 
-/** `ansible-inventory --list --yaml`: groups nested under all, hosts with their vars where first listed (yaml_inventory). */
+/** `ansible-inventory --list --yaml` (2.14's yaml_inventory): groups nested under all (a group below two parents twice), hosts with their vars where first listed. */
 export function yamlInventory(inv: Inventory, opts: ListOptions = {}): Record<string, unknown> {
   const seenHosts = new Set<string>();
-  const seenGroups = new Set<string>();
   const index = graphIndex(inv);
   const format = (name: string): Record<string, unknown> => {
     const g = inv.groups.get(name);
     const entry: Record<string, unknown> = {};
     const children: Record<string, unknown> = {};
-    for (const c of g?.children ?? []) {
-      if (c === 'all') continue;
-      if (seenGroups.has(c)) children[c] = {};
-      else {
-        Object.assign(children, format(c));
-        seenGroups.add(c);
-      }
-    }
+    for (const c of g?.children ?? []) if (c !== 'all') Object.assign(children, format(c));
     const hosts: Record<string, unknown> = {};
     if (name !== 'all') {
       for (const h of g?.hosts ?? []) {
@@ -128,7 +120,7 @@ export function yamlInventory(inv: Inventory, opts: ListOptions = {}): Record<st
       const vars = shownGroupVars(inv, name);
       if (Object.keys(vars).length > 0) entry['vars'] = vars;
     }
-    return Object.keys(entry).length > 0 ? { [name]: entry } : {};
+    return { [name]: entry };
   };
   return format('all');
 }

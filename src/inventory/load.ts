@@ -200,29 +200,41 @@ async function readSource(path: string, b: InventoryBuilder): Promise<'file' | '
     throw new ConfigError({ file: path }, `cannot read the inventory: ${(e as Error).message}`, 'check the path and its permissions');
   }
   if (st.isDirectory()) {
-    await readDirectory(path, b);
+    if ((await readDirectory(path, b)) === 0) {
+      throw new ConfigError(
+        { file: path },
+        'this directory holds no inventory file',
+        'put INI, YAML or JSON inventory files in it (Ansible skips hidden files, group_vars/, host_vars/ and *.ini, *.md, *.txt, *~ ... in a directory), or pass the file itself with -i',
+      );
+    }
     return 'dir';
   }
   await readFileSource(path, st, b);
   return 'file';
 }
 
-/** InventoryManager.parse_source on a directory: every entry, sorted, skipping what Ansible skips; sub-directories too. */
-async function readDirectory(dir: string, b: InventoryBuilder): Promise<void> {
+/** InventoryManager.parse_source on a directory: every entry, sorted, skipping what Ansible skips; sub-directories too. Returns the number of files read. */
+async function readDirectory(dir: string, b: InventoryBuilder): Promise<number> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (e) {
     throw new ConfigError({ file: dir }, `cannot read the inventory directory: ${(e as Error).message}`, 'check the path and its permissions');
   }
+  let read = 0;
   for (const name of names.sort(byCodePoint)) {
     if (ignoredInInventoryDir(name)) continue;
     const full = join(dir, name);
     const st = await stat(full).catch(() => undefined);
     if (!st) continue; // a dangling link: Ansible finds nothing there either
-    if (st.isDirectory()) await readDirectory(full, b);
-    else await readFileSource(full, st, b);
+    if (st.isDirectory()) {
+      read += await readDirectory(full, b);
+    } else {
+      await readFileSource(full, st, b);
+      read++;
+    }
   }
+  return read;
 }
 
 async function readFileSource(path: string, st: Awaited<ReturnType<typeof stat>>, b: InventoryBuilder): Promise<void> {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { varWhere } from './meta.ts';
-import { plainData } from '../yaml/py-values.ts';
+import { plainData, Unsafe } from '../yaml/py-values.ts';
 import { parseSshArgs, SshArgsError } from './ssh-args.ts';
 import type { Inventory } from './types.ts';
 
@@ -87,10 +87,11 @@ export function checkConnectionVar(
 ): unknown {
   const r = Object.hasOwn(CONNECTION_VARS, key) ? CONNECTION_VARS[key] : undefined;
   if (!r || value === null || value === undefined) return value;
+  const unsafe = value instanceof Unsafe;
   value = plainData(value);
   const loc = where.file !== undefined ? { file: where.file, line: where.line } : varWhere(inv, where.kind, where.name, key);
   const on = `${where.kind} '${where.name}'`;
-  if (typeof value === 'string' && TEMPLATE.test(value)) {
+  if (typeof value === 'string' && !unsafe && TEMPLATE.test(value)) {
     throw new ConfigError(
       loc,
       `${key} on ${on} is a Jinja template${key.includes('pass') ? '' : ` (${show(value)})`}`,

@@ -144,7 +144,7 @@ function cachedGraph(inv: Inventory): { index: GraphIndex; groups: Record<string
 /** Every variable of a host as a play would see it (inventory part): precedence applied, magic vars added. */
 export function hostVars(inv: Inventory, name: string): Vars {
   const { index, groups } = cachedGraph(inv);
-  const out = plainData(mergedVars(inv, name, index)) as Vars;
+  const out = plainData(mergedVars(inv, name, index), { template: true }) as Vars;
   out['inventory_hostname'] = name;
   out['inventory_hostname_short'] = isIpAddress(name) ? name : (name.split('.')[0] ?? name);
   out['group_names'] = sortedCodePoints(groupsOfHost(inv, name, index).filter((g) => g !== 'all'));

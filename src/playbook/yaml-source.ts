@@ -5,8 +5,8 @@
 // The YAML is read by the one loader with Ansible's semantics
 // (src/yaml/ansible-yaml.ts), the same as inventories and group_vars: YAML
 // 1.1 as PyYAML reads it (yes/no/on/off are booleans, 0755 is octal, 1e5 is
-// text, `<<` merges mappings, !unsafe is text). The engine gets plain JS
-// values (numbers as JS numbers).
+// text, `<<` merges mappings, !unsafe text is never templated). The engine
+// gets plain JS values (numbers as JS numbers).
 
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import { ConfigError, type ErrorLocation } from '../errors.ts';
@@ -58,7 +58,7 @@ export function parseYaml(text: string, file: string): YamlSource {
   if (vault) {
     throw new ConfigError({ file, line: vault.line, column: vault.column }, 'Ansible Vault values (!vault) are not supported', 'pass secrets with -e @file or in the inventory');
   }
-  return { file, text, doc: reader.doc, lc: reader.lines, data: plainData(data) };
+  return { file, text, doc: reader.doc, lc: reader.lines, data: plainData(data, { template: true }) };
 }
 
 function deref(doc: Document.Parsed, node: unknown): unknown {

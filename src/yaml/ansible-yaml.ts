@@ -10,6 +10,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, type ErrorLocation } from '../errors.ts';
 import { setOwn } from '../util/own.ts';
+import { Unsafe } from './py-values.ts';
 import { BadScalar, construct, implicitTag, jsonScalar, TAG } from './scalars.ts';
 
 export type YNode =
@@ -156,7 +157,7 @@ export class YamlReader {
   private scalar(raw: unknown, type: string | undefined, tag: string | undefined, at: Pos): unknown {
     const text = raw === null || raw === undefined ? '' : String(raw);
     try {
-      if (tag === '!unsafe') return text;
+      if (tag === '!unsafe') return new Unsafe(text);
       if (tag === '!vault' || tag === '!vault-encrypted') return { [VAULT]: text };
       if (tag === '!') return text;
       if (tag?.startsWith(TAG)) return construct(tag.slice(TAG.length), text);
@@ -305,6 +306,7 @@ export function toData(node: YNode): unknown {
 /** How json.dumps writes a non-string key. */
 export function varName(key: unknown): string {
   if (typeof key === 'string') return key;
+  if (key instanceof Unsafe) return key.text;
   if (key === null) return 'null';
   if (typeof key === 'number' && Number.isInteger(key)) return String(key);
   return typeof key === 'object' ? JSON.stringify(key) : String(key);

@@ -6,7 +6,7 @@
 // hold it. What it writes reads back, with ansible-yaml.ts, as the same data.
 
 import { implicitTag } from './scalars.ts';
-import { byCodePoint, isPyNumber, PyFloat, pyFloatRepr } from './py-values.ts';
+import { byCodePoint, isPyNumber, PyFloat, pyFloatRepr, Unsafe } from './py-values.ts';
 
 function floatText(n: number): string {
   if (Number.isNaN(n)) return '.nan';
@@ -43,11 +43,12 @@ function scalarText(v: unknown): string {
   if (isPyNumber(v)) return v.toString();
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : floatText(v);
   if (typeof v === 'string') return stringText(v);
+  if (v instanceof Unsafe) return stringText(v.text);
   return stringText(String(v));
 }
 
 function isCollection(v: unknown): v is unknown[] | Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !isPyNumber(v);
+  return v !== null && typeof v === 'object' && !isPyNumber(v) && !(v instanceof Unsafe);
 }
 
 function isEmpty(v: unknown[] | Record<string, unknown>): boolean {

@@ -30,6 +30,14 @@ export class PyInt {
   }
 }
 
+/** Text marked !unsafe: never templated; ansible-inventory prints it as {"__ansible_unsafe": text}. */
+export class Unsafe {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
 /** Python's repr() of a float (shortest round-trip digits; exponent form below 1e-4 and from 1e16). */
 export function pyFloatRepr(n: number): string {
   if (Number.isNaN(n)) return 'nan';
@@ -63,20 +71,35 @@ export function isPyNumber(v: unknown): v is PyFloat | PyInt {
   return v instanceof PyFloat || v instanceof PyInt;
 }
 
-/** The value with every PyFloat/PyInt made a plain number (what the engine's expressions work on). */
-export function plainData(v: unknown): unknown {
+/** a PyFloat, PyInt or Unsafe: a value of the loaders that is not plain JS data */
+function isMarked(v: unknown): v is PyFloat | PyInt | Unsafe {
+  return isPyNumber(v) || v instanceof Unsafe;
+}
+
+/** `{{` and `{%` in !unsafe text written so that the engine's templating leaves them as they are */
+function escapeTemplate(text: string): string {
+  return text.replace(/\{\{|\{%/g, (m) => `{{ "${m}" }}`);
+}
+
+/**
+ * The value with every PyFloat/PyInt made a plain number and every !unsafe
+ * text a plain string (what the engine's expressions work on). With
+ * `template: true` !unsafe text is escaped so that templating keeps it as written.
+ */
+export function plainData(v: unknown, opts: { template?: boolean } = {}): unknown {
   if (isPyNumber(v)) return v.valueOf();
-  if (Array.isArray(v)) return v.some(needsPlain) ? v.map(plainData) : v;
+  if (v instanceof Unsafe) return opts.template ? escapeTemplate(v.text) : v.text;
+  if (Array.isArray(v)) return v.some(needsPlain) ? v.map((x) => plainData(x, opts)) : v;
   if (v !== null && typeof v === 'object' && needsPlain(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: plainData(x), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: plainData(x, opts), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;
 }
 
 function needsPlain(v: unknown): boolean {
-  if (isPyNumber(v)) return true;
+  if (isMarked(v)) return true;
   if (Array.isArray(v)) return v.some(needsPlain);
   if (v !== null && typeof v === 'object') return Object.values(v).some(needsPlain);
   return false;
@@ -96,6 +119,7 @@ export function pyJson(value: unknown, depth = 0): string {
   const pad = ' '.repeat(4 * (depth + 1));
   const end = ' '.repeat(4 * depth);
   if (typeof value === 'number' || isPyNumber(value)) return jsonNumber(value);
+  if (value instanceof Unsafe) return pyJson({ __ansible_unsafe: value.text }, depth);
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
     return `[\n${value.map((v) => pad + pyJson(v, depth + 1)).join(',\n')}\n${end}]`;
@@ -130,6 +154,7 @@ function pyJsonString(s: string): string {
 
 /** Python's str() of a value (as `ansible-inventory --graph --vars` writes `{name = value}`). */
 export function pyStr(v: unknown): string {
+  if (v instanceof Unsafe) return v.text;
   return typeof v === 'string' ? v : pyRepr(v);
 }
 
@@ -142,6 +167,7 @@ export function pyRepr(v: unknown): string {
   if (v instanceof PyInt) return v.toString();
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return pyStringRepr(v);
+  if (v instanceof Unsafe) return pyStringRepr(v.text);
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (typeof v === 'object') {
     return `{${Object.entries(v).map(([k, x]) => `${pyStringRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
