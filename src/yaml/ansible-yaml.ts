@@ -56,7 +56,7 @@ export class YamlReader {
   private readonly anchors = new Map<YamlNode, YamlNode | undefined>();
   private readonly inProgress = new Set<YamlNode>();
 
-  constructor(text: string, readonly source: string) {
+  constructor(private readonly text: string, readonly source: string) {
     this.json = isJson(text);
     this.doc = parseDocument(text, {
       version: '1.1',
@@ -88,9 +88,15 @@ export class YamlReader {
     throw new ConfigError({ file: this.source, ...loc }, message, hint);
   }
 
-  posOf(node: { range?: [number, number, number] | null | undefined } | null | undefined): Pos {
-    const offset = node?.range?.[0];
+  posOf(node: { range?: [number, number, number] | null | undefined; tag?: string | undefined } | null | undefined): Pos {
+    let offset = node?.range?.[0];
     if (offset === undefined) return { line: 1, column: 1 };
+    // a node starts at its value: name its tag (`!vault |`) where it has one written on the same line
+    const tag = node?.tag;
+    if (tag?.startsWith('!')) {
+      const at = this.text.lastIndexOf(tag, offset);
+      if (at >= 0 && !this.text.slice(at, offset).includes('\n')) offset = at;
+    }
     const p = this.lines.linePos(offset);
     return { line: p.line, column: p.col };
   }
@@ -109,8 +115,8 @@ export class YamlReader {
       const firstAlias = this.anchors.keys().next().value;
       this.fail(
         this.posOf(firstAlias),
-        `YAML: too many aliases (*name): they expand to ${size} values; this looks like an alias bomb, refusing to expand it`,
-        'write the values out instead of nesting *aliases',
+        'YAML: too many aliases (*name): this looks like an alias bomb, refusing to expand it',
+        `they expand to ${size} values; write the values out instead of nesting *aliases`,
       );
     }
     return root;
@@ -203,7 +209,7 @@ export class YamlReader {
         this.fail(
           keyAt,
           `YAML: map keys must be unique: duplicate key '${String(key)}' (first set on line ${before})`,
-          'a key may appear once per mapping; merge the two entries (for groups: list every host and child under one key)',
+          'each key may appear once per mapping; remove or rename one of them (for groups: list every host and child under one key)',
         );
       }
       seen.set(id, keyAt.line);
