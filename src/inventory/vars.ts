@@ -91,11 +91,7 @@ export function mergedVars(inv: Inventory, name: string, index: GraphIndex = gra
 /** `ansible-inventory --export`: a host's own vars, and its host_vars/ files (beside the playbook only when it was named). */
 export function exportHostVars(inv: Inventory, name: string): Vars {
   requireHost(inv, name);
-  const out: Vars = {};
-  const file = resolve(hostSource(inv, name) ?? inv.source);
-  out['inventory_file'] = file;
-  out['inventory_dir'] = dirname(file);
-  assignOwn(out, inv.hosts.get(name)?.vars ?? {});
+  const out: Vars = { ...inv.hosts.get(name)?.vars };
   pluginVars(layersOf(inv, 'inventory'), 'host', [name], out);
   return pluginVars(layersOf(inv, 'play', true), 'host', [name], out);
 }

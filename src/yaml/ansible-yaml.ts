@@ -294,19 +294,27 @@ const HINTS: Record<string, string> = {
   BAD_ALIAS: 'an alias (*name) must refer to an anchor (&name) defined before it',
 };
 
-/** A YAML node as data (mappings become objects, keys written the way JSON writes them; numbers keep Python's types). */
+const data = new WeakMap<YNode, unknown>();
+
+/**
+ * A YAML node as data (mappings become objects, keys written the way JSON
+ * writes them; numbers keep Python's types). A node gives the same object
+ * each time, as PyYAML's constructor does: hosts of one range, or aliases of
+ * one anchor, share their values.
+ */
 export function toData(node: YNode): unknown {
-  switch (node.kind) {
-    case 'scalar':
-      return node.value;
-    case 'seq':
-      return node.items.map(toData);
-    case 'map': {
-      const o: Record<string, unknown> = {};
-      for (const e of node.entries) setOwn(o, varName(e.key), toData(e.value));
-      return o;
-    }
+  if (node.kind === 'scalar') return node.value;
+  const known = data.get(node);
+  if (known !== undefined) return known;
+  let out: unknown;
+  if (node.kind === 'seq') out = node.items.map(toData);
+  else {
+    const o: Record<string, unknown> = {};
+    for (const e of node.entries) setOwn(o, varName(e.key), toData(e.value));
+    out = o;
   }
+  data.set(node, out);
+  return out;
 }
 
 /** How json.dumps writes a non-string key. */

@@ -30,6 +30,14 @@ export class PyInt {
   }
 }
 
+/** A YAML timestamp as Python holds it (a date or a datetime): JSON writes .isoformat(), str() and YAML the same with a space before the time. */
+export class PyDate {
+  constructor(readonly iso: string) {}
+  toString(): string {
+    return this.iso.replace('T', ' ');
+  }
+}
+
 /** Text marked !unsafe: never templated; ansible-inventory prints it as {"__ansible_unsafe": text}. */
 export class Unsafe {
   constructor(readonly text: string) {}
@@ -71,9 +79,9 @@ export function isPyNumber(v: unknown): v is PyFloat | PyInt {
   return v instanceof PyFloat || v instanceof PyInt;
 }
 
-/** a PyFloat, PyInt or Unsafe: a value of the loaders that is not plain JS data */
-function isMarked(v: unknown): v is PyFloat | PyInt | Unsafe {
-  return isPyNumber(v) || v instanceof Unsafe;
+/** a PyFloat, PyInt, PyDate or Unsafe: a value of the loaders that is not plain JS data */
+export function isMarked(v: unknown): v is PyFloat | PyInt | PyDate | Unsafe {
+  return isPyNumber(v) || v instanceof Unsafe || v instanceof PyDate;
 }
 
 /** `{{` and `{%` in !unsafe text written so that the engine's templating leaves them as they are */
@@ -89,6 +97,7 @@ function escapeTemplate(text: string): string {
 export function plainData(v: unknown, opts: { template?: boolean } = {}): unknown {
   if (isPyNumber(v)) return v.valueOf();
   if (v instanceof Unsafe) return opts.template ? escapeTemplate(v.text) : v.text;
+  if (v instanceof PyDate) return v.iso;
   if (Array.isArray(v)) return v.some(needsPlain) ? v.map((x) => plainData(x, opts)) : v;
   if (v !== null && typeof v === 'object' && needsPlain(v)) {
     const out: Record<string, unknown> = {};
@@ -120,6 +129,7 @@ export function pyJson(value: unknown, depth = 0): string {
   const end = ' '.repeat(4 * depth);
   if (typeof value === 'number' || isPyNumber(value)) return jsonNumber(value);
   if (value instanceof Unsafe) return pyJson({ __ansible_unsafe: value.text }, depth);
+  if (value instanceof PyDate) return pyJsonString(value.iso);
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
     return `[\n${value.map((v) => pad + pyJson(v, depth + 1)).join(',\n')}\n${end}]`;
@@ -154,7 +164,7 @@ function pyJsonString(s: string): string {
 
 /** Python's str() of a value (as `ansible-inventory --graph --vars` writes `{name = value}`). */
 export function pyStr(v: unknown): string {
-  if (v instanceof Unsafe) return v.text;
+  if (v instanceof Unsafe || v instanceof PyDate) return v.toString();
   return typeof v === 'string' ? v : pyRepr(v);
 }
 
@@ -168,6 +178,7 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return pyStringRepr(v);
   if (v instanceof Unsafe) return pyStringRepr(v.text);
+  if (v instanceof PyDate) return pyDateRepr(v.iso);
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (typeof v === 'object') {
     return `{${Object.entries(v).map(([k, x]) => `${pyStringRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
@@ -188,4 +199,16 @@ function pyStringRepr(s: string): string {
     else out += ch;
   }
   return out + quote;
+}
+
+/** repr() of a date or datetime: datetime.date(2024, 1, 5), datetime.datetime(2024, 1, 5, 10, 20, 30) */
+function pyDateRepr(iso: string): string {
+  const m = /^(\d+)-(\d+)-(\d+)(?:T(\d+):(\d+):(\d+)(?:\.(\d+))?)?/.exec(iso);
+  if (!m) return pyStringRepr(iso);
+  const n = (i: number): string => String(Number(m[i]));
+  if (m[4] === undefined) return `datetime.date(${n(1)}, ${n(2)}, ${n(3)})`;
+  const parts = [n(1), n(2), n(3), n(4), n(5)];
+  if (Number(m[6]) || m[7]) parts.push(n(6));
+  if (m[7]) parts.push(n(7));
+  return `datetime.datetime(${parts.join(', ')}${/[+-]\d\d:\d\d$/.test(iso) ? ', tzinfo=...' : ''})`;
 }

@@ -2,7 +2,7 @@
 // resolvers and constructors (resolver.py, constructor.py), written out
 // regex for regex, and JSON's rules for files that are JSON.
 
-import { pyFloat, pyInt, type PyFloat, type PyInt } from './py-values.ts';
+import { PyDate, pyFloat, pyInt, type PyFloat, type PyInt } from './py-values.ts';
 
 export const TAG = 'tag:yaml.org,2002:';
 
@@ -85,8 +85,12 @@ function constructBool(text: string): boolean {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** PyYAML's timestamp, written the way Ansible's JSON encoder writes it (date/datetime .isoformat()) */
-function constructTimestamp(text: string): string {
+/** PyYAML's timestamp: a date or datetime (its .isoformat() is what Ansible's JSON encoder writes) */
+function constructTimestamp(text: string): PyDate {
+  return new PyDate(timestampIso(text));
+}
+
+function timestampIso(text: string): string {
   const m = TIMESTAMP.exec(text);
   if (!m) throw new BadScalar(`'${text}' is not a timestamp`);
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
