@@ -50,7 +50,7 @@ function dirVarsFiles(dir: string): string[] {
 }
 
 /** DataLoader.find_vars_files: the files holding the vars of `name` under `dir` */
-export function findVarsFiles(dir: string, name: string): string[] {
+function findVarsFiles(dir: string, name: string): string[] {
   for (const ext of ['', ...EXTENSIONS]) {
     const path = join(dir, name + ext);
     const st = statSync(path, { throwIfNoEntry: false });

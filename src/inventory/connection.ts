@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.ts';
 import type { Origin } from './adjacent.ts';
 import { checkConnectionVar } from './schema.ts';
 import { parseSshArgs, SshArgsError, type SshSetting } from './ssh-args.ts';
-import type { HostConnectionVars, Inventory, Vars } from './types.ts';
+import type { HostConnectionVars, Inventory } from './types.ts';
 import { mergedVars } from './vars.ts';
 
 function expandHome(p: string): string {

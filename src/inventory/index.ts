@@ -2,7 +2,7 @@
 // Ansible reads them. Reading an inventory never opens a connection.
 
 export type { HostConnectionVars, Inventory, InventoryGroup, InventoryHost, Vars } from './types.ts';
-export { loadInventory, parseInventory, parseHostList, extensionOf, ignoredInInventoryDir, MAX_INVENTORY_BYTES, type LoadOptions } from './load.ts';
+export { loadInventory, parseInventory, parseHostList, extensionOf, MAX_INVENTORY_BYTES, type LoadOptions } from './load.ts';
 export { hostVars, groupHosts, mergedVars, exportHostVars, exportGroupVars } from './vars.ts';
 export { selectHosts, splitPattern } from './patterns.ts';
 export { connectionVars } from './connection.ts';

@@ -145,7 +145,7 @@ function decode(buf: Buffer, path: string): string {
 const IGNORED = /^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$/;
 
 /** Ansible's rule for an entry of an inventory directory: hidden files, group_vars/, backups, .ini, .md... are skipped. */
-export function ignoredInInventoryDir(name: string): boolean {
+function ignoredInInventoryDir(name: string): boolean {
   return IGNORED.test(name);
 }
 
