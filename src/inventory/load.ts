@@ -144,11 +144,6 @@ function decode(buf: Buffer, path: string): string {
 /** INVENTORY_IGNORE_EXTS and the names InventoryManager always skips in an inventory directory */
 const IGNORED = /^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$/;
 
-/** Ansible's rule for an entry of an inventory directory: hidden files, group_vars/, backups, .ini, .md... are skipped. */
-function ignoredInInventoryDir(name: string): boolean {
-  return IGNORED.test(name);
-}
-
 export interface LoadOptions {
   /**
    * The directory whose group_vars/ and host_vars/ count as the playbook's:
@@ -223,7 +218,7 @@ async function readDirectory(dir: string, b: InventoryBuilder): Promise<number> 
   }
   let read = 0;
   for (const name of names.sort(byCodePoint)) {
-    if (ignoredInInventoryDir(name)) continue;
+    if (IGNORED.test(name)) continue;
     const full = join(dir, name);
     const st = await stat(full).catch(() => undefined);
     if (!st) continue; // a dangling link: Ansible finds nothing there either
