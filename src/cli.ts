@@ -87,8 +87,8 @@ async function dispatch(argv: string[]): Promise<number> {
       const p = parse(RUN, rest, { positionals: 1 });
       const playbook = p.positionals[0];
       if (!playbook) throw new UsageError('run takes one PLAYBOOK', { hint: 'passthru run playbooks/pci-passthrough.yaml -i inventory.ini --check' });
-      const inventory = p.text('inventory');
-      if (!inventory) throw new UsageError('run needs an inventory: -i FILE');
+      const inventory = p.strs('inventory') ?? [];
+      if (inventory.length === 0) throw new UsageError('run needs an inventory: -i FILE');
       const listing = p.bool('list-hosts') || p.bool('list-steps') || p.bool('list-tags');
       const dryOnly = listing || p.bool('syntax-check');
       const options = {
@@ -128,8 +128,8 @@ async function dispatch(argv: string[]): Promise<number> {
     }
     case 'exec': {
       const p = parse(EXEC, rest, { positionals: 1, dashDash: true });
-      const inventory = p.text('inventory');
-      if (!inventory) throw new UsageError('exec needs an inventory: -i FILE');
+      const inventory = p.strs('inventory') ?? [];
+      if (inventory.length === 0) throw new UsageError('exec needs an inventory: -i FILE');
       const pattern = p.positionals[0];
       if (!pattern || p.rest.length === 0) {
         throw new UsageError('usage: passthru exec -i INVENTORY PATTERN -- COMMAND...', { hint: 'e.g. passthru exec -i inv.ini compute -- cat /proc/cmdline' });
@@ -155,14 +155,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return execCommand(options);
     }
     case 'inventory': {
-      const p = parse(INVENTORY, rest, { positionals: 1 });
-      const inventory = p.text('inventory');
-      if (!inventory) throw new UsageError('inventory needs -i FILE');
-      const host = p.str('host');
-      const mode = host !== undefined ? 'host' : p.bool('graph') ? 'graph' : p.bool('list') ? 'list' : undefined;
-      if (!mode) throw new UsageError('inventory: give --list, --graph [GROUP] or --host NAME', { hint: 'passthru inventory --help' });
-      const { inventoryCommand } = await import('./commands/inventory.ts');
-      return inventoryCommand({ inventory, mode, arg: host ?? p.positionals[0], out: process.stdout, secrets });
+      const { inventoryArgs, inventoryCommand } = await import('./commands/inventory.ts');
+      return inventoryCommand({ ...inventoryArgs(rest), out: process.stdout, secrets });
     }
     case 'lab': {
       const { labCommand } = await import('./commands/lab.ts');

@@ -40,7 +40,14 @@ const verbose: Flag = {
   help: '-v host and step starts; -vv each remote command and its exit code (plain lines); -vvv how each host is reached, and command output. Secrets always masked',
 };
 
-const inventory: Flag = { name: 'inventory', short: 'i', type: 'string', value: 'FILE', help: 'Ansible INI or YAML inventory' };
+const inventory: Flag = {
+  name: 'inventory',
+  short: 'i',
+  type: 'string',
+  multiple: true,
+  value: 'SRC',
+  help: 'Ansible INI/YAML inventory file or directory (repeatable: merged in order), with the group_vars/ and host_vars/ beside it',
+};
 const forks: Flag = { name: 'forks', short: 'f', type: 'string', value: 'N', help: 'hosts in parallel, a whole number >= 1 (default 50)' };
 
 /** How to reach the hosts: Ansible's connection flags. An inventory var (ansible_user...) beats each of them, as in Ansible. */
@@ -109,13 +116,17 @@ Examples:
 
 export const INVENTORY: CommandSpec = {
   name: 'inventory',
-  usage: ['inventory -i INVENTORY --list', 'inventory -i INVENTORY --graph [GROUP]', 'inventory -i INVENTORY --host NAME'],
+  usage: ['inventory -i INVENTORY --list [--yaml] [--export]', 'inventory -i INVENTORY --graph [GROUP] [--vars]', 'inventory -i INVENTORY --host NAME [--yaml]'],
   summary: 'what passthru understood of an inventory, shaped like ansible-inventory',
   flags: [
     inventory,
     { name: 'list', type: 'boolean', help: 'every group and host with its vars, as JSON (secrets masked)' },
     { name: 'graph', type: 'boolean', help: 'the group tree (of GROUP, default all)' },
     { name: 'host', type: 'string', value: 'NAME', help: "one host's vars, as JSON" },
+    { name: 'yaml', short: 'y', type: 'boolean', help: 'YAML instead of JSON (with --list or --host)' },
+    { name: 'vars', type: 'boolean', help: 'with --graph: each group\'s and host\'s vars' },
+    { name: 'export', type: 'boolean', help: 'with --list: vars where they were set (groups), not merged per host' },
+    { name: 'playbook-dir', type: 'string', value: 'DIR', help: 'also read DIR/group_vars and DIR/host_vars (default: the current directory)' },
     help,
   ],
 };

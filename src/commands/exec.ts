@@ -16,7 +16,8 @@ import { askSecret, interactive } from '../cli/prompt.ts';
 import { errorText } from '../engine/step-runner.ts';
 
 export interface ExecCommandOptions {
-  inventory: string;
+  /** -i, in order (Ansible merges them) */
+  inventory: string | readonly string[];
   pattern: string;
   command: string[];
   forks: number;
@@ -46,7 +47,8 @@ interface HostResult {
 }
 
 export async function execCommand(o: ExecCommandOptions): Promise<number> {
-  const inv = await loadInventory(o.inventory);
+  // as for ad-hoc ansible: group_vars/ and host_vars/ of the current directory count as the playbook's
+  const inv = await loadInventory(o.inventory, { playbookDir: process.cwd() });
   const hosts = selectHosts(inv, o.pattern);
   const connector = makeConnector(inv, {
     sshConfigPath: o.sshConfig,

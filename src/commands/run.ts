@@ -26,7 +26,8 @@ import { writeOutputFile } from '../cli/output-file.ts';
 
 export interface RunCommandOptions {
   playbook: string;
-  inventory: string;
+  /** -i, in order (Ansible merges them) */
+  inventory: string | readonly string[];
   check: boolean;
   diff: boolean;
   limit?: string | undefined;
@@ -59,7 +60,8 @@ export interface RunCommandOptions {
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
   const secrets = o.secrets ?? globalSecrets;
-  const inventory = await loadInventory(o.inventory);
+  // group_vars/ and host_vars/ beside the playbook count too, as for ansible-playbook
+  const inventory = await loadInventory(o.inventory, { playbookDir: dirname(o.playbook), playbookDirExplicit: true });
   registerInventorySecrets(inventory, secrets);
   const extraVars = await parseExtraVars(o.extraVars);
   for (const [k, v] of Object.entries(extraVars)) if (isSecretKey(k) && typeof v === 'string') secrets.add(v);

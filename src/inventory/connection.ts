@@ -9,6 +9,7 @@
 
 import { homedir } from 'node:os';
 import { ConfigError } from '../errors.ts';
+import type { Origin } from './adjacent.ts';
 import { checkConnectionVar } from './schema.ts';
 import { parseSshArgs, SshArgsError, type SshSetting } from './ssh-args.ts';
 import type { HostConnectionVars, Inventory, Vars } from './types.ts';
@@ -22,13 +23,14 @@ function expandHome(p: string): string {
 
 /** `defaults`: values below every inventory var (the command line's -u, --private-key... as in Ansible) */
 export function connectionVars(inv: Inventory, name: string, defaults: Vars = {}): HostConnectionVars {
-  const vars = { ...defaults, ...mergedVars(inv, name) };
+  const origin = new Map<string, Origin>();
+  const vars = { ...defaults, ...mergedVars(inv, name, undefined, origin) };
   // the value of the last of these keys that is set (not null), checked and coerced
   const pick = <T>(...keys: string[]): T | undefined => {
     let found: string | undefined;
     for (const k of keys) if (vars[k] !== undefined && vars[k] !== null) found = k;
     if (found === undefined) return undefined;
-    return checkConnectionVar(inv, where(inv, name, found, vars), found, vars[found]) as T;
+    return checkConnectionVar(inv, origin.get(found) ?? { kind: 'host', name }, found, vars[found]) as T;
   };
 
   const settings: SshSetting[] = [];
@@ -82,11 +84,3 @@ function mapDefined<T, U>(v: T | undefined, f: (x: T) => U): U | undefined {
 }
 
 /** where a merged var came from: the host itself, else the group that set it last in precedence order */
-function where(inv: Inventory, host: string, key: string, vars: Vars): { kind: 'group' | 'host'; name: string } {
-  const h = inv.hosts.get(host);
-  if (h && key in h.vars) return { kind: 'host', name: host };
-  for (const g of inv.groups.values()) {
-    if (key in g.vars && g.vars[key] === vars[key]) return { kind: 'group', name: g.name };
-  }
-  return { kind: 'host', name: host };
-}

@@ -50,11 +50,11 @@ class IniReader {
   private readonly b: InventoryBuilder;
   private readonly pending = new Map<string, Pending>();
 
-  constructor(source: string) {
-    this.b = new InventoryBuilder(source);
+  constructor(b: InventoryBuilder) {
+    this.b = b;
   }
 
-  read(text: string): Inventory {
+  read(text: string): void {
     let group = 'ungrouped';
     let state = 'hosts';
     const lines = splitLines(text.replace(/^\uFEFF/, ''));
@@ -85,7 +85,6 @@ class IniReader {
       else this.childLine(line, group);
     }
     this.checkPending();
-    return this.b.finish();
   }
 
   private declare(group: string, state: string): void {
@@ -217,5 +216,12 @@ class IniReader {
 
 /** Read an INI inventory; ConfigError (with file:line and a hint) on anything Ansible would refuse. */
 export function parseIni(text: string, source: string): Inventory {
-  return new IniReader(source).read(text);
+  const b = new InventoryBuilder(source);
+  readIni(text, b);
+  return b.finish();
+}
+
+/** Read an INI inventory into a builder that may hold earlier sources already (as Ansible reads several). */
+export function readIni(text: string, b: InventoryBuilder): void {
+  new IniReader(b).read(text);
 }

@@ -13,6 +13,10 @@ export interface InventoryMeta {
   varLines: Map<string, number>;
   /** host names in the order they were first seen (Ansible's inventory.hosts order) */
   creationOrder: string[];
+  /** the file each host was first seen in (Ansible's inventory_file) */
+  hostSources: Map<string, string>;
+  /** the file each variable was set in (key: varKey) */
+  varSources: Map<string, string>;
 }
 
 const metas = new WeakMap<Inventory, InventoryMeta>();
@@ -37,6 +41,18 @@ export function inventoryWarnings(inv: Inventory): string[] {
 /** The line a host was first defined on, when known. */
 export function hostLine(inv: Inventory, host: string): number | undefined {
   return metas.get(inv)?.hostLines.get(host);
+}
+
+/** The file a host was first seen in, when known. */
+export function hostSource(inv: Inventory, host: string): string | undefined {
+  return metas.get(inv)?.hostSources.get(host);
+}
+
+/** Where a variable was set (a group's or a host's own vars): its file, and its line when known. */
+export function varWhere(inv: Inventory, kind: 'group' | 'host', entity: string, name: string): { file: string; line: number | undefined } {
+  const key = varKey(kind, entity, name);
+  const m = metas.get(inv);
+  return { file: m?.varSources.get(key) ?? inv.source, line: m?.varLines.get(key) };
 }
 
 /** The line a variable was set on (a group's or a host's own vars), when known. */

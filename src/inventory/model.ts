@@ -5,7 +5,8 @@
 import { ConfigError } from '../errors.ts';
 import { groupDepths, hostsOfGroup } from './graph-walk.ts';
 import { setMeta, varKey, type InventoryMeta } from './meta.ts';
-import { setOwn } from './own.ts';
+import { setOwn } from '../util/own.ts';
+import { isPyNumber } from '../yaml/py-values.ts';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './types.ts';
 
 export const GROUP_PRIORITY = 'ansible_group_priority';
@@ -31,11 +32,14 @@ export class InventoryBuilder {
     hostLines: new Map(),
     varLines: new Map(),
     creationOrder: [],
+    hostSources: new Map(),
+    varSources: new Map(),
   };
   /** the line being read, for errors */
   line: number | undefined;
 
-  constructor(readonly source: string) {
+  /** the source being read (files of one inventory are read one after the other into one builder, as Ansible does) */
+  constructor(public source: string) {
     this.addGroup('all');
     this.addGroup('ungrouped');
     this.addChild('all', 'ungrouped');
@@ -79,6 +83,7 @@ export class InventoryBuilder {
       this.hosts.set(name, { name, vars: {} });
       this.hostGroups.set(name, []);
       this.meta.creationOrder.push(name);
+      this.meta.hostSources.set(name, this.source);
       if (this.line !== undefined) this.meta.hostLines.set(name, this.line);
       if (port) this.setHostVar(name, 'ansible_port', port);
     }
@@ -161,7 +166,7 @@ export class InventoryBuilder {
     if (g) {
       if (key === GROUP_PRIORITY) value = this.priority(value);
       setOwn(g.vars, key, value);
-      if (this.line !== undefined) this.meta.varLines.set(varKey('group', entity, key), this.line);
+      this.noteVar(varKey('group', entity, key));
       return;
     }
     if (this.hosts.has(entity)) return this.setHostVar(entity, key, value);
@@ -170,11 +175,18 @@ export class InventoryBuilder {
 
   private setHostVar(host: string, key: string, value: unknown): void {
     setOwn((this.hosts.get(host) as InventoryHost).vars, key, value);
-    if (this.line !== undefined) this.meta.varLines.set(varKey('host', host, key), this.line);
+    this.noteVar(varKey('host', host, key));
+  }
+
+  private noteVar(key: string): void {
+    this.meta.varSources.set(key, this.source);
+    if (this.line !== undefined) this.meta.varLines.set(key, this.line);
+    else this.meta.varLines.delete(key);
   }
 
   /** Python's int() on ansible_group_priority */
   private priority(value: unknown): number {
+    if (isPyNumber(value)) value = value.valueOf();
     if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
     if (typeof value === 'boolean') return value ? 1 : 0;
     if (typeof value === 'string' && /^\s*[+-]?[0-9](?:_?[0-9])*\s*$/.test(value)) return Number(value.replace(/_/g, ''));
@@ -211,7 +223,9 @@ export class InventoryBuilder {
     }
   }
 
-  finish(): Inventory {
+  /** the inventory read so far; `source` names all the sources read (for messages) */
+  finish(source: string = this.source): Inventory {
+    this.source = source;
     this.reconcile();
     const groups = new Map<string, InventoryGroup>();
     for (const g of this.groups.values()) {

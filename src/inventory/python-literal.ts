@@ -3,7 +3,8 @@
 // string, `[1, 2]` a list, `{'a': 1}` a dict; anything Python cannot read
 // as a literal (yes, true, 010, {a: 1}, hello) stays the text it was.
 
-import { setOwn } from './own.ts';
+import { setOwn } from '../util/own.ts';
+import { pyFloat, pyFloatRepr, pyInt } from '../yaml/py-values.ts';
 
 export type PyValue =
   | { t: 'int'; v: bigint }
@@ -357,11 +358,8 @@ export function literalEval(text: string): PyValue | undefined {
 /** The JSON-shaped value Ansible ends up with (ints, floats, str, lists, dicts; bytes decoded as UTF-8). */
 export function toJs(v: PyValue): unknown {
   switch (v.t) {
-    case 'int': {
-      const n = Number(v.v);
-      return n;
-    }
-    case 'float': return v.v;
+    case 'int': return pyInt(v.v);
+    case 'float': return pyFloat(v.v);
     case 'bool': return v.v;
     case 'none': return null;
     case 'str': return v.v;
@@ -392,11 +390,6 @@ function dictKey(k: PyValue): string {
     case 'bytes': return new TextDecoder('utf-8').decode(k.v);
     default: return JSON.stringify(toJs(k));
   }
-}
-
-function pyFloatRepr(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e16) return `${n}.0`;
-  return String(n);
 }
 
 /**

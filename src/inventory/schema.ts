@@ -5,7 +5,8 @@
 
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { varLine } from './meta.ts';
+import { varWhere } from './meta.ts';
+import { plainData, Unsafe } from '../yaml/py-values.ts';
 import { parseSshArgs, SshArgsError } from './ssh-args.ts';
 import type { Inventory } from './types.ts';
 
@@ -80,15 +81,17 @@ function show(value: unknown): string {
 /** The value of a connection variable, coerced (e.g. "22" -> 22, "yes" -> true); ConfigError when wrong. */
 export function checkConnectionVar(
   inv: Inventory,
-  where: { kind: 'group' | 'host'; name: string },
+  where: { kind: 'group' | 'host'; name: string; file?: string | undefined; line?: number | undefined },
   key: string,
   value: unknown,
 ): unknown {
   const r = Object.hasOwn(CONNECTION_VARS, key) ? CONNECTION_VARS[key] : undefined;
   if (!r || value === null || value === undefined) return value;
-  const loc = { file: inv.source, line: varLine(inv, where.kind, where.name, key) };
+  const unsafe = value instanceof Unsafe;
+  value = plainData(value);
+  const loc = where.file !== undefined ? { file: where.file, line: where.line } : varWhere(inv, where.kind, where.name, key);
   const on = `${where.kind} '${where.name}'`;
-  if (typeof value === 'string' && TEMPLATE.test(value)) {
+  if (typeof value === 'string' && !unsafe && TEMPLATE.test(value)) {
     throw new ConfigError(
       loc,
       `${key} on ${on} is a Jinja template${key.includes('pass') ? '' : ` (${show(value)})`}`,
@@ -150,6 +153,15 @@ export function validateInventory(inv: Inventory): Inventory {
   }
   for (const h of inv.hosts.values()) {
     for (const [k, v] of Object.entries(h.vars)) checkConnectionVar(inv, { kind: 'host', name: h.name }, k, v);
+  }
+  for (const layer of inv.adjacent ?? []) {
+    for (const [kind, files] of [['group', layer.groups], ['host', layer.hosts]] as const) {
+      for (const [name, list] of files) {
+        for (const f of list) {
+          for (const [k, v] of Object.entries(f.vars)) checkConnectionVar(inv, { kind, name, file: f.file, line: f.lines.get(k) }, k, v);
+        }
+      }
+    }
   }
   return inv;
 }

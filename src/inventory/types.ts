@@ -1,6 +1,8 @@
 // The inventory as passthru understands it, after reading an Ansible INI or
 // YAML inventory. Reading an inventory never opens a connection.
 
+import type { AdjacentVars } from './adjacent.ts';
+
 export type Vars = Record<string, unknown>;
 
 export interface InventoryGroup {
@@ -26,6 +28,8 @@ export interface Inventory {
   hosts: Map<string, InventoryHost>;
   /** every group, including `all` and `ungrouped` */
   groups: Map<string, InventoryGroup>;
+  /** group_vars/ and host_vars/ beside the inventory sources, then beside the playbook, in the order they apply */
+  adjacent?: AdjacentVars[] | undefined;
 }
 
 /**

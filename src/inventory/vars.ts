@@ -7,8 +7,11 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { graphIndex, groupsOfHost, hostsOfGroup, type GraphIndex } from './graph-walk.ts';
 import { GROUP_PRIORITY } from './model.ts';
-import { assignOwn } from './own.ts';
+import { assignOwn } from '../util/own.ts';
+import { plainData } from '../yaml/py-values.ts';
 import { isIpAddress } from './ranges.ts';
+import { pluginVars, type AdjacentVars, type Origin } from './adjacent.ts';
+import { hostSource } from './meta.ts';
 import type { Inventory, Vars } from './types.ts';
 
 function groupVars(vars: Vars): Vars {
@@ -45,17 +48,62 @@ export function hostGroupsByPrecedence(inv: Inventory, name: string, index: Grap
     });
 }
 
-/** Merged inventory vars of a host, without the magic variables (what ansible-inventory --host shows, plus inventory_file/dir). */
-export function mergedVars(inv: Inventory, name: string, index: GraphIndex = graphIndex(inv)): Vars {
+function layersOf(inv: Inventory, kind: AdjacentVars['kind'], explicitOnly = false): AdjacentVars[] {
+  return (inv.adjacent ?? []).filter((l) => l.kind === kind && (!explicitOnly || l.explicit));
+}
+
+/**
+ * Merged inventory vars of a host, without the magic variables (what
+ * ansible-inventory --host shows, plus inventory_file/dir), in Ansible's
+ * order (VariableManager.get_vars, default VARIABLE_PRECEDENCE): the
+ * inventory's `all` vars, its group vars (parents before children), then
+ * group_vars/all beside the inventory, beside the playbook, then
+ * group_vars/GROUP beside the inventory, beside the playbook; then the
+ * host's inventory vars, host_vars/ beside the inventory, beside the playbook.
+ * `origin`, when given, is filled with where each variable came from.
+ */
+export function mergedVars(inv: Inventory, name: string, index: GraphIndex = graphIndex(inv), origin?: Map<string, Origin>): Vars {
   requireHost(inv, name);
   const out: Vars = {};
-  assignOwn(out, groupVars(inv.groups.get('all')?.vars ?? {}));
-  for (const g of hostGroupsByPrecedence(inv, name, index)) assignOwn(out, groupVars(inv.groups.get(g)?.vars ?? {}));
+  const own = (vars: Vars, o: Origin): void => {
+    assignOwn(out, vars);
+    if (origin) for (const k of Object.keys(vars)) origin.set(k, o);
+  };
+  const groups = hostGroupsByPrecedence(inv, name, index);
+  const inventoryDirs = layersOf(inv, 'inventory');
+  const playDirs = layersOf(inv, 'play');
+  own(groupVars(inv.groups.get('all')?.vars ?? {}), { kind: 'group', name: 'all' });
+  for (const g of groups) own(groupVars(inv.groups.get(g)?.vars ?? {}), { kind: 'group', name: g });
+  pluginVars(inventoryDirs, 'group', ['all'], out, origin);
+  pluginVars(playDirs, 'group', ['all'], out, origin);
+  pluginVars(inventoryDirs, 'group', groups, out, origin);
+  pluginVars(playDirs, 'group', groups, out, origin);
   // Ansible sets these as the host's first own vars
-  const file = resolve(inv.source);
+  const file = resolve(hostSource(inv, name) ?? inv.source);
   out['inventory_file'] = file;
   out['inventory_dir'] = dirname(file);
-  assignOwn(out, inv.hosts.get(name)?.vars ?? {});
+  own(inv.hosts.get(name)?.vars ?? {}, { kind: 'host', name });
+  pluginVars(inventoryDirs, 'host', [name], out, origin);
+  pluginVars(playDirs, 'host', [name], out, origin);
+  return out;
+}
+
+/** `ansible-inventory --export`: a host's own vars, and its host_vars/ files (beside the playbook only when it was named). */
+export function exportHostVars(inv: Inventory, name: string): Vars {
+  requireHost(inv, name);
+  const out: Vars = { ...inv.hosts.get(name)?.vars };
+  pluginVars(layersOf(inv, 'inventory'), 'host', [name], out);
+  return pluginVars(layersOf(inv, 'play', true), 'host', [name], out);
+}
+
+/** `ansible-inventory --export`: a group's own vars, its group_vars/ files, and its priority when not the default. */
+export function exportGroupVars(inv: Inventory, group: string): Vars {
+  const g = inv.groups.get(group);
+  const out: Vars = { ...groupVars(g?.vars ?? {}) };
+  pluginVars(layersOf(inv, 'inventory'), 'group', [group], out);
+  pluginVars(layersOf(inv, 'play', true), 'group', [group], out);
+  const priority = priorityOf(g?.vars ?? {});
+  if (priority !== 1) out[GROUP_PRIORITY] = priority;
   return out;
 }
 
@@ -92,7 +140,7 @@ function cachedGraph(inv: Inventory): { index: GraphIndex; groups: Record<string
 /** Every variable of a host as a play would see it (inventory part): precedence applied, magic vars added. */
 export function hostVars(inv: Inventory, name: string): Vars {
   const { index, groups } = cachedGraph(inv);
-  const out = mergedVars(inv, name, index);
+  const out = plainData(mergedVars(inv, name, index), { template: true }) as Vars;
   out['inventory_hostname'] = name;
   out['inventory_hostname_short'] = isIpAddress(name) ? name : (name.split('.')[0] ?? name);
   out['group_names'] = sortedCodePoints(groupsOfHost(inv, name, index).filter((g) => g !== 'all'));

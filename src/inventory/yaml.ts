@@ -19,7 +19,7 @@ import { ConfigError } from '../errors.ts';
 import { InventoryBuilder } from './model.ts';
 import { expandHostPattern, HostRangeError } from './ranges.ts';
 import type { Inventory } from './types.ts';
-import { toPlain, varName, YamlReader, type YEntry, type YNode } from './yaml-values.ts';
+import { toData, varName, YamlReader, type YEntry, type YNode } from '../yaml/ansible-yaml.ts';
 
 const SECTIONS = ['vars', 'children', 'hosts'] as const;
 const GROUP_HINT = 'a group is a mapping with optional hosts:, vars: and children: keys';
@@ -57,11 +57,11 @@ function levenshtein(a: string, b: string): number {
 class YamlInventoryReader {
   private readonly b: InventoryBuilder;
 
-  constructor(private readonly y: YamlReader, source: string) {
-    this.b = new InventoryBuilder(source);
+  constructor(private readonly y: YamlReader, b: InventoryBuilder) {
+    this.b = b;
   }
 
-  read(): Inventory {
+  read(): void {
     const root = this.y.root();
     const source = this.b.source;
     if (!root || (root.kind === 'scalar' && (root.value === null || root.value === ''))) {
@@ -77,17 +77,16 @@ class YamlInventoryReader {
       );
     }
     const plugin = root.entries.find((e) => e.key === 'plugin');
-    if (plugin && toPlain(plugin.value)) {
+    if (plugin && toData(plugin.value)) {
       throw new NotYamlInventory(
         source,
         plugin.keyLine,
-        `this is an inventory plugin configuration (plugin: ${String(toPlain(plugin.value))}), not a YAML inventory`,
+        `this is an inventory plugin configuration (plugin: ${String(toData(plugin.value))}), not a YAML inventory`,
         `passthru reads static inventories; export one with: ansible-inventory -i ${source} --list --yaml > static.yml`,
         true,
       );
     }
     for (const e of root.entries) this.group(e.key, e.value, e.keyLine);
-    return this.b.finish();
   }
 
   private groupName(key: unknown, line: number): string {
@@ -144,7 +143,7 @@ class YamlInventoryReader {
       if (section === 'vars') {
         for (const v of value.entries) {
           this.b.line = v.keyLine;
-          this.b.setVariable(name, varName(v.key), toPlain(v.value));
+          this.b.setVariable(name, varName(v.key), toData(v.value));
         }
       } else if (section === 'children') {
         for (const c of value.entries) {
@@ -198,7 +197,7 @@ class YamlInventoryReader {
       this.b.addHost(h, group, expanded.port);
       for (const e of vars) {
         this.b.line = e.keyLine;
-        this.b.setVariable(h, varName(e.key), toPlain(e.value));
+        this.b.setVariable(h, varName(e.key), toData(e.value));
       }
     }
   }
@@ -212,6 +211,12 @@ function firstItem(node: YNode): string | undefined {
 
 /** Read a YAML or JSON inventory; ConfigError (with file:line and a hint) on anything wrong. */
 export function parseYamlInventory(text: string, source: string): Inventory {
-  const reader = new YamlReader(text, source);
-  return new YamlInventoryReader(reader, source).read();
+  const b = new InventoryBuilder(source);
+  readYamlInventory(text, b);
+  return b.finish();
+}
+
+/** Read a YAML or JSON inventory into a builder that may hold earlier sources already. */
+export function readYamlInventory(text: string, b: InventoryBuilder): void {
+  new YamlInventoryReader(new YamlReader(text, b.source), b).read();
 }

@@ -2,6 +2,8 @@
 // resolvers and constructors (resolver.py, constructor.py), written out
 // regex for regex, and JSON's rules for files that are JSON.
 
+import { PyDate, pyFloat, pyInt, type PyFloat, type PyInt } from './py-values.ts';
+
 export const TAG = 'tag:yaml.org,2002:';
 
 const BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
@@ -37,28 +39,32 @@ function sexagesimal(parts: number[]): number {
   return value;
 }
 
-function constructInt(text: string): number {
+function constructInt(text: string): number | PyInt {
   let v = text.replace(/_/g, '');
-  let sign = 1;
-  if (v[0] === '-') sign = -1;
+  let sign = 1n;
+  if (v[0] === '-') sign = -1n;
   if (v[0] === '-' || v[0] === '+') v = v.slice(1);
-  let n: number;
+  let n: bigint;
   if (v === '0') return 0;
   if (v.startsWith('0b')) n = parseStrict(v.slice(2), 2);
   else if (v.startsWith('0x')) n = parseStrict(v.slice(2), 16);
   else if (v[0] === '0') n = parseStrict(v, 8);
-  else if (v.includes(':')) n = sexagesimal(v.split(':').map((p) => parseStrict(p, 10)));
+  else if (v.includes(':')) n = BigInt(sexagesimal(v.split(':').map((p) => Number(parseStrict(p, 10)))));
   else n = parseStrict(v, 10);
-  return sign * n;
+  return pyInt(sign * n);
 }
 
-function parseStrict(digits: string, radix: number): number {
+function parseStrict(digits: string, radix: number): bigint {
   const valid = { 2: /^[01]+$/, 8: /^[0-7]+$/, 10: /^[0-9]+$/, 16: /^[0-9a-fA-F]+$/ }[radix as 2 | 8 | 10 | 16];
   if (!valid.test(digits)) throw new BadScalar(`invalid literal for int() with base ${radix}: '${digits}'`);
-  return radix === 10 ? Number(digits) : Number(BigInt((radix === 2 ? '0b' : radix === 8 ? '0o' : '0x') + digits));
+  return BigInt((radix === 2 ? '0b' : radix === 8 ? '0o' : radix === 16 ? '0x' : '') + digits);
 }
 
-function constructFloat(text: string): number {
+function constructFloat(text: string): number | PyFloat {
+  return pyFloat(floatValue(text));
+}
+
+function floatValue(text: string): number {
   let v = text.replace(/_/g, '').toLowerCase();
   let sign = 1;
   if (v[0] === '-') sign = -1;
@@ -79,8 +85,12 @@ function constructBool(text: string): boolean {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** PyYAML's timestamp, written the way Ansible's JSON encoder writes it (date/datetime .isoformat()) */
-function constructTimestamp(text: string): string {
+/** PyYAML's timestamp: a date or datetime (its .isoformat() is what Ansible's JSON encoder writes) */
+function constructTimestamp(text: string): PyDate {
+  return new PyDate(timestampIso(text));
+}
+
+function timestampIso(text: string): string {
   const m = TIMESTAMP.exec(text);
   if (!m) throw new BadScalar(`'${text}' is not a timestamp`);
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -122,6 +132,6 @@ export function jsonScalar(text: string): unknown {
   if (text === 'true') return true;
   if (text === 'false') return false;
   if (text === 'null') return null;
-  if (JSON_NUMBER.test(text)) return Number(text);
+  if (JSON_NUMBER.test(text)) return /[.eE]/.test(text) ? pyFloat(Number(text)) : pyInt(BigInt(text));
   return text;
 }
