@@ -16,6 +16,7 @@ Usage:
   passthru lab up [--computes N] [--dir D]         start the embedded simulated cluster
   passthru lab down [--dir D]                      stop it
   passthru demo                                    lab up, dry run, rollout, recap, lab down (npm start)
+  passthru report REPORT.json --html OUT.html      the HTML page of a run's JSON report
 
 run options:
   -i, --inventory FILE        Ansible INI or YAML inventory
@@ -29,6 +30,7 @@ run options:
       --max-fail-percentage P stop when more than P% of a batch failed
   -e, --extra-vars k=v|@file  variables (repeatable)
       --json FILE             write a JSON report
+      --html FILE             write an HTML report (one self-contained file)
   -y, --yes                   do not ask before the first reboot or restart
   -b, --become                run every command through sudo
   -K, --ask-become-pass       ask once for the sudo password (hosts without ansible_become_password)
@@ -130,6 +132,7 @@ async function dispatch(argv: string[]): Promise<number> {
           'max-fail-percentage': { type: 'string' },
           'extra-vars': { type: 'string', short: 'e', multiple: true },
           json: { type: 'string' },
+          html: { type: 'string' },
           yes: { type: 'boolean', short: 'y', default: false },
           become: { type: 'boolean', short: 'b', default: false },
           'ask-become-pass': { type: 'boolean', short: 'K', default: false },
@@ -156,6 +159,7 @@ async function dispatch(argv: string[]): Promise<number> {
           maxFailPercentage: num(values['max-fail-percentage'], 'max-fail-percentage'),
           extraVars: values['extra-vars'] ?? [],
           json: values.json,
+          html: values.html,
           yes: values.yes,
           become: values.become,
           askBecomePass: values['ask-become-pass'],
@@ -227,6 +231,12 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'lab': {
       const { labCommand } = await import('./commands/lab.ts');
       return labCommand(rest, process.stdout);
+    }
+    case 'report': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { html: { type: 'string' } } });
+      if (positionals.length !== 1 || !values.html) throw new UsageError('usage: passthru report REPORT.json --html OUT.html', { hint: 'REPORT.json is what `passthru run --json FILE` wrote' });
+      const { reportCommand } = await import('./commands/report.ts');
+      return reportCommand({ file: positionals[0] as string, html: values.html, out: process.stdout });
     }
     case 'demo': {
       const { demoCommand } = await import('./commands/demo.ts');

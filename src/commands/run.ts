@@ -7,14 +7,16 @@ import { dirname, resolve } from 'node:path';
 import { runPlaybook } from '../engine/run.ts';
 import { EventBus } from '../engine/events.ts';
 import { EXIT, UsageError } from '../errors.ts';
-import { hostVars, loadInventory } from '../inventory/index.ts';
+import { groupHosts, hostVars, loadInventory } from '../inventory/index.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { loadPlaybook } from '../playbook/index.ts';
 import { parseExtraVars } from '../playbook/extra-vars.ts';
 import type { Play } from '../playbook/index.ts';
 import { stepKinds } from '../steps/registry.ts';
 import { createRenderer } from '../ui/renderer.ts';
-import { ReportBuilder, writeReport } from '../ui/report.ts';
+import { ReportBuilder, writeReport, type ReportMeta } from '../ui/report.ts';
+import { writeHtmlReport } from '../ui/html/write.ts';
+import { passthruVersion } from '../version.ts';
 import { formatRecap } from '../ui/recap.ts';
 import { exitCodeFor } from '../ui/exit-code.ts';
 import { isSecretKey, secrets as globalSecrets, type SecretRegistry } from '../util/secrets.ts';
@@ -36,6 +38,8 @@ export interface RunCommandOptions {
   maxFailPercentage?: number | undefined;
   extraVars: string[];
   json?: string | undefined;
+  /** write the HTML report of the run here */
+  html?: string | undefined;
   yes: boolean;
   become: boolean;
   askBecomePass?: boolean | undefined;
@@ -85,11 +89,46 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     onDisconnect: o.check ? undefined : (host) => releaseHostLock(host, runId),
   });
   await renderer.done();
-  const built = report.build();
+  const built = report.build(reportMeta(o, inventory, extraVars));
   if (o.json) await writeReport(o.json, built);
+  if (o.html) await writeHtmlReport(o.html, built);
   o.out.write(`\n${formatRecap(built, { color: o.tty && !process.env['NO_COLOR'] })}\n`);
   if (result.aborted) o.out.write(`stopped: ${result.aborted}\n`);
   return exitCodeFor(built);
+}
+
+/** What the report says about the run beyond its events: version, files, options, groups. */
+function reportMeta(o: RunCommandOptions, inventory: Inventory, extraVars: Record<string, unknown>): ReportMeta {
+  const groupsOf = new Map<string, string[]>();
+  for (const [group, hosts] of Object.entries(groupHosts(inventory))) {
+    if (group === 'all') continue;
+    for (const h of hosts) groupsOf.set(h, [...(groupsOf.get(h) ?? []), group]);
+  }
+  const options: Record<string, unknown> = {
+    check: o.check,
+    diff: o.diff,
+    limit: o.limit,
+    tags: o.tags,
+    skip_tags: o.skipTags,
+    start_at_step: o.startAtStep,
+    forks: o.forks,
+    serial: o.serial,
+    max_fail_percentage: o.maxFailPercentage,
+    extra_vars: Object.fromEntries(Object.entries(extraVars).map(([k, v]) => [k, isSecretKey(k) ? '********' : v])),
+    yes: o.yes,
+    become: o.become,
+    ask_become_pass: o.askBecomePass,
+    ssh_config: o.sshConfig,
+    json: o.json,
+    html: o.html,
+  };
+  return {
+    version: passthruVersion(),
+    playbook: resolve(o.playbook),
+    inventory: resolve(o.inventory),
+    options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    groups: (h) => groupsOf.get(h) ?? [],
+  };
 }
 
 function registerInventorySecrets(inv: Inventory, secrets: SecretRegistry): void {
