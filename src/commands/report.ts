@@ -42,7 +42,8 @@ export async function readReport(file: string): Promise<Report> {
     const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
     throw new UsageError(`${file}: not a passthru report${where}: ${issue?.message ?? 'invalid'}`, { hint: 'give the file that `passthru run --json FILE` wrote, unchanged' });
   }
-  return parsed.data as Report;
+  // the file as written (zod's copy would reorder the keys)
+  return value as Report;
 }
 
 export async function reportCommand(o: ReportCommandOptions): Promise<number> {
