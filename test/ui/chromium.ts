@@ -30,8 +30,8 @@ export interface Page {
   /** run an expression in the page; its value comes back as JSON */
   evaluate<T>(expression: string): Promise<T>;
   screenshot(path: string, fullPage?: boolean): Promise<void>;
-  /** ms from navigation start to the load event, and to the page's own `ready` mark */
-  timing(): Promise<{ load: number; ready: number }>;
+  /** Chromium's own counters of the page's main thread: ScriptDuration, LayoutDuration, RecalcStyleDuration, TaskDuration (seconds)... */
+  metrics(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -115,6 +115,7 @@ export async function openPage(url: string, size: { width: number; height: numbe
   });
   await send('Page.enable', {}, sessionId);
   await send('Network.enable', {}, sessionId);
+  await send('Performance.enable', {}, sessionId);
   await send('Emulation.setDeviceMetricsOverride', { width: size.width, height: size.height, deviceScaleFactor: 1, mobile: false }, sessionId);
   const loaded = event('Page.loadEventFired', sessionId);
   await send('Page.navigate', { url }, sessionId);
@@ -141,10 +142,10 @@ export async function openPage(url: string, size: { width: number; height: numbe
       const { data } = (await send('Page.captureScreenshot', params, sessionId)) as { data: string };
       writeFileSync(path, Buffer.from(data, 'base64'));
     },
-    timing: () =>
-      evaluate<{ load: number; ready: number }>(
-        `(() => { const n = performance.getEntriesByType('navigation')[0]; return { load: Math.round(n.loadEventEnd || n.domContentLoadedEventEnd), ready: Math.round(n.domInteractive) + Number(document.body.dataset.ready || 0) }; })()`,
-      ),
+    async metrics() {
+      const { metrics } = (await send('Performance.getMetrics', {}, sessionId)) as { metrics: Array<{ name: string; value: number }> };
+      return Object.fromEntries(metrics.map((m) => [m.name, m.value]));
+    },
     async close() {
       await send('Browser.close').catch(() => undefined);
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);

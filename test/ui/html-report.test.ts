@@ -75,6 +75,10 @@ describe('HTML report of a rollout on the embedded lab, in headless Chromium', {
   });
 
   it('one lane per host, the failed host marked, its error on hover and in the failures list', async () => {
+    // a step's title is made when the pointer is on it
+    await page.evaluate(`document.querySelectorAll('#lanes .seg').forEach((s) => s.dispatchEvent(new MouseEvent('mouseover', { bubbles: true })))`);
+    const titles = await page.evaluate<string[]>(`[...document.querySelectorAll('#lanes .seg.k-reboot')].map((s) => s.title)`);
+    assert.ok(titles.length > 0 && titles.every((t) => /^gpu-\w+ \| reboot to enable the IOMMU: down \d+\.\ds$/.test(t)), titles.join('\n'));
     const lanes = await page.evaluate<Array<{ name: string; cls: string; title: string }>>(
       `[...document.querySelectorAll('#lanes .lane')].map((l) => ({ name: l.querySelector('.host').textContent, cls: l.className, title: l.title }))`,
     );
@@ -116,7 +120,7 @@ describe('HTML report of a rollout on the embedded lab, in headless Chromium', {
     assert.ok(out.text.includes(`\n${verdict}\n`), "the page says what the recap on the terminal said");
     const recap = await page.evaluate<string>(`document.getElementById('recap').textContent`);
     assert.match(recap, /^PLAY RECAP\ncontroller : ok=/);
-    const rows = await page.evaluate<string[][]>(`[...document.querySelectorAll('#gpus tr.row')].map((r) => [...r.cells].map((c) => c.innerText))`);
+    const rows = await page.evaluate<string[][]>(`[...document.querySelectorAll('#gpus .row')].map((r) => [...r.children].map((c) => c.innerText))`);
     const gpus = Object.values(report.hosts).reduce((n, h) => n + (h.facts?.gpus.length ?? 0), 0);
     assert.equal(rows.length, gpus);
     const rtx = rows.find((r) => r[0] === 'gpu-rtx');

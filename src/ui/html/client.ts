@@ -47,24 +47,34 @@ export const CLIENT_JS = String.raw`
   $('recap').textContent = D.recap;
 
   // ---- timeline
+  function segTitle(h, s) {
+    var name = txt(s[4]), err = txt(s[5]);
+    var what = SEGKIND[s[0]] === 'reboot' ? name + ': down ' + dur(s[2]) : name + ': ' + STATUS[s[3]] + ' in ' + dur(s[2]);
+    return h.n + ' | ' + what + (err ? '\n' + err : '');
+  }
   var ticks = [];
   var step = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600].map(function (s) { return s * 1000; }).find(function (s) { return total / s <= 10; }) || 7200000;
   for (var x = 0; x <= total; x += step) ticks.push('<span class="tick" style="left:' + (x / total * 100) + '%">' + dur(x) + '</span>');
   $('axis').innerHTML = ticks.join('');
   var lanes = [];
   D.hosts.forEach(function (h, hi) {
-    var segs = h.segs.map(function (s) {
+    var segs = h.segs.map(function (s, si) {
       var left = s[1] / total * 100, width = s[2] / total * 100;
-      var name = txt(s[4]), err = txt(s[5]);
-      var what = SEGKIND[s[0]] === 'reboot' ? name + ': down ' + dur(s[2]) : name + ': ' + STATUS[s[3]] + ' in ' + dur(s[2]);
-      var title = h.n + ' | ' + what + (err ? '\n' + err : '');
-      return '<i class="seg k-' + SEGKIND[s[0]] + ' st-' + STATUS[s[3]] + '" style="left:' + left.toFixed(4) + '%;width:' + width.toFixed(4) + '%" data-ms="' + s[2] + '" title="' + esc(title) + '"></i>';
+      // failures carry their error from the start; the other titles are made on hover (17,000 of them at 1000 hosts)
+      var title = s[5] >= 0 ? ' title="' + esc(segTitle(h, s)) + '"' : '';
+      return '<i class="seg k-' + SEGKIND[s[0]] + ' st-' + STATUS[s[3]] + '" style="left:' + left.toFixed(4) + '%;width:' + width.toFixed(4) + '%" data-ms="' + s[2] + '" data-s="' + si + '"' + title + '></i>';
     }).join('');
     var st = STATUS[h.s];
     var err = txt(h.e);
     lanes.push('<div class="lane st-' + st + '" data-i="' + hi + '"' + (err ? ' title="' + esc(h.n + ': ' + err) + '"' : '') + '><span class="host"><span class="dot st-' + st + '"></span>' + esc(h.n) + (st === 'failed' || st === 'unreachable' ? ' <b class="mark">' + st.toUpperCase() + '</b>' : '') + '</span><span class="track">' + segs + '</span></div>');
   });
   $('lanes').innerHTML = lanes.join('');
+  $('lanes').addEventListener('mouseover', function (ev) {
+    var el = ev.target;
+    if (!el.classList.contains('seg') || el.title) return;
+    var h = D.hosts[+el.parentNode.parentNode.dataset.i];
+    el.title = segTitle(h, h.segs[+el.dataset.s]);
+  });
 
   // ---- failures
   var fails = D.hosts.filter(function (h) { return h.s === 2 || h.s === 3; });
@@ -79,13 +89,14 @@ export const CLIENT_JS = String.raw`
   D.hosts.forEach(function (h, hi) {
     if (!h.f || !h.f.gpus) return;
     h.f.gpus.forEach(function (g) {
-      rows.push('<tr class="row" data-i="' + hi + '"><td>' + esc(h.n) + '</td><td>' + esc(g.slot) + '<br><small>' + esc((g.name || '') + ' [' + g.model + ']') + '</small></td><td>' + g.functions.map(function (f) {
+      // a grid of divs, not a table: a table of 1000 rows is laid out whole, these rows only when in view
+      rows.push('<div class="row gpurow" data-i="' + hi + '"><span>' + esc(h.n) + '</span><span>' + esc(g.slot) + '<br><small>' + esc((g.name || '') + ' [' + g.model + ']') + '</small></span><span>' + g.functions.map(function (f) {
         return esc(f.address + ' ' + f.id + ' ' + f.kind);
-      }).join('<br>') + '</td><td>' + g.functions.map(function (f) { return f.iommu_group === undefined ? '-' : String(f.iommu_group); }).join('<br>') + '</td><td>' + g.functions.map(function (f) { return esc(f.alias || '-'); }).join('<br>') + '</td><td>' + esc(g.flavor || '-') + '</td></tr>');
+      }).join('<br>') + '</span><span>' + g.functions.map(function (f) { return f.iommu_group === undefined ? '-' : String(f.iommu_group); }).join('<br>') + '</span><span>' + g.functions.map(function (f) { return esc(f.alias || '-'); }).join('<br>') + '</span><span>' + esc(g.flavor || '-') + '</span></div>');
     });
   });
   $('ngpu').textContent = rows.length;
-  $('gpus').innerHTML = rows.length === 0 ? '<p class="none">No GPU was discovered.</p>' : '<table><tr><th>host</th><th>GPU</th><th>functions</th><th>IOMMU group</th><th>alias</th><th>flavor</th></tr>' + rows.join('') + '</table>';
+  $('gpus').innerHTML = rows.length === 0 ? '<p class="none">No GPU was discovered.</p>' : '<div class="gpurow head"><span>host</span><span>GPU</span><span>functions</span><span>IOMMU group</span><span>alias</span><span>flavor</span></div>' + rows.join('');
 
   // ---- per host details, filled when opened
   $('details').innerHTML = D.hosts.map(function (h, hi) {

@@ -28,7 +28,10 @@ dt { color: #666; } dd { margin: 0; word-break: break-all; }
 #shown { color: #666; }
 #axis { position: relative; height: 16px; margin-left: 200px; border-bottom: 1px solid var(--line); }
 .tick { position: absolute; top: 0; font-size: 10px; color: #888; border-left: 1px solid #ccc; padding-left: 2px; }
-.lane { display: flex; align-items: center; height: 16px; border-bottom: 1px solid #f3f3f3; }
+/* a thousand lanes: only those in view are laid out and painted */
+.lane { display: flex; align-items: center; height: 16px; border-bottom: 1px solid #f3f3f3; content-visibility: auto; contain-intrinsic-size: auto 16px; }
+section.lazy { content-visibility: auto; contain-intrinsic-size: auto 1200px; }
+details.host-details { content-visibility: auto; contain-intrinsic-size: auto 22px; }
 .lane:hover { background: #f4f7ff; }
 .lane .host { width: 200px; flex: none; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; font-family: ui-monospace, monospace; font-size: 11px; }
 .lane .mark { color: var(--failed); font-size: 10px; }
@@ -50,6 +53,8 @@ b.st-changed { color: #a07800; } b.st-ok { color: var(--ok); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; border-bottom: 1px solid #eee; padding: 3px 8px 3px 0; font-size: 12px; }
 td pre { margin: 0; white-space: pre-wrap; font-size: 11px; }
+.gpurow { display: grid; grid-template-columns: 150px 260px minmax(220px, 1fr) 100px 200px 170px; gap: 0 8px; border-bottom: 1px solid #eee; padding: 3px 0; font-size: 12px; content-visibility: auto; contain-intrinsic-size: auto 44px; }
+.gpurow.head { font-weight: 600; content-visibility: visible; }
 .hidden { display: none !important; }
 details.host-details { border-bottom: 1px solid #eee; padding: 2px 0; }
 details.host-details summary { cursor: pointer; font-family: ui-monospace, monospace; }
@@ -91,10 +96,10 @@ export function renderHtml(report: Report): string {
 <div id="axis"></div>
 <div id="lanes"></div>
 </section>
-<section><h2>Failures (<span id="nfail"></span>)</h2><div id="failures"></div></section>
-<section><h2>GPU map (<span id="ngpu"></span>)</h2><div id="gpus"></div></section>
-<section><h2>Hosts: changes, notes and diffs</h2><div id="details"></div></section>
-<section><h2>Recap</h2><pre id="recap"></pre></section>
+<section class="lazy"><h2>Failures (<span id="nfail"></span>)</h2><div id="failures"></div></section>
+<section class="lazy"><h2>GPU map (<span id="ngpu"></span>)</h2><div id="gpus"></div></section>
+<section class="lazy"><h2>Hosts: changes, notes and diffs</h2><div id="details"></div></section>
+<section class="lazy"><h2>Recap</h2><pre id="recap"></pre></section>
 </main>
 <script id="data" type="application/json">${scriptJson(data)}</script>
 <script>${CLIENT_JS}</script>

@@ -79,11 +79,12 @@ function runningPlayLines(m: LiveModel, p: LivePlay, o: FrameOptions, room: numb
     if (h.state === 'waiting') waiting++;
     else if (h.state === 'running') (h.rebootStart !== undefined ? rebooting : running).push(h);
   }
-  const failures = p.failures;
-  const bad = p.counts.failed + p.counts.unreachable;
+  // failed hosts of the whole run: a host that failed in an earlier play still needs attention
+  const failures = m.failures;
+  const bad = new Set(failures.map((f) => f.host)).size;
   const summary = [
     `${done} done`,
-    bad > 0 || failures.length > 0 ? paint('red', `${Math.max(bad, new Set(failures.map((f) => f.host)).size)} failed`) : '0 failed',
+    bad > 0 ? paint('red', `${bad} failed in the run`) : '0 failed',
     `${rebooting.length} rebooting`,
     `${running.length} running`,
     `${waiting} waiting`,

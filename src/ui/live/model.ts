@@ -40,7 +40,6 @@ export interface LivePlay {
   aborted?: string | undefined;
   /** hosts of the play, while it runs (emptied when it ends: a finished play is one line) */
   hosts: Map<string, LiveHost>;
-  failures: LiveFailure[];
   /** how long each finished host took, for the ETA */
   took: number[];
 }
@@ -57,6 +56,8 @@ export class LiveModel {
   interrupted = false;
   hostCount = 0;
   readonly plays: LivePlay[] = [];
+  /** every host that failed so far, whichever play it failed in: they need attention until the end */
+  readonly failures: LiveFailure[] = [];
   /** bumped on every change, so the screen knows when to draw */
   version = 0;
 
@@ -135,7 +136,7 @@ export class LiveModel {
         if (h) h.rebootStart = undefined;
         const o = e.outcome;
         if (p && (o.status === 'failed' || o.status === 'unreachable')) {
-          p.failures.push({ host: e.host, step: e.step, status: o.status, error: firstLine(o.error ?? o.status) });
+          this.failures.push({ host: e.host, step: e.step, status: o.status, error: firstLine(o.error ?? o.status) });
         }
         return;
       }
@@ -148,8 +149,8 @@ export class LiveModel {
         h.rebootStart = undefined;
         p.counts[e.status]++;
         if (h.hostStart !== undefined) p.took.push(e.time - h.hostStart);
-        if ((e.status === 'failed' || e.status === 'unreachable') && !p.failures.some((f) => f.host === e.host)) {
-          p.failures.push({ host: e.host, step: h.step ?? 'connect', status: e.status, error: e.status });
+        if ((e.status === 'failed' || e.status === 'unreachable') && !this.failures.some((f) => f.host === e.host)) {
+          this.failures.push({ host: e.host, step: h.step ?? 'connect', status: e.status, error: e.status });
         }
         return;
       }
@@ -180,7 +181,7 @@ export class LiveModel {
 }
 
 function newPlay(name: string): LivePlay {
-  return { name, state: 'pending', total: 0, counts: emptyCounts(), batches: 1, batch: 0, hosts: new Map(), failures: [], took: [] };
+  return { name, state: 'pending', total: 0, counts: emptyCounts(), batches: 1, batch: 0, hosts: new Map(), took: [] };
 }
 
 /** Hosts done in a play (any final status). */
