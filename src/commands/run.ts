@@ -84,7 +84,17 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     serial: o.serial !== undefined ? parseSerial(o.serial) : undefined,
     maxFailPercentage: o.maxFailPercentage,
     signal: o.signal,
-    confirm: ask ? (what) => askYesNo(`passthru is about to run '${what}' (reboots or restarts services). Go on with the rollout?`) : undefined,
+    // the question is asked on the normal screen, with the live view stopped
+    confirm: ask
+      ? async (what) => {
+          renderer.stop();
+          try {
+            return await askYesNo(`passthru is about to run '${what}' (reboots or restarts services). Go on with the rollout?`);
+          } finally {
+            renderer.start();
+          }
+        }
+      : undefined,
     onConnect: o.check ? undefined : (host) => acquireHostLock(host, runId),
     onDisconnect: o.check ? undefined : (host) => releaseHostLock(host, runId),
   });

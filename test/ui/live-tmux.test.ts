@@ -7,7 +7,8 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,12 +17,17 @@ import { BIN, NO_VMX_ERROR, PLAYBOOK, startUiLab } from './lab-run.ts';
 
 const ARTIFACTS = resolve(process.env['PASSTHRU_ARTIFACTS'] ?? 'test/artifacts');
 const SOCKET = `passthru-ui-test-${process.pid}`;
+const run = promisify(execFile);
 const haveTmux = spawnSync('tmux', ['-V']).status === 0;
 
-function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
+/** tmux, without blocking the event loop: the embedded lab's hosts answer from this process. */
+async function tmux(...args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (e) {
+    throw new Error(`tmux ${args.join(' ')}: ${(e as { stderr?: string }).stderr ?? String(e)}`);
+  }
 }
 
 interface Screen {
@@ -31,10 +37,10 @@ interface Screen {
   lines: string[];
 }
 
-function capture(): Screen {
-  const [w, h, alt] = tmux('display-message', '-p', '-t', 'ui', '#{pane_width} #{pane_height} #{alternate_on}').trim().split(' ');
+async function capture(): Promise<Screen> {
+  const [w, h, alt] = (await tmux('display-message', '-p', '-t', 'ui', '#{pane_width} #{pane_height} #{alternate_on}')).trim().split(' ');
   // -J joins wrapped lines: a line wider than the pane shows as one long line
-  const text = tmux('capture-pane', '-p', '-J', '-t', 'ui');
+  const text = await tmux('capture-pane', '-p', '-J', '-t', 'ui');
   return { width: Number(w), height: Number(h), alternate: alt === '1', lines: text.replace(/\n$/, '').split('\n') };
 }
 
@@ -46,32 +52,29 @@ async function watchRun(o: { width: number; height: number; hosts: number; resiz
     const conf = join(lab.dir, 'tmux.conf');
     writeFileSync(conf, 'set -g history-limit 100000\n');
     const cmd = `node ${BIN} run ${PLAYBOOK} -i ${lab.cluster.inventoryPath} -e image=cirros-0.6.2-x86_64-disk -e flavor=gpu.large --yes; echo PASSTHRU-EXIT=$?; sleep 600`;
-    tmux('-f', conf, 'new-session', '-d', '-s', 'ui', '-x', String(o.width), '-y', String(o.height), cmd);
+    await tmux('-f', conf, 'new-session', '-d', '-s', 'ui', '-x', String(o.width), '-y', String(o.height), cmd);
     const screens: Screen[] = [];
     let resized = false;
     let rollingOut = 0;
-    const deadline = Date.now() + 240_000;
+    // a busy machine (2 cores shared) makes 200 hosts slow: the limit is generous
+    const deadline = Date.now() + 540_000;
     for (;;) {
-      const s = capture();
+      const s = await capture();
       if (s.lines.some((l) => l.startsWith('PASSTHRU-EXIT='))) break;
       if (s.alternate) screens.push(s);
       if (s.alternate && s.lines.some((l) => l.startsWith('▸ PLAY [Roll out]'))) rollingOut++;
       // resized once the rollout has been on screen for a while (about 3 s)
       if (o.resize && !resized && rollingOut >= 15) {
-        tmux('resize-window', '-t', 'ui', '-x', String(o.resize.width), '-y', String(o.resize.height));
+        await tmux('resize-window', '-t', 'ui', '-x', String(o.resize.width), '-y', String(o.resize.height));
         resized = true;
       }
-      if (Date.now() > deadline) throw new Error(`the run did not end within 240 s; last screen:\n${s.lines.join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`the run did not end within 540 s; last screen:\n${s.lines.join('\n')}`);
       await sleep(200);
     }
-    const history = tmux('capture-pane', '-p', '-J', '-S', '-', '-E', '-', '-t', 'ui');
+    const history = await tmux('capture-pane', '-p', '-J', '-S', '-', '-E', '-', '-t', 'ui');
     return { screens, history, failing: lab.failing, resized };
   } finally {
-    try {
-      tmux('kill-session', '-t', 'ui');
-    } catch {
-      // already gone
-    }
+    await tmux('kill-session', '-t', 'ui').catch(() => undefined);
     await lab.stop();
   }
 }
@@ -97,14 +100,15 @@ function checkScrollback(history: string, failing: string): void {
 }
 
 function keep(name: string, screens: Screen[]): void {
-  // the last screen with the rollout under way: reboots or running hosts shown
-  const s = [...screens].reverse().find((x) => x.lines.some((l) => l.includes('PLAY [Roll out]') && l.startsWith('▸'))) ?? screens.at(-1);
+  // the last screen with the rollout under way, with hosts down for their reboot if there was one
+  const rolling = screens.filter((x) => x.lines.some((l) => l.startsWith('▸ PLAY [Roll out]')));
+  const s = rolling.findLast((x) => x.lines.some((l) => l.includes('↻ '))) ?? rolling.at(-1) ?? screens.at(-1);
   if (!s) return;
   mkdirSync(ARTIFACTS, { recursive: true });
   writeFileSync(join(ARTIFACTS, name), `${s.lines.join('\n')}\n`);
 }
 
-describe('the live view in tmux, on the embedded lab', { skip: haveTmux ? undefined : 'SKIPPED: needs tmux' }, () => {
+describe('the live view in tmux, on the embedded lab', { skip: haveTmux ? undefined : 'SKIPPED: needs tmux', timeout: 1_200_000 }, () => {
   after(() => {
     spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
   });
