@@ -55,16 +55,16 @@ async function watchRun(o: { width: number; height: number; hosts: number; resiz
     await tmux('-f', conf, 'new-session', '-d', '-s', 'ui', '-x', String(o.width), '-y', String(o.height), cmd);
     const screens: Screen[] = [];
     let resized = false;
-    let rollingOut = 0;
+    let rollingOutSince: number | undefined;
     // a busy machine (2 cores shared) makes 200 hosts slow: the limit is generous
     const deadline = Date.now() + 540_000;
     for (;;) {
       const s = await capture();
       if (s.lines.some((l) => l.startsWith('PASSTHRU-EXIT='))) break;
       if (s.alternate) screens.push(s);
-      if (s.alternate && s.lines.some((l) => l.startsWith('▸ PLAY [Roll out]'))) rollingOut++;
-      // resized once the rollout has been on screen for a while (about 3 s)
-      if (o.resize && !resized && rollingOut >= 15) {
+      if (s.alternate && s.lines.some((l) => l.startsWith('▸ PLAY [Roll out]'))) rollingOutSince ??= Date.now();
+      // resized once the rollout has been on screen for 2 s
+      if (o.resize && !resized && rollingOutSince !== undefined && Date.now() - rollingOutSince >= 2000) {
         await tmux('resize-window', '-t', 'ui', '-x', String(o.resize.width), '-y', String(o.resize.height));
         resized = true;
       }
