@@ -135,3 +135,15 @@ test('done() waits for run-end', async () => {
   await p;
   assert.equal(finished, true);
 });
+
+test('a host going down for a reboot gets its line, stamped to the millisecond', async () => {
+  const play = 'p';
+  const { out, r } = run([
+    { type: 'run-start', check: false, plays: [play], hosts: ['cmp1'], time: at(0) },
+    { type: 'step-start', play, host: 'cmp1', step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(1.234) },
+    { type: 'step-start', play, host: 'cmp1', step: 'verify IOMMU', kind: 'iommu_verify', time: at(9.5) },
+    { type: 'run-end', interrupted: false, time: at(10) },
+  ]);
+  await r.done();
+  assert.deepEqual(out.lines().slice(1), ['12:01:01.234 [cmp1] reboot to enable the IOMMU: going down']);
+});
