@@ -137,6 +137,9 @@ try {
       `(() => { const n = performance.getEntriesByType('navigation')[0]; return { load: Math.round(n.loadEventEnd), page: Math.round(n.loadEventEnd - n.responseStart), script: Number(document.body.dataset.ready), lanes: document.querySelectorAll('.lane').length }; })()`,
     );
     const m = await page.metrics();
+    // the GPU map is drawn when it comes near the screen: scroll there and count its rows
+    const gpuRows = await page.evaluate<number>(`new Promise((r) => { document.getElementById('gpus').scrollIntoView(); setTimeout(() => r(document.querySelectorAll('#gpus .row').length), 500); })`);
+    if (gpuRows !== Object.values(report.hosts).reduce((n, h) => n + (h.facts?.gpus.length ?? 0), 0)) throw new Error(`${gpuRows} rows in the GPU map`);
     await page.close();
     const ms = (k: string): number => Math.round((m[k] ?? 0) * 1000);
     process.stdout.write(`  main thread: tasks ${ms('TaskDuration')} ms = script ${ms('ScriptDuration')} + style ${ms('RecalcStyleDuration')} + layout ${ms('LayoutDuration')} + other\n`);

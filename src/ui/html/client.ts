@@ -96,14 +96,33 @@ export const CLIENT_JS = String.raw`
     });
   });
   $('ngpu').textContent = rows.length;
-  $('gpus').innerHTML = rows.length === 0 ? '<p class="none">No GPU was discovered.</p>' : '<div class="gpurow head"><span>host</span><span>GPU</span><span>functions</span><span>IOMMU group</span><span>alias</span><span>flavor</span></div>' + rows.join('');
+  // the sections below the timeline are drawn when they come near the screen: the page opens with the timeline
+  function whenNear(id, draw) {
+    var done = false;
+    function go() {
+      if (done) return;
+      done = true;
+      draw();
+      apply();
+    }
+    if (!('IntersectionObserver' in window)) return go();
+    var io = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { io.disconnect(); go(); }
+    }, { rootMargin: '1500px 0px' });
+    io.observe($(id).parentNode);
+  }
+  whenNear('gpus', function () {
+    $('gpus').innerHTML = rows.length === 0 ? '<p class="none">No GPU was discovered.</p>' : '<div class="gpurow head"><span>host</span><span>GPU</span><span>functions</span><span>IOMMU group</span><span>alias</span><span>flavor</span></div>' + rows.join('');
+  });
 
   // ---- per host details, filled when opened
-  $('details').innerHTML = D.hosts.map(function (h, hi) {
-    var f = h.f;
-    var facts = f ? [f.os, f.boot_mode && f.boot_mode.toUpperCase(), f.cpu_vendor, f.nova_release && 'nova ' + f.nova_release, f.iommu ? 'IOMMU ' + (f.iommu.active ? 'on' : 'off') : ''].filter(Boolean).join(' · ') : '';
-    return '<details class="row host-details" data-i="' + hi + '"><summary><span class="dot st-' + STATUS[h.s] + '"></span>' + esc(h.n) + ' <small>' + STATUS[h.s] + (facts ? ' · ' + esc(facts) : '') + ' · ' + h.steps.length + ' step(s) with changes or notes</small></summary></details>';
-  }).join('');
+  whenNear('details', function () {
+    $('details').innerHTML = D.hosts.map(function (h, hi) {
+      var f = h.f;
+      var facts = f ? [f.os, f.boot_mode && f.boot_mode.toUpperCase(), f.cpu_vendor, f.nova_release && 'nova ' + f.nova_release, f.iommu ? 'IOMMU ' + (f.iommu.active ? 'on' : 'off') : ''].filter(Boolean).join(' · ') : '';
+      return '<details class="row host-details" data-i="' + hi + '"><summary><span class="dot st-' + STATUS[h.s] + '"></span>' + esc(h.n) + ' <small>' + STATUS[h.s] + (facts ? ' · ' + esc(facts) : '') + ' · ' + h.steps.length + ' step(s) with changes or notes</small></summary></details>';
+    }).join('');
+  });
   $('details').addEventListener('toggle', function (ev) {
     var el = ev.target;
     if (!el.open || el.dataset.filled) return;
@@ -129,6 +148,7 @@ export const CLIENT_JS = String.raw`
   $('statuses').innerHTML = STATUS.map(function (k, i) {
     return '<label class="st-' + k + '"><input type="checkbox" value="' + i + '" checked> ' + k + ' (' + D.hosts.filter(function (h) { return h.s === i; }).length + ')</label>';
   }).join(' ');
+  var filtered = false;
   function apply() {
     var on = {};
     Array.prototype.forEach.call(document.querySelectorAll('#statuses input'), function (c) { on[c.value] = c.checked; });
@@ -138,11 +158,14 @@ export const CLIENT_JS = String.raw`
       return on[h.s] && (grp < 0 || h.g.indexOf(grp) >= 0) && (q === '' || h.n.toLowerCase().indexOf(q) >= 0);
     });
     var n = 0;
-    Array.prototype.forEach.call(document.querySelectorAll('.lane, .row'), function (el) {
-      var v = visible[+el.dataset.i];
-      el.classList.toggle('hidden', !v);
-    });
     visible.forEach(function (v) { if (v) n++; });
+    // nothing to hide (the page as it opens): no element is touched
+    if (n < D.hosts.length || filtered) {
+      Array.prototype.forEach.call(document.querySelectorAll('.lane, .row'), function (el) {
+        el.classList.toggle('hidden', !visible[+el.dataset.i]);
+      });
+    }
+    filtered = n < D.hosts.length;
     $('shown').textContent = n + ' of ' + D.hosts.length + ' hosts shown';
   }
   $('filters').addEventListener('input', apply);

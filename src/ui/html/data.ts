@@ -64,7 +64,8 @@ export function pageData(report: Report, recap: string): PageData {
   const off = (iso: string): number => Math.max(0, Date.parse(iso) - t0);
   const hosts: PageHost[] = Object.entries(report.hosts).map(([name, h]) => {
     const segs: Segment[] = [];
-    for (const p of h.phases) segs.push([p.phase === 'connect' ? SEG.connect : SEG.facts, off(p.started_at), p.duration_ms, STATUS_CODE.ok, t(p.phase), -1]);
+    // a connection reused from an earlier play took no time: nothing to draw
+    for (const p of h.phases) if (p.duration_ms > 0) segs.push([p.phase === 'connect' ? SEG.connect : SEG.facts, off(p.started_at), p.duration_ms, STATUS_CODE.ok, t(p.phase), -1]);
     const steps: PageHost['steps'] = [];
     for (const s of h.steps) {
       const kind = s.kind === 'reboot' && s.status !== 'skipped' ? SEG.reboot : s.kind !== undefined && VERIFY_KINDS.has(s.kind) ? SEG.verify : SEG.step;
