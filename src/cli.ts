@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { EXIT, UsageError, isPassthruError } from './errors.ts';
 import { secrets } from './util/secrets.ts';
 import { HelpShown, parse, unknownCommand, type Parsed } from './cli/args.ts';
-import { COMMANDS, DEMO, EXEC, INVENTORY, mainHelp, RUN } from './cli/spec.ts';
+import { COMMANDS, DEMO, EXEC, INVENTORY, mainHelp, REPORT, RUN } from './cli/spec.ts';
 import { connectionFlagVars } from './cli/connection-flags.ts';
 import { checkOutputFile } from './cli/output-file.ts';
 import { closedPipe, interruptSignal } from './cli/signals.ts';
@@ -31,10 +31,15 @@ function checkAskBecomePass(p: Parsed): void {
 }
 
 /** --json FILE: its directory is checked before anything runs */
+/** a report file flag (--json, --html): its directory is checked before anything runs */
+function outputFile(p: Parsed, flag: 'json' | 'html'): string | undefined {
+  const file = p.str(flag);
+  if (file !== undefined) checkOutputFile(flag, file);
+  return file;
+}
+
 function jsonFile(p: Parsed): string | undefined {
-  const json = p.str('json');
-  if (json !== undefined) checkOutputFile('json', json);
-  return json;
+  return outputFile(p, 'json');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -105,6 +110,7 @@ async function dispatch(argv: string[]): Promise<number> {
         maxFailPercentage: p.percent('max-fail-percentage'),
         extraVars: p.strs('extra-vars') ?? [],
         json: jsonFile(p),
+        html: outputFile(p, 'html'),
         yes: p.bool('yes'),
         become: p.bool('become'),
         askBecomePass: p.bool('ask-become-pass'),
@@ -161,6 +167,14 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'lab': {
       const { labCommand } = await import('./commands/lab.ts');
       return labCommand(rest, process.stdout);
+    }
+    case 'report': {
+      const p = parse(REPORT, rest, { positionals: 1 });
+      const html = outputFile(p, 'html');
+      const file = p.positionals[0];
+      if (file === undefined || html === undefined) throw new UsageError('usage: passthru report REPORT.json --html OUT.html', { hint: 'REPORT.json is what `passthru run --json FILE` wrote' });
+      const { reportCommand } = await import('./commands/report.ts');
+      return reportCommand({ file, html, out: process.stdout });
     }
     case 'demo': {
       parse(DEMO, rest);

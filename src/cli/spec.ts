@@ -80,6 +80,7 @@ export const RUN: CommandSpec = {
     { name: 'max-fail-percentage', type: 'string', value: 'P', help: 'stop when more than P% (0-100) of a batch failed' },
     { name: 'extra-vars', short: 'e', type: 'string', multiple: true, value: 'k=v|@FILE', help: 'variables (repeatable)' },
     { name: 'json', type: 'string', value: 'FILE', help: 'write a JSON report (its directory must exist)' },
+    { name: 'html', type: 'string', value: 'FILE', help: 'write an HTML report: one self-contained file, timeline, GPU map, diffs' },
     { name: 'yes', short: 'y', type: 'boolean', help: 'do not ask before the first reboot or restart' },
     ...connection,
     { name: 'list-hosts', type: 'boolean', help: 'list the hosts each play would run on, and stop (connects to nothing)' },
@@ -163,7 +164,14 @@ export const DEMO: CommandSpec = {
   flags: [help],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [RUN, EXEC, INVENTORY, LAB, DEMO];
+export const REPORT: CommandSpec = {
+  name: 'report',
+  usage: ['report REPORT.json --html OUT.html'],
+  summary: "the HTML page of a run's JSON report (one self-contained file that works offline)",
+  flags: [{ name: 'html', type: 'string', value: 'FILE', help: 'where to write the page (its directory must exist)' }, help],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [RUN, EXEC, INVENTORY, REPORT, LAB, DEMO];
 /** every spec, the lab's subcommands included (the tests go through all of them) */
 export const ALL_SPECS: readonly CommandSpec[] = [RUN, EXEC, INVENTORY, LAB, LAB_UP, LAB_DOWN, DEMO];
 

@@ -1,6 +1,7 @@
 // `passthru demo` (npm start): the whole job on the embedded simulated
 // cluster, as an ordinary user: bring up a small mixed lab, dry run with
-// diffs, roll out with the live view, recap, tear down.
+// diffs, roll out with the live view, recap, tear down; the HTML report of
+// the rollout is kept (./passthru-demo-report.html) and its path printed.
 
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -12,6 +13,9 @@ import { loadLab } from './lab-module.ts';
 import { runCommand } from './run.ts';
 import { interruptSignal, removeOnExit } from '../cli/signals.ts';
 import { EXIT } from '../errors.ts';
+
+/** Where the demo leaves the HTML report of its rollout (the current directory; git-ignored). */
+const DEMO_REPORT = 'passthru-demo-report.html';
 
 const PLAYBOOK = resolve(fileURLToPath(new URL('../../playbooks/pci-passthrough.yaml', import.meta.url)));
 
@@ -48,9 +52,11 @@ export async function demoCommand(o: { out: NodeJS.WritableStream; tty: boolean 
     const checkCode = await runCommand({ ...common, check: true });
     if (signal.aborted) return EXIT.interrupted;
     say(`rollout: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} -e image=cirros-0.6.2-x86_64-disk -e flavor=gpu.large --yes`);
-    const applyCode = await runCommand({ ...common, check: false, json: join(dir, 'report.json') });
+    const html = resolve(DEMO_REPORT);
+    const applyCode = await runCommand({ ...common, check: false, json: join(dir, 'report.json'), html });
     if (signal.aborted) return EXIT.interrupted;
     say(`done: dry run exited ${checkCode}, rollout exited ${applyCode}; the lab is torn down. On a real cluster: see README.md`);
+    o.out.write(`    the rollout, host by host (timeline, GPU map, diffs): ${html}\n    open it in a browser: file://${html}\n`);
     return checkCode !== 0 ? checkCode : applyCode;
   } finally {
     dispose();

@@ -7,14 +7,16 @@ import { dirname, resolve } from 'node:path';
 import { runPlaybook } from '../engine/run.ts';
 import { EventBus } from '../engine/events.ts';
 import { EXIT, UsageError } from '../errors.ts';
-import { hostVars, loadInventory } from '../inventory/index.ts';
+import { groupHosts, hostVars, loadInventory } from '../inventory/index.ts';
 import type { Inventory, Vars } from '../inventory/types.ts';
 import { loadPlaybook } from '../playbook/index.ts';
 import { parseExtraVars } from '../playbook/extra-vars.ts';
 import type { Play } from '../playbook/index.ts';
 import { stepKinds } from '../steps/registry.ts';
 import { createRenderer } from '../ui/renderer.ts';
-import { ReportBuilder, writeReport } from '../ui/report.ts';
+import { ReportBuilder, writeReport, type ReportMeta } from '../ui/report.ts';
+import { writeHtmlReport } from '../ui/html/write.ts';
+import { passthruVersion } from '../version.ts';
 import { formatRecap } from '../ui/recap.ts';
 import { exitCodeFor } from '../ui/exit-code.ts';
 import { isSecretKey, secrets as globalSecrets, type SecretRegistry } from '../util/secrets.ts';
@@ -39,6 +41,8 @@ export interface RunCommandOptions {
   maxFailPercentage?: number | undefined;
   extraVars: string[];
   json?: string | undefined;
+  /** write the HTML report of the run here */
+  html?: string | undefined;
   yes: boolean;
   become: boolean;
   askBecomePass?: boolean | undefined;
@@ -113,18 +117,65 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     serial: o.serial !== undefined ? parseSerial(o.serial) : undefined,
     maxFailPercentage: o.maxFailPercentage,
     signal: o.signal,
-    confirm: ask ? (what) => askYesNo(`passthru is about to run '${what}' (reboots or restarts services). Go on with the rollout?`) : undefined,
+    // the question is asked on the normal screen, with the live view stopped
+    confirm: ask
+      ? async (what) => {
+          renderer.stop();
+          try {
+            return await askYesNo(`passthru is about to run '${what}' (reboots or restarts services). Go on with the rollout?`);
+          } finally {
+            renderer.start();
+          }
+        }
+      : undefined,
     onConnect: o.check ? undefined : (host) => acquireHostLock(host, runId),
     onDisconnect: o.check ? undefined : (host) => releaseHostLock(host, runId),
   });
   await renderer.done();
-  const built = report.build();
+  const built = report.build(reportMeta(o, inventory, extraVars));
   o.out.write(`\n${formatRecap(built, { color: o.tty && !process.env['NO_COLOR'] })}\n`);
   if (result.aborted) o.out.write(`stopped: ${result.aborted}\n`);
   // after the recap: a report that cannot be written does not hide what the run did
   const json = o.json;
   if (json !== undefined) await writeOutputFile('json', json, () => writeReport(json, built));
+  const html = o.html;
+  if (html !== undefined) await writeOutputFile('html', html, () => writeHtmlReport(html, built));
   return exitCodeFor(built);
+}
+
+/** What the report says about the run beyond its events: version, files, options, groups. */
+function reportMeta(o: RunCommandOptions, inventory: Inventory, extraVars: Record<string, unknown>): ReportMeta {
+  const groupsOf = new Map<string, string[]>();
+  for (const [group, hosts] of Object.entries(groupHosts(inventory))) {
+    if (group === 'all') continue;
+    for (const h of hosts) groupsOf.set(h, [...(groupsOf.get(h) ?? []), group]);
+  }
+  const options: Record<string, unknown> = {
+    check: o.check,
+    diff: o.diff,
+    limit: o.limit,
+    tags: o.tags,
+    skip_tags: o.skipTags,
+    start_at_step: o.startAtStep,
+    forks: o.forks,
+    serial: o.serial,
+    max_fail_percentage: o.maxFailPercentage,
+    extra_vars: Object.fromEntries(Object.entries(extraVars).map(([k, v]) => [k, isSecretKey(k) ? '********' : v])),
+    yes: o.yes,
+    become: o.become,
+    ask_become_pass: o.askBecomePass,
+    ssh_config: o.sshConfig,
+    json: o.json,
+    html: o.html,
+  };
+  return {
+    version: passthruVersion(),
+    playbook: resolve(o.playbook),
+    // several -i sources: every one, in order
+    inventory: (typeof o.inventory === 'string' ? [o.inventory] : o.inventory).map((i) => resolve(i)).join(', '),
+    options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    groups: (h) => groupsOf.get(h) ?? [],
+  };
 }
 
 function registerInventorySecrets(inv: Inventory, secrets: SecretRegistry): void {

@@ -20,6 +20,10 @@ export interface StepOutcome {
   pending?: string | undefined;
   skipReason?: string | undefined;
   notes: string[];
+  /** the step's kind (`reboot`, `pci_discover`...): the report reads facts and the reboot span by it */
+  kind?: string | undefined;
+  /** the value the step registered (the report's facts summary reads the PCI steps' results) */
+  result?: Record<string, unknown> | undefined;
 }
 
 export type EngineEvent =
@@ -27,7 +31,9 @@ export type EngineEvent =
   | { type: 'play-start'; play: string; index: number; hosts: string[]; batches: string[][]; time: number }
   | { type: 'batch-start'; play: string; index: number; hosts: string[]; time: number }
   | { type: 'host-start'; play: string; host: string; time: number }
-  | { type: 'step-start'; play: string; host: string; step: string; time: number }
+  | { type: 'step-start'; play: string; host: string; step: string; kind?: string | undefined; time: number }
+  /** before a host's first step in a play: connected (`start`: when dialing began), then its facts gathered (`start`: when connected) */
+  | { type: 'host-phase'; play: string; host: string; phase: 'connect' | 'facts'; start: number; time: number }
   | { type: 'step-end'; play: string; host: string; step: string; outcome: StepOutcome; time: number }
   | { type: 'host-end'; play: string; host: string; status: HostStatus; time: number }
   | { type: 'batch-end'; play: string; index: number; failed: string[]; time: number }

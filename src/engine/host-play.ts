@@ -60,11 +60,14 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
   };
 
   let host: RemoteHost;
+  const dialed = Date.now();
   try {
     host = await pc.pool.get(hostName);
   } catch (e) {
     return unreachableOrFailed(e);
   }
+  const connected = Date.now();
+  bus.emit({ type: 'host-phase', play: play.name, host: hostName, phase: 'connect', start: dialed, time: connected });
 
   const become = play.become ?? false;
   // one cache per host for the whole run: a play that follows one that changed nothing reads nothing again
@@ -106,6 +109,7 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
     return unreachableOrFailed(e);
   }
   await prefetched;
+  bus.emit({ type: 'host-phase', play: play.name, host: hostName, phase: 'facts', start: connected, time: Date.now() });
 
   const makeCtx = (step: StepDef): StepContext => ({
     host,
@@ -131,7 +135,7 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
   const run = async (step: StepDef): Promise<StepRunResult> => {
     const kind = pc.kinds.get(step.kind);
     hs.lastStep = step.name;
-    bus.emit({ type: 'step-start', play: play.name, host: hostName, step: step.name, time: Date.now() });
+    bus.emit({ type: 'step-start', play: play.name, host: hostName, step: step.name, kind: step.kind, time: Date.now() });
     if (!kind) {
       return { outcome: outcomeOf('failed', step.name, new Error(`unknown step kind '${step.kind}'`)), registered: {}, unreachable: false };
     }

@@ -39,9 +39,9 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 export async function runStep(input: StepRunInput): Promise<StepRunResult> {
   const { step, kind, ctx } = input;
   const started = Date.now();
-  const base: StepOutcome = { name: step.name, status: 'ok', changed: false, changes: [], diffs: [], duration_ms: 0, notes: [] };
+  const base: StepOutcome = { name: step.name, status: 'ok', changed: false, changes: [], diffs: [], duration_ms: 0, notes: [], kind: kind.kind };
   const finish = (o: Partial<StepOutcome>, registered: Vars, unreachable = false): StepRunResult => ({
-    outcome: { ...base, ...o, duration_ms: Date.now() - started },
+    outcome: { ...base, ...o, duration_ms: Date.now() - started, result: registered },
     registered,
     unreachable,
   });

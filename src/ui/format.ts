@@ -6,10 +6,10 @@ import type { Paint, Style } from './color.ts';
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
-/** Local wall-clock time of an event, `12:01:02`. */
+/** Local wall-clock time of an event to the millisecond, `12:01:02.345`: hosts working in parallel are told apart. */
 export function clock(time: number): string {
   const d = new Date(time);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 /** A duration for humans: `0.4s`, `12.3s`, `1m03s`, `2h05m`. */

@@ -1,9 +1,11 @@
-// Plain renderer: one timestamped line per event worth a line, for CI logs and
-// pipes. Nothing is redrawn; every line is masked before it is written.
+// Plain renderer: one line per event worth a line, stamped to the
+// millisecond, for CI logs and pipes. Nothing is redrawn; every line is
+// masked before it is written.
 //
-//   12:01:00 PLAY [pci-passthrough] 13 hosts in 3 batches
-//   12:01:00 batch 1/3: compute-1, compute-2
-//   12:01:02 [compute-1] kernel arguments: changed (add intel_iommu=on)
+//   12:01:00.012 PLAY [pci-passthrough] 13 hosts in 3 batches
+//   12:01:00.013 batch 1/3: compute-1, compute-2
+//   12:01:02.481 [compute-1] kernel arguments: changed (add intel_iommu=on)
+//   12:01:02.502 [compute-1] reboot to enable the IOMMU: going down
 //   --- /etc/default/grub (before)        <- with diff: true or in check mode
 //   ...
 
@@ -88,7 +90,9 @@ export function createPlainRenderer(bus: EventBus, opts: PlainRendererOptions): 
         if (verbose) write(`${at(e.time)} ${tag(e.host)} start`);
         return;
       case 'step-start':
+        // a reboot is worth a line when it starts: the host is down from here on
         if (verbose) write(`${at(e.time)} ${tag(e.host)} ${e.step} ...`);
+        else if (e.kind === 'reboot') write(`${at(e.time)} ${tag(e.host)} ${e.step}: going down`);
         return;
       case 'step-end':
         stepEnd(e.host, e.step, e.outcome, e.time);
@@ -118,6 +122,9 @@ export function createPlainRenderer(bus: EventBus, opts: PlainRendererOptions): 
   bus.on(onEvent);
 
   return {
+    // plain lines are never redrawn: nothing to hand back
+    start: () => undefined,
+    stop: () => undefined,
     async done(): Promise<void> {
       if (!ended) await endSeen;
       // wait until everything written so far has been handed to the stream

@@ -1,5 +1,5 @@
-// Picks the output for a run: a live listr2 task list on a terminal, plain
-// timestamped lines otherwise (CI logs, pipes, tests).
+// Picks the output for a run: the live view on a terminal, plain lines with
+// millisecond times otherwise (CI logs, pipes, tests).
 
 import type { EventBus } from '../engine/events.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
@@ -7,6 +7,13 @@ import { colorEnabled } from './color.ts';
 import { createPlainRenderer } from './plain.ts';
 
 export interface Renderer {
+  /**
+   * (Re)start drawing. The live view starts by itself at the engine's first
+   * event; after stop() it draws again only once start() is called.
+   */
+  start(): void;
+  /** Stop drawing and give the terminal back (e.g. to ask a question); events are still taken in. */
+  stop(): void;
   /** Resolves once run-end has been drawn and everything is written to `out`. */
   done(): Promise<void>;
 }
@@ -26,7 +33,7 @@ export interface RendererOptions {
 export async function createRenderer(bus: EventBus, opts: RendererOptions): Promise<Renderer> {
   const color = colorEnabled(opts.tty);
   if (opts.tty) {
-    // listr2 only where there is a terminal to draw on: a run in a pipe does not load it
+    // the live view only where there is a terminal to draw on: a run in a pipe does not load it
     const { createLiveRenderer } = await import('./live.ts');
     return createLiveRenderer(bus, {
       out: opts.out,

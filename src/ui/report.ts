@@ -1,11 +1,18 @@
 // The JSON report of a run, built from the event stream. Every string in it
-// has been through the secret registry. Shape:
+// has been through the secret registry. The schema is versioned (`schema`)
+// and documented in README.md ("The JSON report"); in short:
 //
-// { "hosts": { "<name>": { "status", "error"?, "steps": [ { "name", "play", "status",
-//     "changed", "diff"?, "duration_ms", "error"? } ], "last_step"? } },
+// { "schema": 2, "passthru", "started_at", "ended_at", "duration_ms", "check", "interrupted",
+//   "playbook", "inventory", "options",
+//   "plays": [ { "name", "started_at", "duration_ms", "hosts", "aborted"? } ],
 //   "summary": { "ok", "changed", "failed", "unreachable", "skipped", "hosts" },
-//   "duration_ms", "check", "interrupted", "failed_hosts", "unreachable_hosts",
-//   "limit_retry": "host1,host2" }
+//   "failed_hosts", "unreachable_hosts", "limit_retry": "host1,host2",
+//   "warnings": [ { "time", "host"?, "message" } ], "flavors": [ { "name", "alias" } ],
+//   "hosts": { "<name>": { "status", "error"?, "groups", "facts"?,
+//       "phases": [ { "play", "phase": "connect"|"facts", "started_at", "duration_ms" } ],
+//       "steps": [ { "name", "play", "kind"?, "status", "changed", "started_at", "duration_ms",
+//                    "changes", "notes", "skip_reason"?, "diff"?, "error"?, "hint"? } ],
+//       "last_step"? } } }
 //
 // summary counts hosts by their final status. A host's status is the worst across
 // plays (unreachable > failed > changed > ok); skipped when every step was skipped
@@ -17,21 +24,44 @@ import type { EngineEvent, EventBus, HostStatus, StepStatus } from '../engine/ev
 import type { SecretRegistry } from '../util/secrets.ts';
 import { renderDiffs } from './diff.ts';
 import { STEP_INTERRUPTED } from '../engine/step-runner.ts';
+import { FactsCollector, flavorOf, flavorsIn, type HostFacts } from './facts-summary.ts';
+
+export const REPORT_SCHEMA = 2;
 
 export interface ReportStep {
   name: string;
   play: string;
+  /** the step kind (reboot, pci_discover, ini...) */
+  kind?: string;
   status: StepStatus;
   changed: boolean;
+  /** ISO 8601 */
+  started_at: string;
+  duration_ms: number;
+  /** what changed (or would change, in check mode), one line each */
+  changes: string[];
+  notes: string[];
+  skip_reason?: string;
   /** unified diff of the files the step changed (or would change), masked */
   diff?: string;
-  duration_ms: number;
   error?: string;
+  hint?: string;
+}
+
+export interface ReportPhase {
+  play: string;
+  phase: 'connect' | 'facts';
+  started_at: string;
+  duration_ms: number;
 }
 
 export interface ReportHost {
   status: HostStatus;
   error?: string;
+  /** inventory groups the host is in */
+  groups: string[];
+  facts?: HostFacts;
+  phases: ReportPhase[];
   steps: ReportStep[];
   /** only in an interrupted run: where the host got to */
   last_step?: { play: string; step: string; done: boolean };
@@ -46,16 +76,47 @@ export interface ReportSummary {
   hosts: number;
 }
 
+export interface ReportPlay {
+  name: string;
+  started_at: string;
+  duration_ms: number;
+  hosts: number;
+  aborted?: string;
+}
+
 export interface Report {
-  hosts: Record<string, ReportHost>;
-  summary: ReportSummary;
+  schema: number;
+  passthru: string;
+  started_at: string;
+  ended_at: string;
   duration_ms: number;
   check: boolean;
   interrupted: boolean;
+  /** absolute paths, or null when the run did not come from files */
+  playbook: string | null;
+  inventory: string | null;
+  /** the command line's options (extra vars with secret values masked) */
+  options: Record<string, unknown>;
+  plays: ReportPlay[];
+  summary: ReportSummary;
   failed_hosts: string[];
   unreachable_hosts: string[];
   /** failed and unreachable hosts, comma-separated: `--limit @report.json` retries them */
   limit_retry: string;
+  warnings: Array<{ time: string; host?: string; message: string }>;
+  /** flavors made or checked for the GPUs, with their pci_passthrough:alias */
+  flavors: Array<{ name: string; alias: string }>;
+  hosts: Record<string, ReportHost>;
+}
+
+/** What the run knows beyond the events: written into the report as it is. */
+export interface ReportMeta {
+  version: string;
+  playbook?: string | undefined;
+  inventory?: string | undefined;
+  options?: Record<string, unknown> | undefined;
+  /** inventory groups of a host */
+  groups?: ((host: string) => string[]) | undefined;
 }
 
 const RANK: Record<HostStatus, number> = { skipped: 0, ok: 1, changed: 2, failed: 3, unreachable: 4 };
@@ -69,14 +130,31 @@ export function worstStatus(statuses: Iterable<HostStatus | StepStatus>): HostSt
 
 interface HostTrack {
   steps: ReportStep[];
+  phases: ReportPhase[];
   ends: HostStatus[];
   warnings: string[];
+  facts: FactsCollector;
+  /** step name -> when it started (the step running now) */
+  starting: Map<string, number>;
   last?: { play: string; step: string; done: boolean };
 }
+
+interface PlayTrack {
+  name: string;
+  start: number;
+  end?: number;
+  hosts: number;
+  aborted?: string;
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
 
 export class ReportBuilder {
   private readonly hostOrder: string[] = [];
   private readonly tracks = new Map<string, HostTrack>();
+  private readonly plays: PlayTrack[] = [];
+  private readonly warnings: Report['warnings'] = [];
+  private readonly flavors = new Map<string, string>();
   private startTime: number | undefined;
   private endTime: number | undefined;
   private check = false;
@@ -93,12 +171,14 @@ export class ReportBuilder {
   private track(host: string): HostTrack {
     let t = this.tracks.get(host);
     if (!t) {
-      t = { steps: [], ends: [], warnings: [] };
+      t = { steps: [], phases: [], ends: [], warnings: [], facts: new FactsCollector(), starting: new Map() };
       this.tracks.set(host, t);
       this.hostOrder.push(host);
     }
     return t;
   }
+
+  private mask = (s: string): string => this.secrets.mask(s);
 
   private onEvent(e: EngineEvent): void {
     switch (e.type) {
@@ -108,26 +188,51 @@ export class ReportBuilder {
         for (const h of e.hosts) this.track(h);
         return;
       case 'play-start':
+        this.plays.push({ name: e.play, start: e.time, hosts: e.hosts.length });
         for (const h of e.hosts) this.track(h);
         return;
-      case 'step-start':
-        this.track(e.host).last = { play: e.play, step: e.step, done: false };
+      case 'play-end': {
+        const p = this.plays.findLast((x) => x.name === e.play && x.end === undefined);
+        if (p) {
+          p.end = e.time;
+          if (e.aborted !== undefined) p.aborted = e.aborted;
+        }
         return;
+      }
+      case 'host-phase':
+        this.track(e.host).phases.push({ play: this.mask(e.play), phase: e.phase, started_at: iso(e.start), duration_ms: Math.max(0, e.time - e.start) });
+        return;
+      case 'step-start': {
+        const t = this.track(e.host);
+        t.last = { play: e.play, step: e.step, done: false };
+        t.starting.set(e.step, e.time);
+        return;
+      }
       case 'step-end': {
         const t = this.track(e.host);
         const o = e.outcome;
+        const started = t.starting.get(e.step) ?? e.time - o.duration_ms;
+        t.starting.delete(e.step);
         const step: ReportStep = {
-          name: this.secrets.mask(e.step),
-          play: this.secrets.mask(e.play),
+          name: this.mask(e.step),
+          play: this.mask(e.play),
+          ...(o.kind !== undefined ? { kind: o.kind } : {}),
           status: o.status,
           changed: o.changed,
+          started_at: iso(started),
           duration_ms: Math.max(0, Math.round(o.duration_ms)),
+          changes: o.changes.map(this.mask),
+          notes: o.notes.map(this.mask),
         };
+        if (o.skipReason !== undefined) step.skip_reason = this.mask(o.skipReason);
         const diff = renderDiffs(o.diffs, this.secrets, false);
-        if (diff !== '') step.diff = this.secrets.mask(diff);
-        if (o.error !== undefined && o.error !== '') step.error = this.secrets.mask(o.error);
-        // keep the documented key order: name, play, status, changed, diff, duration_ms, error
-        t.steps.push(orderStep(step));
+        if (diff !== '') step.diff = this.mask(diff);
+        if (o.error !== undefined && o.error !== '') step.error = this.mask(o.error);
+        if (o.hint !== undefined && o.hint !== '') step.hint = this.mask(o.hint);
+        t.steps.push(step);
+        // a skipped step registered nothing worth reading
+        if (o.status !== 'skipped' && o.status !== 'failed') t.facts.add(o.kind, o.result);
+        for (const f of flavorsIn(o.kind, o.result)) this.flavors.set(f.name, f.alias);
         // a step cut short by Ctrl-C did not finish
         t.last = { play: e.play, step: e.step, done: !(o.status === 'failed' && o.error === STEP_INTERRUPTED) };
         return;
@@ -137,6 +242,7 @@ export class ReportBuilder {
         return;
       case 'warning':
         if (e.host !== undefined) this.track(e.host).warnings.push(e.message);
+        this.warnings.push({ time: iso(e.time), ...(e.host !== undefined ? { host: e.host } : {}), message: this.mask(e.message) });
         return;
       case 'run-end':
         this.endTime = e.time;
@@ -147,66 +253,97 @@ export class ReportBuilder {
     }
   }
 
-  build(): Report {
+  build(meta: ReportMeta = { version: 'unknown' }): Report {
     const hosts: Record<string, ReportHost> = {};
     const summary: ReportSummary = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, hosts: 0 };
     const failed: string[] = [];
     const unreachable: string[] = [];
+    const flavors = [...this.flavors].map(([name, alias]) => ({ name: this.mask(name), alias: this.mask(alias) }));
     for (const name of this.hostOrder) {
       const t = this.tracks.get(name);
       if (!t) continue;
       // the engine's word on the host (host-end) decides: a failed step with ignore_errors does not fail it;
       // the steps only count for a host that never got a host-end
       const status = t.ends.length > 0 ? worstStatus(t.ends) : worstStatus(t.steps.map((s) => s.status));
-      const entry: ReportHost = { status, steps: t.steps };
+      const entry: ReportHost = { status, groups: meta.groups?.(name) ?? [], phases: t.phases, steps: t.steps };
       if (status === 'failed' || status === 'unreachable') {
         const failing = t.steps.find((s) => s.status === status && s.error !== undefined) ?? t.steps.find((s) => s.error !== undefined);
         const error = failing?.error ?? t.warnings.at(-1);
-        if (error !== undefined) entry.error = this.secrets.mask(error);
+        if (error !== undefined) entry.error = this.mask(error);
         (status === 'failed' ? failed : unreachable).push(name);
       }
-      if (this.interrupted && t.last) {
-        entry.last_step = { play: this.secrets.mask(t.last.play), step: this.secrets.mask(t.last.step), done: t.last.done };
+      const facts = t.facts.result();
+      if (facts) {
+        for (const g of facts.gpus) {
+          const flavor = flavorOf(g, flavors);
+          if (flavor !== undefined) g.flavor = flavor;
+        }
+        entry.facts = JSON.parse(this.mask(JSON.stringify(facts))) as HostFacts;
       }
-      hosts[name] = { status: entry.status, ...(entry.error !== undefined ? { error: entry.error } : {}), steps: entry.steps, ...(entry.last_step ? { last_step: entry.last_step } : {}) };
+      if (this.interrupted && t.last) {
+        entry.last_step = { play: this.mask(t.last.play), step: this.mask(t.last.step), done: t.last.done };
+      }
+      hosts[name] = orderHost(entry);
       summary[status]++;
       summary.hosts++;
     }
     const end = this.endTime ?? this.now();
     const start = this.startTime ?? end;
     return {
-      hosts,
-      summary,
+      schema: REPORT_SCHEMA,
+      passthru: meta.version,
+      started_at: iso(start),
+      ended_at: iso(end),
       duration_ms: Math.max(0, Math.round(end - start)),
       check: this.check,
       interrupted: this.interrupted,
+      playbook: meta.playbook ?? null,
+      inventory: meta.inventory ?? null,
+      options: JSON.parse(this.mask(JSON.stringify(meta.options ?? {}))) as Record<string, unknown>,
+      plays: this.plays.map((p) => ({
+        name: this.mask(p.name),
+        started_at: iso(p.start),
+        duration_ms: Math.max(0, (p.end ?? end) - p.start),
+        hosts: p.hosts,
+        ...(p.aborted !== undefined ? { aborted: this.mask(p.aborted) } : {}),
+      })),
+      summary,
       failed_hosts: failed,
       unreachable_hosts: unreachable,
       limit_retry: [...failed, ...unreachable].join(','),
+      warnings: this.warnings,
+      flavors,
+      hosts,
     };
   }
 }
 
-function orderStep(s: ReportStep): ReportStep {
+/** The documented key order. */
+function orderHost(h: ReportHost): ReportHost {
   return {
-    name: s.name,
-    play: s.play,
-    status: s.status,
-    changed: s.changed,
-    ...(s.diff !== undefined ? { diff: s.diff } : {}),
-    duration_ms: s.duration_ms,
-    ...(s.error !== undefined ? { error: s.error } : {}),
+    status: h.status,
+    ...(h.error !== undefined ? { error: h.error } : {}),
+    groups: h.groups,
+    ...(h.facts ? { facts: h.facts } : {}),
+    phases: h.phases,
+    steps: h.steps,
+    ...(h.last_step ? { last_step: h.last_step } : {}),
   };
 }
 
-/** Write the report as pretty JSON: temp file beside it, then rename, so a reader never sees half a report. */
-export async function writeReport(path: string, report: Report): Promise<void> {
+/** Write a file whole: temp file beside it, then rename, so a reader never sees half of it. */
+export async function writeWhole(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(tmp, text);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** Write the report as pretty JSON (whole or not at all). */
+export async function writeReport(path: string, report: Report): Promise<void> {
+  await writeWhole(path, `${JSON.stringify(report, null, 2)}\n`);
 }

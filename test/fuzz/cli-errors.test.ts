@@ -402,6 +402,8 @@ describe('every flag of every subcommand: the exit code, never a stack trace', (
     'max-fail-percentage': { good: ['0', '100', '12.5', '25%'], bad: ['150', '-1', 'x', '', '100.1'] },
     'extra-vars': { good: ['a=1', `@${varsFile}`, '{"b": 2}'], bad: ['@/no/such/vars.yml', '{bad', '=', 'novalue'] },
     json: { good: [report], bad: ['/no/such/dir/r.json', flagDir, ''] },
+    html: { good: [join(flagDir, 'report.html')], bad: ['/no/such/dir/r.html', flagDir, ''] },
+    'playbook-dir': { good: [flagDir], bad: [''] },
     'ssh-config': { good: [join(flagDir, 'no-ssh-config')], bad: [''] },
     user: { good: ['ops', 'root'], bad: ['two words', ''] },
     'private-key': { good: [keyFile], bad: ['/no/such/key', ''] },
@@ -428,7 +430,7 @@ describe('every flag of every subcommand: the exit code, never a stack trace', (
     demo: { argv: ['demo'], ok: 0 },
   };
   /** good values that end in a usage error all the same (-K: there is no terminal here) */
-  const goodButUsage = new Set(['run:ask-become-pass', 'exec:ask-become-pass']);
+  const goodButUsage = new Set(['run:ask-become-pass', 'exec:ask-become-pass', 'inventory:vars']);
 
   function check(r: Captured, argv: string[], code: number): void {
     const what = `passthru ${argv.map((a) => JSON.stringify(a)).join(' ')}`;

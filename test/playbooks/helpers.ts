@@ -46,13 +46,13 @@ export function readReport(path: string): Report {
   return JSON.parse(readFileSync(path, 'utf8')) as Report;
 }
 
-/** Output lines about one host (`HH:MM:SS [host] ...`) with the note and diff lines that follow them. */
+/** Output lines about one host (`HH:MM:SS.mmm [host] ...`) with the note and diff lines that follow them. */
 export function hostLines(output: string, host: string): string {
   const out: string[] = [];
   let mine = false;
   for (const line of output.split('\n')) {
     // a timestamped line starts a host's entry; diff and indented lines belong to it; a heading ends it
-    if (/^\d\d:\d\d:\d\d /.test(line)) mine = line.includes(`[${host}]`);
+    if (/^\d\d:\d\d:\d\d\.\d{3} /.test(line)) mine = line.includes(`[${host}]`);
     else if (/^[A-Za-z]/.test(line)) mine = false;
     if (mine) out.push(line);
   }

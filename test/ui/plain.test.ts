@@ -19,16 +19,16 @@ test('one timestamped line per step, play and batch headers, failures with hint'
   const { out, r } = run(smallRun());
   await r.done();
   assert.deepEqual(out.lines(), [
-    '12:01:00 passthru: 1 play on 2 hosts',
-    '12:01:00 PLAY [pci-passthrough] 2 hosts in 2 batches',
-    '12:01:00 batch 1/2: compute-1',
-    '12:01:02 [compute-1] kernel arguments: changed (add intel_iommu=on)',
-    '12:01:03 [compute-1] vfio modules: ok',
-    '12:01:03 batch 2/2: compute-2',
-    '12:01:04 [compute-2] kernel arguments: FAILED: VT-d is disabled in the firmware',
+    '12:01:00.000 passthru: 1 play on 2 hosts',
+    '12:01:00.000 PLAY [pci-passthrough] 2 hosts in 2 batches',
+    '12:01:00.000 batch 1/2: compute-1',
+    '12:01:02.000 [compute-1] kernel arguments: changed (add intel_iommu=on)',
+    '12:01:03.000 [compute-1] vfio modules: ok',
+    '12:01:03.000 batch 2/2: compute-2',
+    '12:01:04.000 [compute-2] kernel arguments: FAILED: VT-d is disabled in the firmware',
     '    hint: enable VT-d (Intel Virtualization Technology for Directed I/O) in the BIOS',
-    '12:01:04 [compute-2] pci-passthrough: FAILED in 1.0s',
-    '12:01:04 batch 2/2 done: 1 host failed (compute-2)',
+    '12:01:04.000 [compute-2] pci-passthrough: FAILED in 1.0s',
+    '12:01:04.000 batch 2/2 done: 1 host failed (compute-2)',
   ]);
 });
 
@@ -50,7 +50,7 @@ test('unified diff after the step line with diff: true, and none without', async
 test('check mode shows diffs even without diff: true, and says nothing will change', async () => {
   const { out, r } = run(smallRun({ check: true }), { diff: false });
   await r.done();
-  assert.equal(out.lines()[0], '12:01:00 passthru: 1 play on 2 hosts (check mode: nothing will be changed)');
+  assert.equal(out.lines()[0], '12:01:00.000 passthru: 1 play on 2 hosts (check mode: nothing will be changed)');
   assert.match(out.text, /\+\+\+ \/etc\/default\/grub \(after\)/);
 });
 
@@ -69,14 +69,14 @@ test('skips with their reason, pending checks, notes, warnings, aborted plays, i
   ]);
   await r.done();
   assert.deepEqual(out.lines().slice(2), [
-    '12:01:01 [ctl-1] vfio-pci ids: skipped (no passthrough device on this host)',
-    '12:01:01 [ctl-1] verify iommu: ok (pending: needs the reboot of step "reboot")',
-    '12:01:02 [ctl-1] reboot: changed (reboot)',
+    '12:01:01.000 [ctl-1] vfio-pci ids: skipped (no passthrough device on this host)',
+    '12:01:01.000 [ctl-1] verify iommu: ok (pending: needs the reboot of step "reboot")',
+    '12:01:02.000 [ctl-1] reboot: changed (reboot)',
     '    note: back after 41.2s',
-    '12:01:02 [ctl-1] WARNING: clock skew of 3s',
-    '12:01:02 WARNING: no host in group [gpu]',
-    '12:01:03 PLAY [site] aborted: max_fail_percentage 0 exceeded',
-    '12:01:03 INTERRUPTED',
+    '12:01:02.000 [ctl-1] WARNING: clock skew of 3s',
+    '12:01:02.000 WARNING: no host in group [gpu]',
+    '12:01:03.000 PLAY [site] aborted: max_fail_percentage 0 exceeded',
+    '12:01:03.000 INTERRUPTED',
   ]);
 });
 
@@ -84,8 +84,8 @@ test('verbose adds step starts and host results', async () => {
   const { out, r } = run(smallRun(), { verbose: true });
   await r.done();
   const lines = out.lines();
-  assert.ok(lines.includes('12:01:00 [compute-1] kernel arguments ...'));
-  assert.ok(lines.includes('12:01:03 [compute-1] pci-passthrough: changed in 3.0s'));
+  assert.ok(lines.includes('12:01:00.000 [compute-1] kernel arguments ...'));
+  assert.ok(lines.includes('12:01:03.000 [compute-1] pci-passthrough: changed in 3.0s'));
 });
 
 test('no secret reaches the output: registered values, URL passwords, diffs', async () => {
@@ -134,4 +134,16 @@ test('done() waits for run-end', async () => {
   bus.emit({ type: 'run-end', interrupted: false, time: at(1) });
   await p;
   assert.equal(finished, true);
+});
+
+test('a host going down for a reboot gets its line, stamped to the millisecond', async () => {
+  const play = 'p';
+  const { out, r } = run([
+    { type: 'run-start', check: false, plays: [play], hosts: ['cmp1'], time: at(0) },
+    { type: 'step-start', play, host: 'cmp1', step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(1.234) },
+    { type: 'step-start', play, host: 'cmp1', step: 'verify IOMMU', kind: 'iommu_verify', time: at(9.5) },
+    { type: 'run-end', interrupted: false, time: at(10) },
+  ]);
+  await r.done();
+  assert.deepEqual(out.lines().slice(1), ['12:01:01.234 [cmp1] reboot to enable the IOMMU: going down']);
 });

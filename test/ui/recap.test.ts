@@ -127,6 +127,6 @@ test('no secret in the recap, and a host named like a secret key is not masked a
   assert.match(text, /^secret-store-1 : ok=1 /m);
   // a report built elsewhere (or by hand) is masked too
   const raw = build([{ type: 'run-start', check: false, plays: [], hosts: ['h'], time: at(0) }]);
-  const hand: Report = { ...raw, hosts: { h: { status: 'ok', steps: [{ name: 'use p4ssw0rd!', play: 'p', status: 'ok', changed: false, duration_ms: 5000 }] } } };
+  const hand: Report = { ...raw, hosts: { h: { status: 'ok', groups: [], phases: [], steps: [{ name: 'use p4ssw0rd!', play: 'p', status: 'ok', changed: false, started_at: raw.started_at, duration_ms: 5000, changes: [], notes: [] }] } } };
   assert.doesNotMatch(formatRecap(hand, { color: false, secrets }), /p4ssw0rd!/);
 });

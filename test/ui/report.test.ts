@@ -3,41 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { EventBus, type EngineEvent } from '../../src/engine/events.ts';
 import { SecretRegistry } from '../../src/util/secrets.ts';
 import { ReportBuilder, writeReport } from '../../src/ui/report.ts';
+import { ReportSchema } from '../../src/ui/report-schema.ts';
 import { at, emitAll, outcome, smallRun } from './fixtures/events.ts';
-
-const status = z.enum(['ok', 'changed', 'failed', 'unreachable', 'skipped']);
-const ReportSchema = z.strictObject({
-  hosts: z.record(
-    z.string(),
-    z.strictObject({
-      status,
-      error: z.string().optional(),
-      steps: z.array(
-        z.strictObject({
-          name: z.string(),
-          play: z.string(),
-          status,
-          changed: z.boolean(),
-          diff: z.string().optional(),
-          duration_ms: z.number().int().nonnegative(),
-          error: z.string().optional(),
-        }),
-      ),
-      last_step: z.strictObject({ play: z.string(), step: z.string(), done: z.boolean() }).optional(),
-    }),
-  ),
-  summary: z.strictObject({ ok: z.number(), changed: z.number(), failed: z.number(), unreachable: z.number(), skipped: z.number(), hosts: z.number() }),
-  duration_ms: z.number().int().nonnegative(),
-  check: z.boolean(),
-  interrupted: z.boolean(),
-  failed_hosts: z.array(z.string()),
-  unreachable_hosts: z.array(z.string()),
-  limit_retry: z.string(),
-});
 
 function build(events: EngineEvent[], secrets = new SecretRegistry()) {
   const bus = new EventBus();
@@ -48,7 +18,17 @@ function build(events: EngineEvent[], secrets = new SecretRegistry()) {
 
 test('report of a run with a change and a failure: exact shape and values', () => {
   const report = ReportSchema.parse(build(smallRun()));
-  assert.deepEqual(Object.keys(report), ['hosts', 'summary', 'duration_ms', 'check', 'interrupted', 'failed_hosts', 'unreachable_hosts', 'limit_retry']);
+  assert.deepEqual(Object.keys(report), [
+    'schema', 'passthru', 'started_at', 'ended_at', 'duration_ms', 'check', 'interrupted', 'playbook', 'inventory', 'options',
+    'plays', 'summary', 'failed_hosts', 'unreachable_hosts', 'limit_retry', 'warnings', 'flavors', 'hosts',
+  ]);
+  assert.equal(report.schema, 2);
+  assert.equal(report.started_at, '2024-01-15T12:01:00.000Z');
+  assert.equal(report.ended_at, '2024-01-15T12:01:04.000Z');
+  assert.deepEqual(report.plays, [{ name: 'pci-passthrough', started_at: '2024-01-15T12:01:00.000Z', duration_ms: 4000, hosts: 2 }]);
+  assert.deepEqual(report.hosts['compute-1']?.steps.map((s) => s.started_at), ['2024-01-15T12:01:00.000Z', '2024-01-15T12:01:02.000Z']);
+  assert.deepEqual(report.hosts['compute-1']?.steps[0]?.changes, ['add intel_iommu=on']);
+  assert.equal(report.hosts['compute-2']?.steps[0]?.hint, 'enable VT-d (Intel Virtualization Technology for Directed I/O) in the BIOS');
   assert.equal(report.hosts['compute-1']?.status, 'changed');
   assert.equal(report.hosts['compute-2']?.status, 'failed');
   assert.equal(report.hosts['compute-2']?.error, 'VT-d is disabled in the firmware');
@@ -137,6 +117,59 @@ test('writeReport writes pretty JSON that reads back the same, and leaves no tem
   await writeReport(path, report);
   const text = await readFile(path, 'utf8');
   assert.deepEqual(JSON.parse(text), report);
-  assert.match(text, /^\{\n {2}"hosts": \{/);
+  assert.match(text, /^\{\n {2}"schema": 2,\n {2}"passthru": /);
   assert.deepEqual(await readdir(dir), ['report.json']);
+});
+
+test("the run's files, version, options and groups; per host the facts the PCI steps found: OS, boot mode, CPU, IOMMU, GPUs with groups, aliases and flavor", () => {
+  const play = 'gpu';
+  const host = 'cmp1';
+  const step = (name: string, kind: string, result: Record<string, unknown>, t: number): EngineEvent[] => [
+    { type: 'step-start', play, host, step: name, kind, time: at(t) },
+    { type: 'step-end', play, host, step: name, time: at(t + 1), outcome: outcome({ name, status: 'ok', kind, result, notes: [`${name} note`] }) },
+  ];
+  const devices = [
+    { address: '0000:3b:00.0', vendor: '10de', device: '1e04', class: '030000', deviceName: 'TU102 [GeForce RTX 2080 Ti]', iommuGroup: 20 },
+    { address: '0000:3b:00.1', vendor: '10de', device: '10f7', class: '040300', iommuGroup: 20 },
+  ];
+  const events: EngineEvent[] = [
+    { type: 'run-start', check: false, plays: [play], hosts: [host], time: at(0) },
+    { type: 'play-start', play, index: 0, hosts: [host], batches: [[host]], time: at(0) },
+    { type: 'host-start', play, host, time: at(0) },
+    { type: 'host-phase', play, host, phase: 'connect', start: at(0), time: at(0.5) },
+    { type: 'host-phase', play, host, phase: 'facts', start: at(0.5), time: at(1) },
+    ...step('preflight checks', 'pci_preflight', { os: 'Ubuntu 22.04.4 LTS', family: 'debian', major: 22, boot_mode: 'uefi', cpu_vendor: 'intel', release: '2024.1', roles: ['compute'] }, 1),
+    ...step('discover GPUs', 'pci_discover', { has_gpu: true, iommu_active: false, cards: [{ slot: '0000:3b:00', model: '10de:1e04', functions: ['0000:3b:00.0', '0000:3b:00.1'] }], devices }, 2),
+    ...step('verify IOMMU', 'iommu_verify', { active: true, groups: 42, evidence: '/sys/class/iommu: dmar0' }, 3),
+    ...step('nova.conf', 'nova_pci', { aliases: ['nvidia-1e04-vga', 'nvidia-10f7-audio'] }, 4),
+    ...step('GPU flavor', 'openstack_gpu', { flavors: [{ name: 'gpu.large', alias: 'nvidia-1e04-vga:1,nvidia-10f7-audio:1' }] }, 5),
+    { type: 'host-end', play, host, status: 'ok', time: at(7) },
+    { type: 'play-end', play, time: at(7) },
+    { type: 'run-end', interrupted: false, time: at(7) },
+  ];
+  const bus = new EventBus();
+  const b = new ReportBuilder(bus, new SecretRegistry());
+  emitAll(bus, events);
+  const r = ReportSchema.parse(b.build({ version: '9.9.9', playbook: '/pb.yaml', inventory: '/inv.ini', options: { forks: 50 }, groups: () => ['compute', 'gpu'] }));
+  assert.equal(r.passthru, '9.9.9');
+  assert.equal(r.playbook, '/pb.yaml');
+  assert.equal(r.inventory, '/inv.ini');
+  assert.deepEqual(r.options, { forks: 50 });
+  assert.deepEqual(r.flavors, [{ name: 'gpu.large', alias: 'nvidia-1e04-vga:1,nvidia-10f7-audio:1' }]);
+  const h = r.hosts[host];
+  assert.deepEqual(h?.groups, ['compute', 'gpu']);
+  assert.deepEqual(h?.phases.map((p) => [p.phase, p.started_at, p.duration_ms]), [['connect', '2024-01-15T12:01:00.000Z', 500], ['facts', '2024-01-15T12:01:00.500Z', 500]]);
+  assert.deepEqual(h?.steps[0]?.notes, ['preflight checks note']);
+  assert.equal(h?.steps[0]?.kind, 'pci_preflight');
+  assert.deepEqual(h?.facts, {
+    os: 'Ubuntu 22.04.4 LTS', family: 'debian', os_major: 22, boot_mode: 'uefi', cpu_vendor: 'intel', nova_release: '2024.1', roles: ['compute'],
+    iommu: { active: true, evidence: '/sys/class/iommu: dmar0', groups: 42 },
+    gpus: [{
+      slot: '0000:3b:00', model: '10de:1e04', name: 'TU102 [GeForce RTX 2080 Ti]', iommu_groups: [20], flavor: 'gpu.large',
+      functions: [
+        { address: '0000:3b:00.0', id: '10de:1e04', kind: 'vga', iommu_group: 20, alias: 'nvidia-1e04-vga' },
+        { address: '0000:3b:00.1', id: '10de:10f7', kind: 'audio', iommu_group: 20, alias: 'nvidia-10f7-audio' },
+      ],
+    }],
+  });
 });
