@@ -29,7 +29,7 @@ run options:
       --max-fail-percentage P stop when more than P% of a batch failed
   -e, --extra-vars k=v|@file  variables (repeatable)
       --json FILE             write a JSON report
-  -y, --yes                   do not ask before the first reboot or restart
+  -y, --yes                   apply without showing the plan and asking first
   -b, --become                run every command through sudo
   -K, --ask-become-pass       ask once for the sudo password (hosts without ansible_become_password)
       --ssh-config FILE       ssh config to read (default ~/.ssh/config)

@@ -13,7 +13,9 @@ import { loadPlaybook } from '../playbook/index.ts';
 import { parseExtraVars } from '../playbook/extra-vars.ts';
 import type { Play } from '../playbook/index.ts';
 import { stepKinds } from '../steps/registry.ts';
-import { createRenderer } from '../ui/renderer.ts';
+import { changingHosts, type RunPlan } from '../engine/plan.ts';
+import { formatPlan } from '../ui/plan.ts';
+import { createRenderer, type Renderer } from '../ui/renderer.ts';
 import { ReportBuilder, writeReport } from '../ui/report.ts';
 import { formatRecap } from '../ui/recap.ts';
 import { exitCodeFor } from '../ui/exit-code.ts';
@@ -59,8 +61,11 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 
   const bus = new EventBus();
   const report = new ReportBuilder(bus, secrets);
-  const renderer = await createRenderer(bus, { tty: o.tty, out: o.out, diff: o.diff || o.check, secrets });
-  const ask = interactive() && !o.yes && !o.check;
+  // the live view starts with the run, after the question: it never draws over it
+  let renderer: Renderer | undefined;
+  const color = o.tty && !process.env['NO_COLOR'];
+  const approve = o.yes || o.check ? undefined : approval(o, secrets, color);
+  if (approve) o.out.write('Planning the run before changing anything...\n');
   const runId = `${process.pid}-${Date.now()}`;
 
   const result = await runPlaybook({
@@ -80,16 +85,40 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     serial: o.serial !== undefined ? parseSerial(o.serial) : undefined,
     maxFailPercentage: o.maxFailPercentage,
     signal: o.signal,
-    confirm: ask ? (what) => askYesNo(`passthru is about to run '${what}' (reboots or restarts services). Go on with the rollout?`) : undefined,
+    approve,
+    beforeStart: async () => {
+      renderer = await createRenderer(bus, { tty: o.tty, out: o.out, diff: o.diff || o.check, secrets });
+    },
     onConnect: o.check ? undefined : (host) => acquireHostLock(host, runId),
     onDisconnect: o.check ? undefined : (host) => releaseHostLock(host, runId),
   });
-  await renderer.done();
+  if (result.refused) {
+    o.out.write(`${result.interrupted ? 'interrupted: ' : ''}nothing was changed\n`);
+    return result.interrupted ? EXIT.interrupted : EXIT.usage;
+  }
+  await renderer?.done();
   const built = report.build();
   if (o.json) await writeReport(o.json, built);
-  o.out.write(`\n${formatRecap(built, { color: o.tty && !process.env['NO_COLOR'] })}\n`);
+  o.out.write(`\n${formatRecap(built, { color })}\n`);
   if (result.aborted) o.out.write(`stopped: ${result.aborted}\n`);
   return exitCodeFor(built);
+}
+
+/**
+ * What an applying run without --yes does with its plan: on a terminal,
+ * print it and ask once; without one, print it and refuse.
+ */
+function approval(o: RunCommandOptions, secrets: SecretRegistry, color: boolean): (plan: RunPlan) => Promise<boolean> {
+  return async (plan) => {
+    o.out.write(`\n${formatPlan(plan, { diff: o.diff, color, secrets })}`);
+    const hosts = changingHosts(plan).length;
+    if (!interactive()) {
+      o.out.write(`refusing to change ${hosts} host${hosts === 1 ? '' : 's'} without a terminal to ask on: add --yes to apply this plan, or run --check first to review it\n`);
+      return false;
+    }
+    await new Promise<void>((resolve) => o.out.write('', () => resolve()));
+    return askYesNo(`Apply these changes to ${hosts} host${hosts === 1 ? '' : 's'}?`, { signal: o.signal });
+  };
 }
 
 function registerInventorySecrets(inv: Inventory, secrets: SecretRegistry): void {
