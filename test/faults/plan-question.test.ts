@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { demoCluster } from '@passthru/lab/specs.ts';
 import type { RealLab } from '@passthru/lab/real/lab.ts';
-import { CLI, REPO, assertNoStack, cliEnv, labUnavailable, runCli, scratch, sleep, startFaultLab, waitUntil } from './helpers.ts';
+import { CLI, REPO, assertNoStack, cliEnv, labUnavailable, playbookWithoutNovaCheck, runCli, scratch, sleep, startFaultLab } from './helpers.ts';
 
 const run = promisify(execFile);
 const unavailable = labUnavailable('test/faults/plan-question.test.ts');
-const PLAYBOOK = join(REPO, 'playbooks/pci-passthrough.yaml');
 const HOSTS = ['controller', 'gpu-rtx', 'gpu-t4'];
 /** files and runtime state (unit states, journal) a run could change */
 const PATHS = ['/etc', '/boot', '/root', '/var/lib', '/run/lab', '/var/log/lab'];
@@ -49,11 +48,11 @@ class Terminal {
     return (await this.tmux('capture-pane', '-p', '-J', '-t', 'run', '-S', '-')).stdout;
   }
   async waitFor(re: RegExp, ms: number): Promise<string> {
+    const deadline = Date.now() + ms;
     let last = '';
-    try {
-      await waitUntil(async () => re.test((last = await this.screen())), ms, `${re} on the terminal`);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}; the screen:\n${last}`);
+    while (!re.test((last = await this.screen()))) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${re} on the terminal; the screen:\n${last}`);
+      await sleep(250);
     }
     return last;
   }
@@ -68,7 +67,8 @@ class Terminal {
 describe('the plan and the question before the first change', { skip: unavailable ? `SKIPPED: ${unavailable}` : false }, () => {
   let lab: RealLab;
   const tmp = scratch();
-  const args = (extra: string[] = []): string[] => ['run', PLAYBOOK, '-i', lab.inventoryPath, '-e', 'image=cirros-0.6.2-x86_64-disk', ...extra];
+  let playbook = '';
+  const args = (extra: string[] = []): string[] => ['run', playbook, '-i', lab.inventoryPath, '-e', 'image=cirros-0.6.2-x86_64-disk', ...extra];
   const snapshot = (): Record<string, Record<string, string>> => Object.fromEntries(HOSTS.map((h) => [h, { ...lab.fileHashes(h, PATHS), boot: lab.bootId(h) }]));
   /** a shell script that runs the CLI on the terminal and then says how it ended */
   const terminalScript = (name: string, cliArgs: string[]): string =>
@@ -80,6 +80,7 @@ describe('the plan and the question before the first change', { skip: unavailabl
 
   before(async () => {
     lab = await startFaultLab(demoCluster().filter((s) => HOSTS.includes(s.name)));
+    playbook = playbookWithoutNovaCheck(tmp.dir);
   });
   after(async () => {
     await lab?.stop();
@@ -107,7 +108,7 @@ describe('the plan and the question before the first change', { skip: unavailabl
     const term = new Terminal(terminalScript('answer-no.sh', args(['--diff'])));
     t.after(() => term.stop());
     await term.start();
-    const asking = await term.waitFor(/Apply these changes to 3 hosts\? \[y\/N\] $/m, LONG);
+    const asking = await term.waitFor(/Apply these changes to 3 hosts\? \[y\/N\]\s*$/m, LONG);
     const question = asking.indexOf('Apply these changes');
     const plan = asking.indexOf("Plan (nothing has been changed yet): play 'Roll out'");
     assert.ok(plan >= 0 && plan < question, `the plan is not above the question:\n${asking}`);
@@ -131,7 +132,7 @@ describe('the plan and the question before the first change', { skip: unavailabl
     const term = new Terminal(terminalScript('answer-yes.sh', args()));
     t.after(() => term.stop());
     await term.start();
-    const asking = await term.waitFor(/Apply these changes to 3 hosts\? \[y\/N\] $/m, LONG);
+    const asking = await term.waitFor(/Apply these changes to 3 hosts\? \[y\/N\]\s*$/m, LONG);
     const planText = asking.slice(asking.indexOf('Plan (nothing'), asking.indexOf('Apply these changes'));
     await term.keys('y', 'Enter');
     const end = await term.waitFor(/CLI-EXIT=\d+/, LONG);
