@@ -39,12 +39,27 @@ export function askSecret(prompt: string): Promise<string> {
   });
 }
 
-export async function askYesNo(question: string): Promise<boolean> {
+/**
+ * A yes/no question on the terminal. Only `y`/`yes` is a yes; Enter, any
+ * other answer, Ctrl-C at the question, end of input (Ctrl-D) and `signal`
+ * all answer no.
+ */
+export function askYesNo(question: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
+  return new Promise<boolean>((resolve) => {
+    let settled = false;
+    const done = (yes: boolean, newline: boolean): void => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (newline) process.stderr.write('\n');
+      rl.close();
+      resolve(yes);
+    };
+    const onAbort = (): void => done(false, true);
+    rl.on('SIGINT', () => done(false, true));
+    rl.on('close', () => done(false, true));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    rl.question(`${question} [y/N] `, (answer) => done(/^y(es)?$/i.test(answer.trim()), false));
+  });
 }

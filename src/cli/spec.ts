@@ -81,7 +81,7 @@ export const RUN: CommandSpec = {
     { name: 'extra-vars', short: 'e', type: 'string', multiple: true, value: 'k=v|@FILE', help: 'variables (repeatable)' },
     { name: 'json', type: 'string', value: 'FILE', help: 'write a JSON report (its directory must exist)' },
     { name: 'html', type: 'string', value: 'FILE', help: 'write an HTML report: one self-contained file, timeline, GPU map, diffs' },
-    { name: 'yes', short: 'y', type: 'boolean', help: 'do not ask before the first reboot or restart' },
+    { name: 'yes', short: 'y', type: 'boolean', help: 'apply without showing the plan and asking first' },
     ...connection,
     { name: 'list-hosts', type: 'boolean', help: 'list the hosts each play would run on, and stop (connects to nothing)' },
     { name: 'list-steps', aliases: ['list-tasks'], type: 'boolean', help: 'list the steps each play would run (after --tags/--skip-tags/--start-at-step), and stop' },

@@ -13,7 +13,9 @@ import { loadPlaybook } from '../playbook/index.ts';
 import { parseExtraVars } from '../playbook/extra-vars.ts';
 import type { Play } from '../playbook/index.ts';
 import { stepKinds } from '../steps/registry.ts';
-import { createRenderer } from '../ui/renderer.ts';
+import { changingHosts, type RunPlan } from '../engine/plan.ts';
+import { formatPlan } from '../ui/plan.ts';
+import { createRenderer, type Renderer } from '../ui/renderer.ts';
 import { ReportBuilder, writeReport, type ReportMeta } from '../ui/report.ts';
 import { writeHtmlReport } from '../ui/html/write.ts';
 import { passthruVersion } from '../version.ts';
@@ -86,9 +88,11 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
 
   const bus = new EventBus();
   const report = new ReportBuilder(bus, secrets);
-  // from -vv on, command lines interleave with the output: plain lines, not the live view
-  const renderer = await createRenderer(bus, { tty: o.tty && verbosity < 2, out: o.out, diff: o.diff || o.check, verbose: verbosity >= 1, secrets });
-  const ask = interactive() && !o.yes && !o.check;
+  // the live view starts with the run, after the question: it never draws over it
+  let renderer: Renderer | undefined;
+  const color = o.tty && !process.env['NO_COLOR'];
+  const approve = o.yes || o.check ? undefined : approval(o, secrets, color);
+  if (approve) o.out.write('Planning the run before changing anything...\n');
   const runId = `${process.pid}-${Date.now()}`;
 
   const result = await runPlaybook({
@@ -117,23 +121,21 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     serial: o.serial !== undefined ? parseSerial(o.serial) : undefined,
     maxFailPercentage: o.maxFailPercentage,
     signal: o.signal,
-    // the question is asked on the normal screen, with the live view stopped
-    confirm: ask
-      ? async (what) => {
-          renderer.stop();
-          try {
-            return await askYesNo(`passthru is about to run '${what}' (reboots or restarts services). Go on with the rollout?`);
-          } finally {
-            renderer.start();
-          }
-        }
-      : undefined,
+    approve,
+    beforeStart: async () => {
+      // from -vv on, command lines interleave with the output: plain lines, not the live view
+      renderer = await createRenderer(bus, { tty: o.tty && verbosity < 2, out: o.out, diff: o.diff || o.check, verbose: verbosity >= 1, secrets });
+    },
     onConnect: o.check ? undefined : (host) => acquireHostLock(host, runId),
     onDisconnect: o.check ? undefined : (host) => releaseHostLock(host, runId),
   });
-  await renderer.done();
+  if (result.refused) {
+    o.out.write(`${result.interrupted ? 'interrupted: ' : ''}nothing was changed\n`);
+    return result.interrupted ? EXIT.interrupted : EXIT.usage;
+  }
+  await renderer?.done();
   const built = report.build(reportMeta(o, inventory, extraVars));
-  o.out.write(`\n${formatRecap(built, { color: o.tty && !process.env['NO_COLOR'] })}\n`);
+  o.out.write(`\n${formatRecap(built, { color })}\n`);
   if (result.aborted) o.out.write(`stopped: ${result.aborted}\n`);
   // after the recap: a report that cannot be written does not hide what the run did
   const json = o.json;
@@ -175,6 +177,23 @@ function reportMeta(o: RunCommandOptions, inventory: Inventory, extraVars: Recor
     inventory: (typeof o.inventory === 'string' ? [o.inventory] : o.inventory).map((i) => resolve(i)).join(', '),
     options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
     groups: (h) => groupsOf.get(h) ?? [],
+  };
+}
+
+/**
+ * What an applying run without --yes does with its plan: on a terminal,
+ * print it and ask once; without one, print it and refuse.
+ */
+function approval(o: RunCommandOptions, secrets: SecretRegistry, color: boolean): (plan: RunPlan) => Promise<boolean> {
+  return async (plan) => {
+    o.out.write(`\n${formatPlan(plan, { diff: o.diff, color, secrets })}`);
+    const hosts = changingHosts(plan).length;
+    if (!interactive()) {
+      o.out.write(`refusing to change ${hosts} host${hosts === 1 ? '' : 's'} without a terminal to ask on: add --yes to apply this plan, or run --check first to review it\n`);
+      return false;
+    }
+    await new Promise<void>((resolve) => o.out.write('', () => resolve()));
+    return askYesNo(`Apply these changes to ${hosts} host${hosts === 1 ? '' : 's'}?`, { signal: o.signal });
   };
 }
 

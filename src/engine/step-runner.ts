@@ -15,7 +15,7 @@ export interface StepRunInput {
   kind: StepKind<unknown>;
   ctx: StepContext;
   vars: Vars;
-  /** asked once before the first disruptive apply of the run (TTY without --yes) */
+  /** called before any apply; rejects a change that no approved plan showed (see engine/run.ts) */
   confirm: ((what: string) => Promise<void>) | undefined;
 }
 
@@ -140,7 +140,7 @@ async function attemptStep(
   let changed = plan.changes.length > 0;
   if (changed && !ctx.check) {
     if (!plan.apply) throw new HostError(ctx.hostName, `${step.name}: step planned changes but cannot apply them (bug in step kind '${kind.kind}')`);
-    if (kind.disruptive && input.confirm) await input.confirm(`${step.name} (${kind.kind})`);
+    if (input.confirm) await input.confirm(`${step.name} (${kind.kind})`);
     let outcome;
     try {
       outcome = await withTimeout(plan.apply(ctx), step.timeoutMs, ctx.hostName, step.name);

@@ -9,14 +9,16 @@ import { grubDefault } from './grub-files.ts';
 import { iommu } from './iommu.ts';
 import { kernelCmdline } from './kernel-cmdline.ts';
 import { novaConfFiles } from './nova-conf-files.ts';
+import { novaConfMtimes } from './nova-conf-mtimes.ts';
 import { novaConfText } from './nova-conf-text.ts';
 import { novaVersion } from './nova-version.ts';
 import { osRelease } from './os-release.ts';
 import { iommuGroups, pciDevices } from './pci-devices.ts';
 import { systemdUnits } from './systemd-units.ts';
+import { unitStartTimes } from './unit-start-times.ts';
 import type { Fact } from './types.ts';
 
-export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits };
+export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfMtimes, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits, unitStartTimes };
 
 export const FACTS = {
   osRelease,
@@ -32,6 +34,8 @@ export const FACTS = {
   systemdUnits,
   novaConfFiles,
   novaConfText,
+  novaConfMtimes,
+  unitStartTimes,
   bootId,
 } as const;
 

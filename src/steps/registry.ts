@@ -14,6 +14,7 @@ import { iommuVerifyStep } from './pci/iommu-verify.ts';
 import { kernelIommuStep } from './pci/kernel-iommu.ts';
 import { novaPciStep } from './pci/nova-pci.ts';
 import { novaUnitsActiveStep } from './pci/nova-units.ts';
+import { novaRestartStep } from './pci/nova-units-restart.ts';
 import { openstackGpuStep } from './pci/openstack-gpu.ts';
 import { preflightStep } from './pci/preflight.ts';
 import type { StepKind } from './types.ts';
@@ -36,6 +37,7 @@ const kinds: StepKind<never>[] = [
   kernelIommuStep,
   iommuVerifyStep,
   novaPciStep,
+  novaRestartStep,
   openstackGpuStep,
   novaUnitsActiveStep,
 ] as unknown as StepKind<never>[];

@@ -104,6 +104,6 @@ export interface StepKind<A = unknown> {
   prepare?(ctx: StepContext, args: A): Promise<void>;
   /** safe to run again after a dropped connection (read-only or idempotent) */
   repeatable?: boolean | undefined;
-  /** applying it disrupts the host (reboot, service restart): on a TTY without --yes the user confirms once first */
+  /** applying it disrupts the host (reboot, service restart): what the host reads after it is not read ahead */
   disruptive?: boolean | undefined;
 }

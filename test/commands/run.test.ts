@@ -161,7 +161,7 @@ describe('passthru run on real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
   it('the rollout edits nova.conf keeping root:nova 0640, restarts nova, reboots, and never shows a secret', async () => {
     const before = new Map(names.map((n) => [n, snapshot(n)]));
     const json = join(work, 'apply.json');
-    const r = await passthru(novaEdit(['--diff', '--json', json]));
+    const r = await passthru(novaEdit(['--yes', '--diff', '--json', json]));
     assert.equal(r.code, 0, show(r));
     const report = readReport(json);
     assert.equal(report.summary.changed, names.length, show(r));
@@ -185,7 +185,7 @@ describe('passthru run on real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
   it('a second rollout of the same playbook changes nothing and restarts nothing', async () => {
     const before = new Map(names.map((n) => [n, snapshot(n)]));
     const json = join(work, 'again.json');
-    const r = await passthru(novaEdit(['--json', json]));
+    const r = await passthru(novaEdit(['--yes', '--json', json]));
     assert.equal(r.code, 0, show(r));
     const report = readReport(json);
     assert.equal(report.summary.changed, 0, show(r));
@@ -206,7 +206,7 @@ describe('passthru run on real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
     const runId = randomUUID();
     const failing = names[1]!;
     const json = join(work, 'handlers.json');
-    const r = await passthru(['run', playbook('handler-fail.yaml'), '-i', inventory, '--json', json, '-e', `run_id=${runId}`, '-e', `fail_host=${failing}`]);
+    const r = await passthru(['run', playbook('handler-fail.yaml'), '-i', inventory, '--yes', '--json', json, '-e', `run_id=${runId}`, '-e', `fail_host=${failing}`]);
     assert.equal(r.code, 2, show(r));
     const report = readReport(json);
     assert.deepEqual(report.failed_hosts, [failing]);
@@ -226,7 +226,7 @@ describe('passthru run on real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
     assert.equal(later.length, 2);
     const before = new Map(later.map((n) => [n, snapshot(n)]));
     const json = join(work, 'serial.json');
-    const r = await passthru(['run', playbook('serial-fail.yaml'), '-i', inventory, '--json', json, '-e', `fail_host=${first}`]);
+    const r = await passthru(['run', playbook('serial-fail.yaml'), '-i', inventory, '--yes', '--json', json, '-e', `fail_host=${first}`]);
     assert.equal(r.code, 2, show(r));
     assert.match(r.stdout, /max_fail_percentage/, 'says why the rollout stopped');
     const report = readReport(json);
@@ -249,7 +249,7 @@ describe('passthru run on real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
     const vars = join(work, 'big.json');
     writeFileSync(vars, JSON.stringify({ big_content: big }));
     const json = join(work, 'interrupted.json');
-    const run = start(['run', playbook('slow-rollout.yaml'), '-i', inventory, '--json', json, '-e', `@${vars}`]);
+    const run = start(['run', playbook('slow-rollout.yaml'), '-i', inventory, '--yes', '--json', json, '-e', `@${vars}`]);
     // interrupt as soon as the first host has written the big file: the others may be writing it
     const sentAt = await new Promise<number>((resolve, reject) => {
       const poll = setInterval(() => {

@@ -203,3 +203,60 @@ test('after a change, a step reads its facts with those of the steps up to the n
     ['delta'],
   ]);
 });
+
+// ---- the plan before the first change (approve)
+
+const planned = (p: import('../../src/engine/plan.ts').RunPlan) => p.hosts.map((h) => `${h.host}: ${h.steps.flatMap((s) => s.changes).join(', ') || 'none'}`);
+
+test('approve: the read-only plays and the first play that changes are planned on every host (all batches), then asked once', async () => {
+  const asked: Array<import('../../src/engine/plan.ts').RunPlan> = [];
+  const pb = playbook(
+    play('read', 'compute', [step('look', 'probe')]),
+    play('change', 'compute', [step('make file', 'touch', { path: '/etc/x' })], { serial: 1 }),
+    play('later', 'compute', [step('make other', 'touch', { path: '/etc/y' })]),
+  );
+  const s = setup({ compute: ['c1', 'c2'] }, pb, { approve: async (p) => (asked.push(p), true) });
+  const r = await s.run();
+  assert.equal(asked.length, 1, 'asked once for the whole run');
+  assert.deepEqual(asked[0]!.plays, ['read', 'change']);
+  assert.deepEqual(asked[0]!.later, ['later']);
+  assert.deepEqual(planned(asked[0]!), ['c1: create /etc/x', 'c2: create /etc/x'], 'both batches planned');
+  assert.equal(r.refused, undefined);
+  for (const h of s.hosts.values()) assert.deepEqual(h.log.filter((l) => l.startsWith('touch')), ['touch /etc/x', 'touch /etc/y'], h.name);
+  // the run's own events start after the answer: the planning pass is not in them
+  assert.equal(s.events.filter((e) => e.type === 'run-start').length, 1);
+  assert.equal(stepEnds(s.events).filter((e) => e.step === 'make file').length, 2);
+});
+
+test('approve says no: nothing is applied on any host, and the run never starts', async () => {
+  const pb = playbook(play('change', 'compute', [step('make file', 'touch', { path: '/etc/x' }), step('restart', 'bounce')]));
+  const s = setup({ compute: ['c1', 'c2', 'c3'] }, pb, { approve: async () => false });
+  const r = await s.run();
+  assert.equal(r.refused, true);
+  for (const h of s.hosts.values()) assert.deepEqual(h.log.filter((l) => l !== 'probe'), [], `${h.name} was changed`);
+  assert.deepEqual(s.events, [], 'no event of a run that did not start');
+});
+
+test('nothing would change: nothing is asked; a change that appears after the plan was made is not applied', async () => {
+  let asked = 0;
+  const approve = async (): Promise<boolean> => (asked++, true);
+  const pb = playbook(play('p', 'compute', [step('make file', 'touch', { path: '/etc/x' })]));
+  const withFile = (): Map<string, FakeHost> => {
+    const h = new FakeHost('c1');
+    h.files.set('/etc/x', 'x\n');
+    return new Map([['c1', h]]);
+  };
+  const hosts = withFile();
+  const r = await setup({ compute: ['c1'] }, pb, { approve, connector: connectorFor(hosts) }).run();
+  assert.equal(asked, 0, 'asked although nothing would change');
+  assert.equal(r.state.host('c1').status, 'ok');
+
+  // planned with the file there; between the plan and the run, it went away
+  const drifting = withFile();
+  const drift = setup({ compute: ['c1'] }, pb, { approve, connector: connectorFor(drifting), beforeStart: async () => drifting.get('c1')!.files.clear() });
+  const r2 = await drift.run();
+  assert.equal(asked, 0);
+  assert.equal(r2.state.host('c1').status, 'failed');
+  assert.deepEqual(drifting.get('c1')!.log.filter((l) => l.startsWith('touch')), [], 'a change nobody saw was made');
+  assert.match(stepEnds(drift.events)[0]?.outcome.error ?? '', /not in the plan shown before the run/);
+});

@@ -4,7 +4,7 @@
 
 import type { HostSpec, LabFs } from './types.ts';
 import { distroInfo, type NovaService, type UnitInfo } from './distro.ts';
-import { journal, writeUnitState } from './units.ts';
+import { journal, readUnitState, writeUnitState } from './units.ts';
 import type { NovaCheckFailure } from './novacheck.ts';
 
 function frames(site: string, service: NovaService, f: NovaCheckFailure): string[] {
@@ -93,7 +93,7 @@ export function failureJournalLines(spec: HostSpec, service: NovaService, pid: n
 export function recordUnitStart(fs: LabFs, spec: HostSpec, u: UnitInfo, pid: number, failure: NovaCheckFailure | undefined, now: Date): void {
   if (!failure) {
     journal(fs, spec.name, u.name, 'systemd[1]', [`Started ${u.description}.`], now);
-    writeUnitState(fs, u.name, { active: 'active', sub: 'running', result: 'success', mainPid: pid, since: now.toISOString() });
+    writeUnitState(fs, u.name, { active: 'active', sub: 'running', result: 'success', mainPid: pid, since: now.toISOString(), activeEnter: now.toISOString(), execMainStart: now.toISOString() });
     return;
   }
   const lines = failureJournalLines(spec, u.nova as NovaService, pid, failure, now);
@@ -108,5 +108,8 @@ export function recordUnitStart(fs: LabFs, spec: HostSpec, u: UnitInfo, pid: num
     [`${u.name}: Main process exited, code=exited, status=1/FAILURE`, `${u.name}: Failed with result 'exit-code'.`, `Failed to start ${u.description}.`],
     now,
   );
-  writeUnitState(fs, u.name, { active: 'failed', sub: 'failed', result: 'exit-code', mainPid: pid, since: now.toISOString(), exitStatus: 1 });
+  // Type=notify: the start job fails, the unit keeps when it last became active;
+  // Type=simple: it became active, and its process died right after
+  const was = readUnitState(fs, u.name);
+  writeUnitState(fs, u.name, { active: 'failed', sub: 'failed', result: 'exit-code', mainPid: pid, since: now.toISOString(), exitStatus: 1, activeEnter: u.notify ? was.activeEnter : now.toISOString(), execMainStart: now.toISOString() });
 }

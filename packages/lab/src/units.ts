@@ -20,6 +20,10 @@ export interface UnitState {
   since: string;
   /** exit status of the last main process, when it failed */
   exitStatus?: number | undefined;
+  /** when the unit last became active (ISO; kept after it stops, as systemd keeps ActiveEnterTimestamp) */
+  activeEnter?: string | undefined;
+  /** when its main process last started (ExecMainStartTimestamp) */
+  execMainStart?: string | undefined;
 }
 
 export function unitFile(spec: HostSpec, u: UnitInfo): string {
@@ -116,12 +120,16 @@ export function readUnitState(fs: LabFs, unit: string): UnitState {
     mainPid: Number(kv.get('MainPID') ?? '0'),
     since: kv.get('Since') ?? '',
     exitStatus: exit === undefined ? undefined : Number(exit),
+    activeEnter: kv.get('ActiveEnter') || undefined,
+    execMainStart: kv.get('ExecMainStart') || undefined,
   };
 }
 
 export function writeUnitState(fs: LabFs, unit: string, s: UnitState): void {
   const lines = [s.active, `SubState=${s.sub}`, `Result=${s.result}`, `MainPID=${s.mainPid}`, `Since=${s.since}`];
   if (s.exitStatus !== undefined) lines.push(`ExitStatus=${s.exitStatus}`);
+  if (s.activeEnter !== undefined) lines.push(`ActiveEnter=${s.activeEnter}`);
+  if (s.execMainStart !== undefined) lines.push(`ExecMainStart=${s.execMainStart}`);
   fs.writeFile(`${UNIT_STATE_DIR}/${unit}`, `${lines.join('\n')}\n`);
 }
 

@@ -46,12 +46,20 @@ const LONGS: Record<string, boolean> = {
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-export function systemdTime(iso: string): string {
+/** How `--timestamp=` prints times (systemd 248+; `unix` from 251); the lab's hosts run in UTC. */
+export type TimestampStyle = 'pretty' | 'us' | 'utc' | 'us+utc' | 'unix';
+
+export function systemdTime(iso: string | undefined, style: TimestampStyle = 'pretty'): string {
+  if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
+  if (style === 'unix') return `@${Math.floor(d.getTime() / 1000)}`;
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `${DAYS[d.getUTCDay()]} ${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC`;
+  const us = style === 'us' || style === 'us+utc' ? `.${String(d.getUTCMilliseconds()).padStart(3, '0')}000` : '';
+  return `${DAYS[d.getUTCDay()]} ${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}${us} UTC`;
 }
+
+const TIMESTAMP_STYLES: Record<string, TimestampStyle> = { pretty: 'pretty', us: 'us', 'µs': 'us', utc: 'utc', 'us+utc': 'us+utc', 'µs+utc': 'us+utc', unix: 'unix' };
 
 function ago(iso: string, now = Date.now()): string {
   const s = Math.max(0, Math.floor((now - new Date(iso).getTime()) / 1000));
@@ -74,6 +82,7 @@ interface Ctx {
   spec: HostSpec;
   fs: LabFs;
   systemd: number;
+  timestamps: TimestampStyle;
 }
 
 function denied(c: Ctx, verb: string, unit: string): string {
@@ -108,7 +117,7 @@ function stopUnit(c: Ctx, u: UnitInfo): void {
   if (st.active === 'active') {
     journal(c.fs, c.spec.name, u.name, 'systemd[1]', [`Stopping ${u.description}...`, `${u.name}: Deactivated successfully.`, `Stopped ${u.description}.`], now);
   }
-  writeUnitState(c.fs, u.name, { active: 'inactive', sub: 'dead', result: 'success', mainPid: 0, since: now.toISOString() });
+  writeUnitState(c.fs, u.name, { active: 'inactive', sub: 'dead', result: 'success', mainPid: 0, since: now.toISOString(), activeEnter: st.activeEnter, execMainStart: st.execMainStart });
 }
 
 function statusText(c: Ctx, u: UnitInfo, st: UnitState, lines: number): string {
@@ -180,8 +189,9 @@ function showProps(c: Ctx, name: string, u: UnitInfo | undefined): Array<[string
     ['FragmentPath', `${unitDir(c.spec)}/${u.name}`],
     ['UnitFileState', isEnabled(c.fs, u.name) ? 'enabled' : 'disabled'],
     ['UnitFilePreset', preset(c.spec, u)],
-    ['ActiveEnterTimestamp', st.active === 'active' ? systemdTime(st.since) : ''],
-    ['InactiveEnterTimestamp', st.active !== 'active' ? systemdTime(st.since) : ''],
+    ['ExecMainStartTimestamp', systemdTime(st.execMainStart, c.timestamps)],
+    ['ActiveEnterTimestamp', systemdTime(st.activeEnter, c.timestamps)],
+    ['InactiveEnterTimestamp', st.active !== 'active' ? systemdTime(st.since, c.timestamps) : ''],
     ['User', u.nova ? 'nova' : ''],
     ['ExecStart', `{ path=${u.execStart.split(' ')[0]} ; argv[]=${u.execStart} ; ignore_errors=no }`],
   ];
@@ -193,8 +203,9 @@ function globToRegExp(g: string): RegExp {
 
 export const systemctl: Tool = async (inv): Promise<ToolResult> => {
   const spec = inv.host.spec;
-  const c: Ctx = { inv, spec, fs: inv.fs, systemd: distroInfo(spec.distro).systemd };
-  const p = getopt(inv.argv.slice(1), 'qp:t:alhn:o:f', LONGS);
+  const c: Ctx = { inv, spec, fs: inv.fs, systemd: distroInfo(spec.distro).systemd, timestamps: 'pretty' };
+  // --timestamp= came with systemd 248: older ones reject it as an unknown option
+  const p = getopt(inv.argv.slice(1), 'qp:t:alhn:o:f', c.systemd >= 248 ? { ...LONGS, timestamp: true } : LONGS);
   if (p.error) {
     const what = p.error.kind === 'invalid' ? `invalid option -- '${p.error.option}'` : p.error.kind === 'missing' ? `option requires an argument -- '${p.error.option}'` : `unrecognized option '${p.error.option}'`;
     return fail(1, `systemctl: ${what}\n`);
@@ -216,6 +227,11 @@ export const systemctl: Tool = async (inv): Promise<ToolResult> => {
     else if (o === 'state') stateFilter = v;
     else if (o === 'n' || o === 'lines') lines = Number(v);
     else if (o === 'now') now = true;
+    else if (o === 'timestamp') {
+      const style = TIMESTAMP_STYLES[v ?? ''];
+      if (!style || (style === 'unix' && c.systemd < 251)) return fail(1, `Invalid value: ${v ?? ''}.\n`);
+      c.timestamps = style;
+    }
     else if (o === 'h' || o === 'help') return ok(`systemctl [OPTIONS...] COMMAND ...\n\nQuery or send control commands to the system manager.\n`);
     else if (o === 'version') return ok(`systemd ${c.systemd}\n`);
   }

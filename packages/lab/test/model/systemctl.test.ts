@@ -147,3 +147,32 @@ test('journalctl as a non-root user shows no system messages', async () => {
   assert.equal(r.stdout, '-- No entries --\n');
   assert.match(r.stderr, /^Hint: You are currently not seeing messages from other users and the system\./);
 });
+
+test('systemctl show: ActiveEnterTimestamp per unit as systemd prints it, µs with --timestamp=us+utc (248+), new at every start, kept after a stop', async () => {
+  const h = makeHost('ubuntu');
+  const unit = 'nova-compute.service';
+  const show = async (...extra: string[]): Promise<string> => (await h.run('systemctl', ['show', ...extra, '-p', 'ActiveEnterTimestamp', '--value', unit])).stdout.trim();
+  const booted = await show('--timestamp=us+utc');
+  assert.match(booted, /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} UTC$/);
+  assert.match(await show(), /^\w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, 'without --timestamp: whole seconds');
+  await new Promise((r) => setTimeout(r, 15));
+  assert.equal((await h.run('systemctl', ['restart', unit])).exitCode, 0);
+  const restarted = await show('--timestamp=us+utc');
+  assert.ok(restarted > booted, `${restarted} after ${booted}`);
+  // another unit keeps its own time
+  assert.equal((await h.run('systemctl', ['show', '--timestamp=us+utc', '-p', 'ActiveEnterTimestamp', '--value', 'ssh.service'])).stdout.trim() <= booted, true);
+  await h.run('systemctl', ['stop', unit]);
+  assert.equal(await show('--timestamp=us+utc'), restarted, 'systemd keeps ActiveEnterTimestamp of a stopped unit');
+  await new Promise((r) => setTimeout(r, 15));
+  h.reboot();
+  assert.ok((await show('--timestamp=us+utc')) > restarted, 'the reboot started it again');
+});
+
+test('systemctl before 248 does not know --timestamp: an unknown option, and whole seconds', async () => {
+  const h = makeHost('el7-bios');
+  const r = await h.run('systemctl', ['show', '--timestamp=us+utc', '-p', 'ActiveEnterTimestamp', 'openstack-nova-compute.service']);
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /unrecognized option '--timestamp=us\+utc'/);
+  const plain = await h.run('systemctl', ['show', '-p', 'Id', '-p', 'ActiveState', '-p', 'ActiveEnterTimestamp', 'openstack-nova-compute.service']);
+  assert.match(plain.stdout, /^Id=openstack-nova-compute\.service\nActiveState=active\nActiveEnterTimestamp=\w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n$/);
+});

@@ -1,0 +1,85 @@
+// `nova_restart`: restart the nova units of the host's role that run on an
+// older configuration than the one on disk. Decided from the host (a unit
+// that became active before one of the files it loads last changed, see
+// src/nova/restart-pending.ts), whichever run changed the file, and from
+// this run's planned nova.conf changes (what --check shows before anything
+// is written). A unit that fails to start can get the files this run
+// replaced back (`rollback`), like the `service` step.
+
+import { z } from 'zod';
+import { novaConfFiles } from '../../facts/index.ts';
+import { novaConfMtimes } from '../../facts/nova-conf-mtimes.ts';
+import { unitStartTimes } from '../../facts/unit-start-times.ts';
+import { describePending, filesLoadedBy, pendingRestart } from '../../nova/restart-pending.ts';
+import { isActiveArgv, restartArgv, type ServiceRef } from '../../nova/services.ts';
+import { StepError } from '../../errors.ts';
+import { quote } from '../../util/shell.ts';
+import type { Change, StepContext, StepKind } from '../types.ts';
+import { restartUnits } from '../service.ts';
+import type { PreflightResult } from './preflight.ts';
+import { registered } from './roles.ts';
+
+const args = z
+  .object({
+    /** the variable nova_pci registered: the units whose options this run changes */
+    changes_from: z.string().default('nova_conf'),
+    /** on a failed start, put back the files this run replaced under these paths and start again */
+    rollback: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+  })
+  .strict();
+
+type Args = z.infer<typeof args>;
+
+const refName = (r: ServiceRef): string => (r.kind === 'systemd' ? r.unit : `${r.engine}:${r.name}`);
+
+async function restartContainers(ctx: StepContext, refs: ServiceRef[]): Promise<void> {
+  for (const ref of refs) {
+    const script = `${quote(restartArgv(ref))} >/dev/null && ${quote(isActiveArgv(ref))}`;
+    const r = await ctx.host.exec(script, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: ctx.timeoutMs ?? 300_000, signal: ctx.signal });
+    if (r.exitCode !== 0 || r.stdout.trim() === 'false') {
+      throw new StepError(ctx.hostName, `restart ${refName(ref)}`, ctx.secrets.mask((r.stderr || r.stdout).trim() || 'not running after the restart'), `see \`${ref.kind === 'container' ? ref.engine : 'docker'} logs ${refName(ref)}\` on the host`);
+    }
+  }
+}
+
+export const novaRestartStep: StepKind<Args> = {
+  kind: 'nova_restart',
+  schema: args,
+  disruptive: true,
+  facts: () => [unitStartTimes, novaConfMtimes, novaConfFiles],
+  async plan(ctx, a) {
+    const pre = registered<PreflightResult>(ctx, 'preflight');
+    if (!pre) return { changes: [], skip: 'no preflight result for this host (run the preflight step)' };
+    const refs = Object.values(pre.units).filter((u): u is ServiceRef => u !== undefined);
+    if (refs.length === 0) return { changes: [], skip: 'no nova units on this host' };
+    // what this run changes (in check mode: would change) in nova.conf, per unit
+    const fromRun = new Set((registered<{ restart?: unknown }>(ctx, a.changes_from)?.restart as string[] | undefined) ?? []);
+    const starts = (await ctx.gather(unitStartTimes)).units;
+    const mtimes = (await ctx.gather(novaConfMtimes)).files;
+    const files = pre.nova_conf_files.length > 0 ? pre.nova_conf_files : (await ctx.gather(novaConfFiles)).files;
+
+    const changes: Change[] = [];
+    const todo: ServiceRef[] = [];
+    for (const ref of refs) {
+      const name = refName(ref);
+      const pending = ref.kind === 'systemd' ? pendingRestart(ref.unit, starts[ref.unit], filesLoadedBy(ref.service, files), mtimes) : undefined;
+      if (pending) changes.push({ description: `restart ${name} (${describePending(pending)})` });
+      else if (fromRun.has(name)) changes.push({ description: `restart ${name} (its options change in this run)` });
+      else continue;
+      todo.push(ref);
+    }
+    const notes = changes.length === 0 ? [`up to date: ${refs.map(refName).join(', ')} started after their configuration last changed`] : [];
+    return {
+      changes,
+      notes,
+      result: { restarted: todo.map(refName) },
+      apply: async (c) => {
+        const units = todo.flatMap((r) => (r.kind === 'systemd' ? [r.unit] : []));
+        const out: string[] = [];
+        if (units.length > 0) out.push(...(await restartUnits(c, 'restart', units, a.rollback)));
+        await restartContainers(c, todo.filter((r) => r.kind === 'container'));
+        return { notes: out };
+      },
+    };
+  },
+};
