@@ -6,7 +6,8 @@
 
 import { z } from 'zod';
 import { editGrubCmdline, type GrubFile } from '../../boot/grub-default.ts';
-import { hasKernelArg, requiredKernelArgs } from '../../boot/cmdline.ts';
+import { hasKernelArg, iommuKind, requiredKernelArgs } from '../../boot/cmdline.ts';
+import { diagnoseInactiveIommu } from '../../boot/iommu-diagnosis.ts';
 import { planBootloader, type BootloaderPlan } from '../../boot/bootloader.ts';
 import { bootMode, bootloaderFiles, cpu, grubDefault, iommu, kernelCmdline, osRelease } from '../../facts/index.ts';
 import type { BootloaderFiles } from '../../facts/bootloader-files.ts';
@@ -63,8 +64,13 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
     const running = await ctx.gather(kernelCmdline);
     const grub = await ctx.gather(grubDefault);
     const files = await ctx.gather(bootloaderFiles);
-    if (c.vendor !== 'intel' && c.vendor !== 'amd') return { changes: [], fail: { message: `unknown CPU vendor '${c.vendorId}'` } };
-    const want = requiredKernelArgs(c.vendor, { passthroughMode: a.passthrough_mode });
+    const kind = iommuKind(io.firmware, c.vendor);
+    if (kind === undefined) return { changes: [], fail: { message: `unknown CPU vendor '${c.vendorId}' and no ACPI DMAR or IVRS table: which IOMMU this host has is unknown` } };
+    const want = requiredKernelArgs(kind, { passthroughMode: a.passthrough_mode });
+    if (!io.active && io.firmware === 'none') {
+      // no reboot can help: touch nothing
+      return { changes: [], fail: diagnoseInactiveIommu(io, running.raw, kind, want.add) };
+    }
     const plan = planBootloader(os, mode, want, files);
 
     const changes: Change[] = [];
@@ -87,16 +93,11 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
 
     const runningOk = satisfies(running.raw, want.add, want.remove);
     if (!io.active && runningOk) {
-      return {
-        changes: [],
-        fail: {
-          message: `the kernel runs with ${want.add.join(' ') || 'the IOMMU arguments'} but no IOMMU is active (${io.evidence})`,
-          hint: c.vendor === 'intel' ? "enable 'VT-d' (Intel Virtualization Technology for Directed I/O) in the firmware setup" : "enable 'IOMMU' / 'AMD-Vi' in the firmware setup",
-        },
-      };
+      return { changes: [], fail: diagnoseInactiveIommu(io, running.raw, kind, want.add) };
     }
     const rebootRequired = !io.active;
     const notes = [...plan.notes];
+    if (io.firmware !== 'unknown' && kind !== c.vendor) notes.push(`the firmware's IOMMU is ${kind === 'intel' ? 'Intel VT-d (ACPI DMAR)' : 'AMD-Vi (ACPI IVRS)'}, not the CPU vendor's: arguments for it`);
     if (io.active) notes.push(`IOMMU already active (${io.evidence}): no reboot needed`);
     const result = { reboot_required: rebootRequired, args: want.add, removed: want.remove, bootloader: plan.kind, boot_config: plan.output ?? 'BLS entries' };
     return {
