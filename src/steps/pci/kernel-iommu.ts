@@ -4,6 +4,7 @@
 // reads / grubby on BLS systems), and whether a reboot is needed: only when
 // the IOMMU is not active yet.
 
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { editGrubCmdline, type GrubFile } from '../../boot/grub-default.ts';
 import { hasKernelArg, iommuKind, requiredKernelArgs } from '../../boot/cmdline.ts';
@@ -22,6 +23,9 @@ const args = z
     passthrough_mode: z.boolean().default(true),
   })
   .strict();
+
+/** passthru's drop-in on Debian/Ubuntu: `zz` sorts it after the drop-ins of the distribution and of cloud images */
+export const GRUB_DROPIN = '/etc/default/grub.d/zz-passthru.cfg';
 
 const LINUX_LINE = /^\s*(linux|linux16|linuxefi)\s+\S+(.*)$/;
 
@@ -76,7 +80,8 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
     const changes: Change[] = [];
     const edits: GrubFile[] = [];
     if (grub.main) {
-      const edited = editGrubCmdline(grub.main, grub.dropins, want.add, want.remove);
+      // Debian/Ubuntu: the arguments go into passthru's own drop-in, which update-grub reads last
+      const edited = editGrubCmdline(grub.main, grub.dropins, want.add, want.remove, plan.kind === 'update-grub' ? { dropin: GRUB_DROPIN } : {});
       for (const e of edited.edits) {
         edits.push({ path: e.path, content: e.after });
         changes.push({ description: `kernel arguments in ${e.path}: ${edited.after.linux.trim()}`, diff: { path: e.path, before: e.before, after: e.after } });
@@ -106,6 +111,7 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
       result,
       apply: async (cx) => {
         for (const e of edits) {
+          if (e.path === GRUB_DROPIN) await cx.host.exec(quote(['mkdir', '-p', '-m', '0755', posix.dirname(GRUB_DROPIN)]), { become: cx.become, signal: cx.signal });
           const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal });
           if (w.backupPath) cx.backups.push({ path: e.path, backupPath: w.backupPath });
         }
