@@ -249,23 +249,32 @@ export function editKernelArgs(current: string, add: readonly string[], remove: 
 }
 
 export type CpuVendor = 'intel' | 'amd';
+/** Which IOMMU driver the host needs: the firmware's (ACPI DMAR: Intel VT-d, IVRS: AMD-Vi), else the CPU vendor's. */
+export type IommuKind = 'intel' | 'amd';
+
+export function iommuKind(firmware: 'intel' | 'amd' | 'none' | 'unknown', cpuVendor: CpuVendor | 'other'): IommuKind | undefined {
+  if (firmware === 'intel' || firmware === 'amd') return firmware;
+  return cpuVendor === 'other' ? undefined : cpuVendor;
+}
+
+/** Arguments that turn an IOMMU off, whichever it is: never what a passthrough host wants. */
+export const IOMMU_OFF_ARGS = ['intel_iommu=off', 'amd_iommu=off', 'iommu=off'] as const;
 
 /**
- * The kernel arguments that turn the IOMMU on for PCI passthrough.
- * Intel: VT-d is only enabled with `intel_iommu=on` (unless the kernel was
- * built with CONFIG_INTEL_IOMMU_DEFAULT_ON); `intel_iommu=off` and
- * `iommu=off` (no_iommu, also honoured by the Intel driver) must go.
- * AMD: AMD-Vi is on by default when the firmware offers it; `amd_iommu=on`
- * is not a valid option, so nothing is added; `amd_iommu=off` and
- * `iommu=off` must go.
+ * The kernel arguments that turn the IOMMU on for PCI passthrough, for the
+ * IOMMU the firmware offers (not the CPU vendor's guess: an AMD CPU can sit
+ * on an emulated Intel VT-d unit).
+ * Intel VT-d: only enabled with `intel_iommu=on` (unless the kernel was
+ * built with CONFIG_INTEL_IOMMU_DEFAULT_ON).
+ * AMD-Vi: on by default when the firmware offers it; `amd_iommu=on` is not a
+ * valid option, so nothing is added.
+ * Every argument that turns an IOMMU off goes, whichever IOMMU it names
+ * (`intel_iommu=off` on an AMD CPU with a DMAR unit is what keeps it off).
  * `iommu=pt` (identity mapping for host devices, commonly added for
  * passthrough hosts) when `passthroughMode`; it replaces `iommu=nopt`.
  * Source: Documentation/admin-guide/kernel-parameters.txt.
  */
-export function requiredKernelArgs(cpuVendor: CpuVendor, opts: { passthroughMode: boolean }): { add: string[]; remove: string[] } {
+export function requiredKernelArgs(kind: IommuKind, opts: { passthroughMode: boolean }): { add: string[]; remove: string[] } {
   const pt = opts.passthroughMode ? ['iommu=pt'] : [];
-  if (cpuVendor === 'intel') {
-    return { add: ['intel_iommu=on', ...pt], remove: ['intel_iommu=off', 'iommu=off'] };
-  }
-  return { add: [...pt], remove: ['amd_iommu=off', 'iommu=off'] };
+  return { add: kind === 'intel' ? ['intel_iommu=on', ...pt] : [...pt], remove: [...IOMMU_OFF_ARGS] };
 }

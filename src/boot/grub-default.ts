@@ -19,6 +19,7 @@
 
 import { ConfigError } from '../errors.ts';
 import { editKernelArgs, hasKernelArg, splitCmdline } from './cmdline.ts';
+import { managedBy } from './managed-file.ts';
 
 export interface GrubFile {
   path: string;
@@ -242,28 +243,56 @@ function complexError(a: GrubAssignment): ConfigError {
   );
 }
 
+/** The kernel arguments an edit takes out of a file's assignments. */
+function takenOut(before: string, after: string): string[] {
+  const words = (content: string): string[] => findAssignments({ path: '', content }).flatMap((a) => splitCmdline(a.literal).map((w) => w.text));
+  const kept = new Set(words(after));
+  return words(before).filter((w) => !kept.has(w));
+}
+
+/** The header of passthru's own drop-in (Debian/Ubuntu: /etc/default/grub.d/). */
+export const DROPIN_HEADER = [
+  '# Written by passthru: the kernel arguments of GPU PCI passthrough (IOMMU).',
+  '# update-grub reads it after /etc/default/grub and the drop-ins that sort before it;',
+  "# passthru rewrites it; your own settings belong in another file.",
+].join('\n');
+
+export interface GrubEditOptions {
+  /**
+   * passthru's own drop-in (Debian/Ubuntu): the arguments are appended there
+   * (`GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ..."`), and the other files are
+   * only edited to take out what turns the IOMMU off or conflicts.
+   */
+  dropin?: string | undefined;
+}
+
 /**
  * Edit the files that determine GRUB_CMDLINE_LINUX so that the kernel gets
  * `add` and none of `remove`:
  *  - arguments are added to the assignment that determines the value (the
  *    last one, in a drop-in when a drop-in overrides the main file), unless
  *    the effective command line has them already (also through
- *    GRUB_CMDLINE_LINUX_DEFAULT);
+ *    GRUB_CMDLINE_LINUX_DEFAULT); with `opts.dropin`, to passthru's own
+ *    drop-in instead, which is read last;
  *  - `remove` and values that conflict with `add` are taken out of every
  *    assignment that flows into the effective GRUB_CMDLINE_LINUX and
  *    GRUB_CMDLINE_LINUX_DEFAULT (an `intel_iommu=off` in
  *    GRUB_CMDLINE_LINUX_DEFAULT would win, since it comes later);
  *  - no assignment at all: `GRUB_CMDLINE_LINUX="..."` is appended to
  *    /etc/default/grub.
- * Every other line stays as it was.
+ * Every other line stays as it was. A file whose header says another tool
+ * manages it is never edited: a ConfigError names it.
  */
 export function editGrubCmdline(
   defaultGrub: GrubFile,
   dropins: readonly GrubFile[],
   add: readonly string[],
   remove: readonly string[],
+  opts: GrubEditOptions = {},
 ): GrubEditResult {
-  const files = orderFiles(defaultGrub, dropins);
+  const ours = opts.dropin;
+  const files = orderFiles(defaultGrub, ours === undefined ? dropins : [...dropins.filter((d) => d.path !== ours), { path: ours, content: dropins.find((d) => d.path === ours)?.content ?? '' }]);
+  const existed = new Set([defaultGrub.path, ...dropins.map((d) => d.path)]);
   const contents = new Map(files.map((f) => [f.path, f.content]));
   const before = evaluate(allAssignments(files));
   for (const name of ['GRUB_CMDLINE_LINUX', 'GRUB_CMDLINE_LINUX_DEFAULT'] as const) {
@@ -272,6 +301,7 @@ export function editGrubCmdline(
   }
 
   const current = (): GrubFile[] => files.map((f) => ({ path: f.path, content: contents.get(f.path) ?? '' }));
+  const others = (): GrubFile[] => current().filter((f) => f.path !== ours);
   const apply = (a: GrubAssignment, edit: (literal: string) => string): void => {
     const next = edit(a.literal);
     if (next === a.literal) return;
@@ -281,10 +311,10 @@ export function editGrubCmdline(
   // 1. removals and conflicts, in every live assignment of both variables
   for (const name of ['GRUB_CMDLINE_LINUX', 'GRUB_CMDLINE_LINUX_DEFAULT'] as const) {
     // re-read after each edit: line positions stay, values change
-    const chain = liveChain(allAssignments(current()), name);
+    const chain = liveChain(allAssignments(others()), name);
     chain.forEach((a0, i) => {
       const a = findAssignments({ path: a0.path, content: contents.get(a0.path) ?? '' }).find((x) => x.line === a0.line)!;
-      if (name === 'GRUB_CMDLINE_LINUX' && i === chain.length - 1) {
+      if (ours === undefined && name === 'GRUB_CMDLINE_LINUX' && i === chain.length - 1) {
         // the determining line: a conflicting value is replaced in place
         apply(a, (lit) => {
           const conflicting = add.filter((x) => conflictsIn(lit, [x]).length > 0);
@@ -296,10 +326,13 @@ export function editGrubCmdline(
     });
   }
 
-  // 2. additions, in the assignment that determines GRUB_CMDLINE_LINUX
-  const mid = evaluate(allAssignments(current()));
+  // 2. additions: passthru's drop-in, or the assignment that determines GRUB_CMDLINE_LINUX
+  const mid = evaluate(allAssignments(others()));
   const missing = add.filter((a) => !hasKernelArg(mid.combined, a));
-  if (missing.length > 0) {
+  if (ours !== undefined) {
+    const body = missing.length > 0 ? `GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ${missing.join(' ')}"` : '# nothing to add: the other files have every argument';
+    contents.set(ours, `${DROPIN_HEADER}\n${body}\n`);
+  } else if (missing.length > 0) {
     const chain = liveChain(allAssignments(current()), 'GRUB_CMDLINE_LINUX');
     const last = chain[chain.length - 1];
     if (last) {
@@ -316,7 +349,29 @@ export function editGrubCmdline(
   const edits: GrubEdit[] = [];
   for (const f of files) {
     const after = contents.get(f.path) ?? '';
-    if (after !== f.content) edits.push({ path: f.path, before: f.content, after });
+    if (after === f.content && existed.has(f.path)) continue;
+    if (f.path !== ours) {
+      const owner = managedBy(f.content);
+      if (owner) {
+        throw new ConfigError(
+          { file: f.path, line: owner.line },
+          `another tool manages this file ("${owner.text}"): passthru does not edit it, and the change it needs here would be undone at that tool's next run`,
+          `take ${takenOut(f.content, after).join(' ') || 'the conflicting arguments'} out of GRUB_CMDLINE_LINUX / GRUB_CMDLINE_LINUX_DEFAULT through that tool, then run passthru again`,
+        );
+      }
+    }
+    edits.push({ path: f.path, before: f.content, after });
   }
-  return { edits, before, after: evaluate(allAssignments(current())) };
+  const after = evaluate(allAssignments(current()));
+  if (ours !== undefined) {
+    const lost = add.filter((a) => !hasKernelArg(after.combined, a));
+    if (lost.length > 0 && after.linuxSource) {
+      throw new ConfigError(
+        { file: after.linuxSource.path, line: after.linuxSource.line },
+        `this assignment comes after passthru's drop-in ${ours} and sets GRUB_CMDLINE_LINUX outright: ${lost.join(' ')} would not reach the kernel`,
+        'make it append ("$GRUB_CMDLINE_LINUX ..."), or move it to a file that sorts before the drop-in',
+      );
+    }
+  }
+  return { edits, before, after };
 }

@@ -6,8 +6,15 @@
 // Virtualization Technology for Directed I/O`; `AMD-Vi: ...`) are a second
 // signal: the ring buffer can wrap, and reading it can be refused
 // (kernel.dmesg_restrict) - not an error.
+// Which IOMMU the host has is the firmware's answer, not the CPU's: an ACPI
+// DMAR table (/sys/firmware/acpi/tables/DMAR) is Intel VT-d, IVRS is AMD-Vi.
+// They usually match the CPU vendor; not in nested test clouds (an AMD CPU
+// with QEMU's emulated intel-iommu) and on some odd platforms.
 
 import type { Fact } from './types.ts';
+
+/** The IOMMU the firmware offers: from the ACPI tables, 'unknown' when they cannot be listed. */
+export type FirmwareIommu = 'intel' | 'amd' | 'none' | 'unknown';
 
 export interface IommuState {
   /** from sysfs: IOMMU units registered or groups present */
@@ -22,6 +29,10 @@ export interface IommuState {
   dmesgReadable: boolean;
   /** one line saying why `active` is what it is */
   evidence: string;
+  /** DMAR: 'intel'; IVRS: 'amd'; tables listed but neither: 'none' */
+  firmware: FirmwareIommu;
+  /** the ACPI table names under /sys/firmware/acpi/tables */
+  acpiTables: string[];
 }
 
 export const IOMMU_SCRIPT = [
@@ -29,6 +40,8 @@ export const IOMMU_SCRIPT = [
   'ls -1 /sys/class/iommu 2>/dev/null',
   'echo "@@groups"',
   'ls -1 /sys/kernel/iommu_groups 2>/dev/null | wc -l',
+  'echo "@@acpi"',
+  'ls -1 /sys/firmware/acpi/tables 2>/dev/null',
   'echo "@@dmesg"',
   'if out=$(dmesg 2>&1); then',
   "  printf '%s\\n' \"$out\" | grep -i -E 'DMAR|AMD-Vi|IOMMU' | head -n 60",
@@ -63,6 +76,8 @@ export function parseIommu(output: string): IommuState {
   const dmesgReadable = !s.has('dmesg-unreadable');
   const dmesgSignals = dmesgReadable ? (s.get('dmesg') ?? []).map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, '').trim()) : [];
   const active = units.length > 0 || groups > 0;
+  const acpiTables = (s.get('acpi') ?? []).map((l) => l.trim()).filter(Boolean);
+  const firmware = firmwareIommu(acpiTables);
   const parts: string[] = [];
   parts.push(units.length > 0 ? `/sys/class/iommu: ${units.join(', ')}` : '/sys/class/iommu is empty');
   parts.push(`${groups} IOMMU group${groups === 1 ? '' : 's'}`);
@@ -71,7 +86,17 @@ export function parseIommu(output: string): IommuState {
     const key = dmesgSignals.find((l) => /DMAR: IOMMU enabled|AMD-Vi: (Found IOMMU|Interrupt remapping enabled)|Intel\(R\) Virtualization Technology for Directed I\/O/.test(l));
     parts.push(key ? `dmesg: ${key}` : 'no IOMMU line in dmesg');
   }
-  return { active, units, groups, dmesgSignals, dmesgReadable, evidence: parts.join('; ') };
+  if (firmware === 'intel') parts.push('ACPI DMAR table (Intel VT-d)');
+  else if (firmware === 'amd') parts.push('ACPI IVRS table (AMD-Vi)');
+  else if (firmware === 'none') parts.push('no ACPI DMAR or IVRS table');
+  return { active, units, groups, dmesgSignals, dmesgReadable, evidence: parts.join('; '), firmware, acpiTables };
+}
+
+export function firmwareIommu(acpiTables: readonly string[]): FirmwareIommu {
+  if (acpiTables.length === 0) return 'unknown';
+  if (acpiTables.includes('DMAR')) return 'intel';
+  if (acpiTables.includes('IVRS')) return 'amd';
+  return 'none';
 }
 
 export const iommu: Fact<IommuState> = {

@@ -11,6 +11,7 @@ import { secrets } from '../util/secrets.ts';
 import { BecomePasswordRequired } from './become.ts';
 import { ChannelLimit, abortReason } from './channel-limit.ts';
 import { KEEPALIVE_COUNT_MAX, dial } from './dial.ts';
+import type { JumpLease, JumpPool } from './jump-pool.ts';
 import { killCommand, runOnChannel } from './exec.ts';
 import type { Sig } from './exec.ts';
 import type { AskSecret } from './keys.ts';
@@ -26,6 +27,8 @@ const DEFAULT_RECONNECT_TIMEOUT_MS = 10 * 60 * 1000;
 export interface ConnectOptions {
   /** asks the user for a key passphrase or the sudo password (each once per run) */
   askSecret?: (prompt: string) => Promise<string>;
+  /** where jump host connections are shared (default: the process's pool) */
+  jumpPool?: JumpPool;
 }
 
 /** Open the connection to `target` (one attempt, bounded by target.connectTimeoutMs). */
@@ -37,7 +40,7 @@ export async function connect(target: ConnectTarget, opts: ConnectOptions = {}):
 
 interface Conn {
   client: ClientType;
-  jumps: ClientType[];
+  jumps: JumpLease[];
   limit: ChannelLimit;
   alive: boolean;
   /** reject functions of the commands running on this connection */
@@ -76,10 +79,10 @@ export class SshHost implements RemoteHost {
 
   /** One connection attempt. */
   async open(attemptTimeoutMs = this.target.connectTimeoutMs, signal?: AbortSignal): Promise<void> {
-    const { client, jumps } = await dial(this.target, { askSecret: this.opts.askSecret, attemptTimeoutMs, signal });
+    const { client, jumps } = await dial(this.target, { askSecret: this.opts.askSecret, attemptTimeoutMs, signal, jumpPool: this.opts.jumpPool });
     if (this.closed) {
       client.destroy();
-      for (const j of jumps) j.destroy();
+      for (const j of jumps) j.release();
       throw new ConnectionLostError(this.name, 'connection closed');
     }
     const conn: Conn = { client, jumps, limit: new ChannelLimit(MAX_CHANNELS), alive: true, running: new Set() };
@@ -90,7 +93,7 @@ export class SshHost implements RemoteHost {
     });
     client.on('close', () => this.lost(conn));
     client.on('end', () => this.lost(conn));
-    for (const j of jumps) j.on('close', () => this.lost(conn));
+    for (const j of jumps) j.onClose(() => this.lost(conn));
   }
 
   private lost(conn: Conn): void {
@@ -102,7 +105,7 @@ export class SshHost implements RemoteHost {
     for (const r of [...conn.running]) r(err);
     conn.running.clear();
     conn.client.destroy();
-    for (const j of conn.jumps) j.destroy();
+    for (const j of conn.jumps) j.release();
     if (this.conn === conn) this.conn = undefined;
   }
 
@@ -229,11 +232,11 @@ export class SshHost implements RemoteHost {
       return;
     }
     // every channel is held by a stuck command: kill through a second, short-lived connection
-    void dial(this.target, { askSecret: this.opts.askSecret, attemptTimeoutMs: this.target.connectTimeoutMs })
+    void dial(this.target, { askSecret: this.opts.askSecret, attemptTimeoutMs: this.target.connectTimeoutMs, jumpPool: this.opts.jumpPool })
       .then(({ client, jumps }) => {
         const done = () => {
           client.destroy();
-          for (const j of jumps) j.destroy();
+          for (const j of jumps) j.release();
         };
         setTimeout(done, 10_000).unref();
         client.exec(command, (e, s) => {
@@ -242,7 +245,7 @@ export class SshHost implements RemoteHost {
           s.stderr.resume();
           s.on('close', () => {
             client.end();
-            for (const j of jumps) j.end();
+            for (const j of jumps) j.release();
           });
           s.end();
         });

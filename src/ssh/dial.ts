@@ -7,12 +7,13 @@
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig } from 'ssh2';
-import { HostKeyError, UnreachableError } from '../errors.ts';
+import { AuthError, HostError, HostKeyError, UnreachableError } from '../errors.ts';
 import { abortReason } from './channel-limit.ts';
 import { prepareAuth } from './auth.ts';
 import type { AskSecret } from './keys.ts';
 import { knownKeyTypes, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts.ts';
 import type { ConnectTarget } from './types.ts';
+import { chainKey, sharedJumps, type JumpLease, type JumpPool } from './jump-pool.ts';
 
 const { Client } = ssh2;
 
@@ -24,47 +25,67 @@ export interface DialOptions {
   /** bound for each hop: TCP connect (or channel through the jump) + banner + key exchange + auth */
   attemptTimeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** where jump host connections are shared (default: the process's pool) */
+  jumpPool?: JumpPool | undefined;
 }
 
 export interface Dialed {
   client: ClientType;
-  /** the jump host connections, outermost first (close them after `client`) */
-  jumps: ClientType[];
+  /** leases on the shared jump host connections, outermost first (release them when `client` is done) */
+  jumps: JumpLease[];
 }
 
-/** Connect to `target`, through its jump hosts if any. */
+/** Connect to `target`, through its jump hosts if any (shared with every other host behind the same chain). */
 export async function dial(target: ConnectTarget, opts: DialOptions): Promise<Dialed> {
+  const pool = opts.jumpPool ?? sharedJumps;
   const hops = [...target.jumps, target];
-  const clients: ClientType[] = [];
+  const jumps: JumpLease[] = [];
+  const hopOptions = (i: number, hop: ConnectTarget): HopOptions => {
+    const prev = jumps[i - 1];
+    return {
+      errorHost: target.name,
+      label: i === hops.length - 1 ? `${hop.host}:${hop.port}` : `jump host ${hop.name} (${hop.user}@${hop.host}:${hop.port})`,
+      jump: i < hops.length - 1,
+      via: prev?.client,
+      viaLabel: prev ? `jump host ${(hops[i - 1] as ConnectTarget).name}` : undefined,
+      timeoutMs: opts.attemptTimeoutMs,
+      askSecret: opts.askSecret,
+      signal: opts.signal,
+    };
+  };
   try {
-    for (let i = 0; i < hops.length; i++) {
+    for (let i = 0; i < hops.length - 1; i++) {
       const hop = hops[i] as ConnectTarget;
-      const isTarget = i === hops.length - 1;
-      const label = isTarget ? `${hop.host}:${hop.port}` : `jump host ${hop.name} (${hop.user}@${hop.host}:${hop.port})`;
-      const prev = clients[i - 1];
-      clients.push(
-        await connectHop(hop, {
-          errorHost: target.name,
-          label,
-          via: prev,
-          viaLabel: prev ? `jump host ${(hops[i - 1] as ConnectTarget).name}` : undefined,
-          timeoutMs: opts.attemptTimeoutMs,
-          askSecret: opts.askSecret,
-          signal: opts.signal,
-        }),
-      );
+      try {
+        jumps.push(await pool.acquire(chainKey(hops.slice(0, i + 1)), () => connectHop(hop, hopOptions(i, hop))));
+      } catch (e) {
+        // a shared attempt failed for every host waiting on it: each one's error names itself
+        throw forHost(e, target.name);
+      }
     }
+    const client = await connectHop(target, hopOptions(hops.length - 1, target));
+    return { client, jumps };
   } catch (e) {
-    for (const c of clients.reverse()) c.destroy();
+    for (const j of jumps.reverse()) j.release();
     throw e;
   }
-  const client = clients.pop() as ClientType;
-  return { client, jumps: clients };
+}
+
+/** The same failure, told for another host behind the same jump host. */
+function forHost(e: unknown, name: string): unknown {
+  if (!(e instanceof HostError) || e.host === name) return e;
+  const copy = Object.create(Object.getPrototypeOf(e) as object) as HostError;
+  Object.assign(copy, e, { host: name });
+  Object.defineProperty(copy, 'message', { value: `${name}: ${e.message.slice(e.host.length + 2)}`, writable: true, configurable: true });
+  Object.defineProperty(copy, 'cause', { value: e.cause, writable: true, configurable: true });
+  return copy;
 }
 
 interface HopOptions {
   errorHost: string;
   label: string;
+  /** this hop is a jump host on the way to errorHost */
+  jump: boolean;
   /** open the TCP connection as a channel of this (jump host) connection */
   via?: ClientType | undefined;
   viaLabel?: string | undefined;
@@ -131,6 +152,16 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
         { host: hop.host, port: hop.port, user: hop.user, identityFiles: hop.identityFiles, agent: hop.agent },
         { errorHost: o.errorHost, askSecret: o.askSecret, paused },
       );
+      /** on a jump host's leg the message says so, and how to give the jump host credentials of its own */
+      const refused = (serverMessage?: string): AuthError => {
+        const e = plan.refused(serverMessage);
+        if (!o.jump) return e;
+        return new AuthError(
+          o.errorHost,
+          `${o.label}, on the way to this host: ${e.message.slice(o.errorHost.length + 2)}`,
+          `The jump host logs you in with its own user and key: give it an IdentityFile (and User) in a "Host ${hop.name}" block of ~/.ssh/config, or load the key into ssh-agent (ssh-add KEY; SSH_AUTH_SOCK set), and check with: ssh -J ${hop.user}@${hop.host}:${hop.port} ${o.errorHost}`,
+        );
+      };
       let sock: Duplex | undefined;
       if (o.via) sock = await forward(o.via, hop, o);
       if (settled) {
@@ -156,8 +187,8 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
       client.on('error', (err: Error & { level?: string; code?: string | number; description?: string }) => {
         if (settled) return;
         if (hostKeyError) return fail(hostKeyError);
-        if (err.level === 'client-authentication') return fail(plan.refused());
-        if (stage === 'auth' && typeof err.code === 'number') return fail(plan.refused(err.message));
+        if (err.level === 'client-authentication') return fail(refused());
+        if (stage === 'auth' && typeof err.code === 'number') return fail(refused(err.message));
         fail(socketError(hop, o, err));
       });
       client.on('close', () => {

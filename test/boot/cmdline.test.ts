@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { editKernelArgs, hasKernelArg, kernelWords, requiredKernelArgs, splitCmdline } from '../../src/boot/cmdline.ts';
+import { editKernelArgs, hasKernelArg, iommuKind, kernelWords, requiredKernelArgs, splitCmdline } from '../../src/boot/cmdline.ts';
 
 const cmdline = (name: string): string => readFileSync(new URL(`../fixtures/facts/cmdline/${name}`, import.meta.url), 'utf8').trim();
 
@@ -57,6 +57,22 @@ test('AMD: iommu=pt only when asked, amd_iommu=on is never added', () => {
   const intel = requiredKernelArgs('intel', { passthroughMode: false });
   assert.deepEqual(intel.add, ['intel_iommu=on']);
   assert.ok(intel.remove.includes('intel_iommu=off') && intel.remove.includes('iommu=off'));
+});
+
+test('every argument that turns an IOMMU off goes, whichever IOMMU the host has', () => {
+  for (const kind of ['intel', 'amd'] as const) {
+    const { add, remove } = requiredKernelArgs(kind, { passthroughMode: false });
+    const after = editKernelArgs('ro intel_iommu=off amd_iommu=off iommu=off quiet', add, remove);
+    assert.equal(after, kind === 'intel' ? 'ro intel_iommu=on quiet' : 'ro quiet', kind);
+  }
+});
+
+test("the IOMMU kind is the firmware's, the CPU vendor only when the tables do not say", () => {
+  assert.equal(iommuKind('intel', 'amd'), 'intel');
+  assert.equal(iommuKind('amd', 'intel'), 'amd');
+  assert.equal(iommuKind('none', 'amd'), 'amd');
+  assert.equal(iommuKind('unknown', 'intel'), 'intel');
+  assert.equal(iommuKind('unknown', 'other'), undefined);
 });
 
 test('spacing, quoting and init arguments survive', () => {

@@ -124,3 +124,44 @@ test('an assignment that cannot be evaluated is refused with file and line', () 
   const multi = 'GRUB_CMDLINE_LINUX="quiet\n  splash"\n';
   assert.throws(() => editGrubCmdline({ path: MAIN, content: multi }, [], intel.add, intel.remove), /next line/);
 });
+
+const DROPIN = '/etc/default/grub.d/zz-passthru.cfg';
+
+test("Debian/Ubuntu: the arguments go into passthru's own drop-in, read last; other files only lose what turns the IOMMU off", () => {
+  const main = grub('ubuntu-22.04.grub').replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="intel_iommu=off iommu=nopt"');
+  const cloud = { path: CLOUD, content: grub('ubuntu-cloudimg-50-cloudimg-settings.cfg') };
+  const r = editGrubCmdline({ path: MAIN, content: main }, [cloud], intel.add, intel.remove, { dropin: DROPIN });
+  assert.deepEqual(r.edits.map((e) => e.path), [MAIN, DROPIN]);
+  const mainEdit = r.edits[0]!;
+  assert.deepEqual(changed(mainEdit.before, mainEdit.after), { removed: ['GRUB_CMDLINE_LINUX="intel_iommu=off iommu=nopt"'], added: ['GRUB_CMDLINE_LINUX=""'] });
+  const ours = r.edits[1]!;
+  assert.equal(ours.before, '');
+  assert.match(ours.after, /^# Written by passthru/);
+  assert.match(ours.after, /\nGRUB_CMDLINE_LINUX="\$GRUB_CMDLINE_LINUX intel_iommu=on iommu=pt"\n$/);
+  assert.equal(r.after.combined.trim(), 'intel_iommu=on iommu=pt console=tty1 console=ttyS0');
+  // idempotent: with the drop-in in place, nothing changes
+  const again = editGrubCmdline({ path: MAIN, content: mainEdit.after }, [cloud, { path: DROPIN, content: ours.after }], intel.add, intel.remove, { dropin: DROPIN });
+  assert.deepEqual(again.edits, []);
+});
+
+test('a drop-in that another tool manages is not edited: the error names it and says what to do', () => {
+  const cloud = { path: CLOUD, content: grub('ubuntu-cloudimg-50-cloudimg-settings.cfg').replace('console=tty1 console=ttyS0', 'console=tty1 intel_iommu=off') };
+  assert.throws(
+    () => editGrubCmdline({ path: MAIN, content: grub('ubuntu-22.04.grub') }, [cloud], intel.add, intel.remove, { dropin: DROPIN }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.location, { file: CLOUD, line: 2 });
+      assert.match(e.message, /another tool manages this file \("# CLOUD_IMG: This file was created\/modified by the Cloud Image build process"\)/);
+      assert.match(e.hint ?? '', /take intel_iommu=off out of GRUB_CMDLINE_LINUX/);
+      return true;
+    },
+  );
+});
+
+test("a later drop-in that sets GRUB_CMDLINE_LINUX outright would drop passthru's arguments: refused, naming its line", () => {
+  const late = { path: '/etc/default/grub.d/zzz-site.cfg', content: 'GRUB_CMDLINE_LINUX="console=ttyS1"\n' };
+  assert.throws(
+    () => editGrubCmdline({ path: MAIN, content: grub('ubuntu-22.04.grub') }, [late], intel.add, intel.remove, { dropin: DROPIN }),
+    (e: unknown) => e instanceof ConfigError && e.location.file === late.path && e.location.line === 1 && /comes after passthru's drop-in/.test(e.message),
+  );
+});

@@ -39,3 +39,20 @@ test('captured here: generic "iommu:" kernel lines do not make it active', () =>
   assert.equal(r.dmesgSignals.length, 2);
   assert.match(r.evidence, /no IOMMU line in dmesg/);
 });
+
+test('the firmware names the IOMMU: DMAR is Intel VT-d even under an AMD CPU; off-arguments keep it off', () => {
+  const r = iommu.parse(fx('iommu/amd-cpu-intel-vtd-off.txt'), 0);
+  assert.equal(r.active, false);
+  assert.equal(r.firmware, 'intel');
+  assert.ok(r.acpiTables.includes('DMAR'));
+  assert.match(r.evidence, /ACPI DMAR table \(Intel VT-d\)/);
+});
+
+test('captured here: ACPI tables without DMAR or IVRS mean no IOMMU offered; no table list means unknown', () => {
+  const r = iommu.parse(fx('real-debian12-vm/iommu-acpi.txt'), 0);
+  assert.equal(r.firmware, 'none');
+  assert.deepEqual(r.acpiTables.slice(0, 4), ['APIC', 'DSDT', 'FACP', 'MCFG']);
+  assert.match(r.evidence, /no ACPI DMAR or IVRS table/);
+  assert.equal(iommu.parse(fx('iommu/intel-on.txt'), 0).firmware, 'unknown');
+  assert.equal(iommu.parse('@@units\n@@groups\n0\n@@acpi\nAPIC\nIVRS\n@@dmesg\n', 0).firmware, 'amd');
+});

@@ -13,6 +13,7 @@
 // directories (symlinks on a real host). The journal is volatile: it starts
 // empty at every boot.
 
+import { firmwareIommu } from './firmware.ts';
 import type { HostSpec, LabFs } from './types.ts';
 import { distroInfo, hostUnits, type NovaService } from './distro.ts';
 import {
@@ -124,7 +125,7 @@ export function decideIommu(spec: HostSpec, cmdline: string): IommuDecision {
   const amdOff = (amd ?? '').split(',').includes('off');
   const iommuOff = iommu === 'off';
   const passthrough = iommu === 'pt';
-  const vendor = spec.cpu.vendor;
+  const vendor = firmwareIommu(spec);
   let active: boolean;
   let reason: string;
   if (!spec.iommuFirmware) {
@@ -175,6 +176,8 @@ function renderDmesg(spec: HostSpec, kernel: string, cmdline: string, dec: Iommu
   const modern = maj >= 5;
   const guest = spec.roles.includes('guest');
   const intel = spec.cpu.vendor === 'intel';
+  /** the firmware's IOMMU is Intel VT-d (an AMD CPU can sit on an emulated one) */
+  const vtd = firmwareIommu(spec) === 'intel';
   const L: Array<[number, string]> = [];
   const at = (t: number, s: string): void => {
     L.push([t, s]);
@@ -198,7 +201,7 @@ function renderDmesg(spec: HostSpec, kernel: string, cmdline: string, dec: Iommu
   at(0, `tsc: Detected ${intel ? '3000.000' : '2794.750'} MHz processor`);
   if (intel && !spec.cpu.virtualization && !guest && maj * 100 + min >= 506) at(0, 'x86/cpu: VMX (outside TXT) disabled by BIOS');
   if (spec.iommuFirmware && !guest) {
-    if (intel) at(0.004, 'ACPI: DMAR 0x000000006F0C4000 0000F8 (v01 ALASKA A M I    00000001 INTL 20091013)');
+    if (vtd) at(0.004, 'ACPI: DMAR 0x000000006F0C4000 0000F8 (v01 ALASKA A M I    00000001 INTL 20091013)');
     else at(0.004, 'ACPI: IVRS 0x00000000BEB9D000 0000D0 (v02 AMD    AmdTable 00000001 AMD  00000001)');
   }
   at(0.012, `Kernel command line: ${cmdline}`);
@@ -209,7 +212,7 @@ function renderDmesg(spec: HostSpec, kernel: string, cmdline: string, dec: Iommu
     for (const o of amdParam.split(',')) if (!['off', 'fullflush', 'force_isolation', 'force_enable', 'pgtbl_v1', 'pgtbl_v2', 'irtcachedis', 'nopt'].includes(o)) at(0.012, `AMD-Vi: Unknown option - '${o}'`);
   }
   at(0.2, `Memory: 263745860K/268106120K available (16384K kernel code, 4356K rwdata, 11580K rodata, 3048K init, 17208K bss, 4360004K reserved, 0K cma-reserved)`);
-  if (spec.iommuFirmware && intel && !guest) {
+  if (spec.iommuFirmware && vtd && !guest) {
     at(0.5, 'DMAR: Host address width 46');
     at(0.5, 'DMAR: DRHD base: 0x000000d37fc000 flags: 0x0');
     at(0.5, 'DMAR: dmar0: reg_base_addr d37fc000 ver 1:0 cap 8d2078c106f0466 ecap f020df');
@@ -232,7 +235,7 @@ function renderDmesg(spec: HostSpec, kernel: string, cmdline: string, dec: Iommu
   if (intel && spec.iommuFirmware && !guest && !spec.cpu.virtualization && !modern) at(1.4, 'kvm: disabled by bios');
   if (dec.active) {
     const groups = [...spec.devices].sort((a, b) => a.address.localeCompare(b.address));
-    if (intel) {
+    if (vtd) {
       if (dec.passthrough && modern) at(2.7, 'iommu: Default domain type: Passthrough (set via kernel command line)');
       else if (modern) at(2.7, `iommu: Default domain type: Translated `);
       at(2.8, 'DMAR: No ANDD device found');
@@ -259,7 +262,7 @@ function renderDmesg(spec: HostSpec, kernel: string, cmdline: string, dec: Iommu
       at(1.96, 'AMD-Vi: Virtual APIC enabled');
       at(1.97, 'perf/amd_iommu: Detected AMD IOMMU #0 (2 banks, 4 counters/bank).');
     }
-  } else if (intel && spec.iommuFirmware && !guest && !dec.intelOff && modern) {
+  } else if (vtd && spec.iommuFirmware && !guest && !dec.intelOff && modern) {
     at(2.7, 'DMAR: [Firmware Bug]: No firmware reserved region can cover this RMRR [0x000000006f3a4000-0x000000006f3b4fff], contact BIOS vendor for fixes');
   }
   let k = 4.2;
@@ -300,7 +303,7 @@ export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
   const [maj, min] = kernelVersion(kernel);
   for (const dv of spec.devices) fs.remove(`/sys/bus/pci/devices/${dv.address}/iommu_group`);
   if (dec.active) {
-    if (spec.cpu.vendor === 'intel') {
+    if (firmwareIommu(spec) === 'intel') {
       fs.mkdirp('/sys/class/iommu/dmar0');
       fs.mkdirp('/sys/class/iommu/dmar1');
     } else {

@@ -17,6 +17,7 @@ import {
   BLS_DIR,
 } from './grub.ts';
 import { renderCpuinfo } from './cpuinfo.ts';
+import { firmwareIommu } from './firmware.ts';
 import { controllerName, novaComputeConf, novaConf, novaPkgInfo, openrc } from './novafiles.ts';
 import { unitFiles } from './units.ts';
 import { sourceShell } from './shellvars.ts';
@@ -162,6 +163,9 @@ function buildTree(spec: HostSpec, cluster?: HostSpec[]): { files: Rootfs; dirs:
     put('/etc/fstab', fstab(spec, false));
   }
   dir('/sys/firmware/acpi');
+  // the ACPI tables as the kernel lists them (root-only files); DMAR or IVRS when the firmware offers an IOMMU
+  const tables = ['APIC', 'DSDT', 'FACP', 'FACS', 'HPET', 'MCFG', 'SSDT1', ...(spec.iommuFirmware && !spec.roles.includes('guest') ? [firmwareIommu(spec) === 'intel' ? 'DMAR' : 'IVRS'] : [])];
+  for (const t of tables) put(`/sys/firmware/acpi/tables/${t}`, '', { mode: 0o400 });
 
   // CPU and kernel knobs
   put('/proc/cpuinfo', renderCpuinfo(spec), { mode: 0o444 });

@@ -43,8 +43,10 @@ export interface HostSpec {
     virtualization: boolean;
     cores: number;
   };
-  /** the firmware offers an IOMMU (VT-d / AMD-Vi on) */
+  /** the firmware offers an IOMMU (VT-d / AMD-Vi on): an ACPI DMAR or IVRS table */
   iommuFirmware: boolean;
+  /** which IOMMU the firmware offers (DMAR: intel, IVRS: amd); default: the CPU vendor's. A nested test cloud can put an AMD CPU on QEMU's emulated intel-iommu */
+  firmwareIommu?: 'intel' | 'amd' | undefined;
   /** the kernel turns the IOMMU on without any argument (AMD; some Intel kernels) */
   iommuDefaultOn: boolean;
   /** initial GRUB_CMDLINE_LINUX */

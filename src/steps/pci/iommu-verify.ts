@@ -3,6 +3,8 @@
 
 import { z } from 'zod';
 import { cpu, iommu, kernelCmdline } from '../../facts/index.ts';
+import { iommuKind, requiredKernelArgs } from '../../boot/cmdline.ts';
+import { diagnoseInactiveIommu } from '../../boot/iommu-diagnosis.ts';
 import type { StepKind } from '../types.ts';
 
 const args = z.object({}).strict();
@@ -23,16 +25,8 @@ export const iommuVerifyStep: StepKind<z.infer<typeof args>> = {
       else if (!io.dmesgReadable) notes.push('dmesg not readable here (restricted or wrapped); sysfs is what counts');
       return { changes: [], result, notes };
     }
-    return {
-      changes: [],
-      result,
-      fail: {
-        message: `IOMMU not active: ${io.evidence}; kernel command line: ${cmdline.raw}`,
-        hint:
-          c.vendor === 'amd'
-            ? "enable 'IOMMU' (AMD-Vi) in the firmware setup; make sure amd_iommu=off / iommu=off are not on the command line"
-            : "check that intel_iommu=on is on the kernel command line and 'VT-d' is enabled in the firmware setup",
-      },
-    };
+    const kind = iommuKind(io.firmware, c.vendor) ?? 'intel';
+    const want = requiredKernelArgs(kind, { passthroughMode: false });
+    return { changes: [], result, fail: diagnoseInactiveIommu(io, cmdline.raw, kind, want.add) };
   },
 };

@@ -4,9 +4,11 @@
 // reads / grubby on BLS systems), and whether a reboot is needed: only when
 // the IOMMU is not active yet.
 
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { editGrubCmdline, type GrubFile } from '../../boot/grub-default.ts';
-import { hasKernelArg, requiredKernelArgs } from '../../boot/cmdline.ts';
+import { hasKernelArg, iommuKind, requiredKernelArgs } from '../../boot/cmdline.ts';
+import { diagnoseInactiveIommu } from '../../boot/iommu-diagnosis.ts';
 import { planBootloader, type BootloaderPlan } from '../../boot/bootloader.ts';
 import { bootMode, bootloaderFiles, cpu, grubDefault, iommu, kernelCmdline, osRelease } from '../../facts/index.ts';
 import type { BootloaderFiles } from '../../facts/bootloader-files.ts';
@@ -21,6 +23,9 @@ const args = z
     passthrough_mode: z.boolean().default(true),
   })
   .strict();
+
+/** passthru's drop-in on Debian/Ubuntu: `zz` sorts it after the drop-ins of the distribution and of cloud images */
+export const GRUB_DROPIN = '/etc/default/grub.d/zz-passthru.cfg';
 
 const LINUX_LINE = /^\s*(linux|linux16|linuxefi)\s+\S+(.*)$/;
 
@@ -63,14 +68,20 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
     const running = await ctx.gather(kernelCmdline);
     const grub = await ctx.gather(grubDefault);
     const files = await ctx.gather(bootloaderFiles);
-    if (c.vendor !== 'intel' && c.vendor !== 'amd') return { changes: [], fail: { message: `unknown CPU vendor '${c.vendorId}'` } };
-    const want = requiredKernelArgs(c.vendor, { passthroughMode: a.passthrough_mode });
+    const kind = iommuKind(io.firmware, c.vendor);
+    if (kind === undefined) return { changes: [], fail: { message: `unknown CPU vendor '${c.vendorId}' and no ACPI DMAR or IVRS table: which IOMMU this host has is unknown` } };
+    const want = requiredKernelArgs(kind, { passthroughMode: a.passthrough_mode });
+    if (!io.active && io.firmware === 'none') {
+      // no reboot can help: touch nothing
+      return { changes: [], fail: diagnoseInactiveIommu(io, running.raw, kind, want.add) };
+    }
     const plan = planBootloader(os, mode, want, files);
 
     const changes: Change[] = [];
     const edits: GrubFile[] = [];
     if (grub.main) {
-      const edited = editGrubCmdline(grub.main, grub.dropins, want.add, want.remove);
+      // Debian/Ubuntu: the arguments go into passthru's own drop-in, which update-grub reads last
+      const edited = editGrubCmdline(grub.main, grub.dropins, want.add, want.remove, plan.kind === 'update-grub' ? { dropin: GRUB_DROPIN } : {});
       for (const e of edited.edits) {
         edits.push({ path: e.path, content: e.after });
         changes.push({ description: `kernel arguments in ${e.path}: ${edited.after.linux.trim()}`, diff: { path: e.path, before: e.before, after: e.after } });
@@ -87,16 +98,11 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
 
     const runningOk = satisfies(running.raw, want.add, want.remove);
     if (!io.active && runningOk) {
-      return {
-        changes: [],
-        fail: {
-          message: `the kernel runs with ${want.add.join(' ') || 'the IOMMU arguments'} but no IOMMU is active (${io.evidence})`,
-          hint: c.vendor === 'intel' ? "enable 'VT-d' (Intel Virtualization Technology for Directed I/O) in the firmware setup" : "enable 'IOMMU' / 'AMD-Vi' in the firmware setup",
-        },
-      };
+      return { changes: [], fail: diagnoseInactiveIommu(io, running.raw, kind, want.add) };
     }
     const rebootRequired = !io.active;
     const notes = [...plan.notes];
+    if (io.firmware !== 'unknown' && kind !== c.vendor) notes.push(`the firmware's IOMMU is ${kind === 'intel' ? 'Intel VT-d (ACPI DMAR)' : 'AMD-Vi (ACPI IVRS)'}, not the CPU vendor's: arguments for it`);
     if (io.active) notes.push(`IOMMU already active (${io.evidence}): no reboot needed`);
     const result = { reboot_required: rebootRequired, args: want.add, removed: want.remove, bootloader: plan.kind, boot_config: plan.output ?? 'BLS entries' };
     return {
@@ -105,6 +111,7 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
       result,
       apply: async (cx) => {
         for (const e of edits) {
+          if (e.path === GRUB_DROPIN) await cx.host.exec(quote(['mkdir', '-p', '-m', '0755', posix.dirname(GRUB_DROPIN)]), { become: cx.become, signal: cx.signal });
           const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal });
           if (w.backupPath) cx.backups.push({ path: e.path, backupPath: w.backupPath });
         }
