@@ -16,6 +16,8 @@ import { novaPciStep } from './pci/nova-pci.ts';
 import { novaUnitsActiveStep } from './pci/nova-units.ts';
 import { openstackGpuStep } from './pci/openstack-gpu.ts';
 import { preflightStep } from './pci/preflight.ts';
+import { vfioStep } from './pci/vfio.ts';
+import { vfioVerifyStep } from './pci/vfio-verify.ts';
 import type { StepKind } from './types.ts';
 
 const kinds: StepKind<never>[] = [
@@ -34,7 +36,9 @@ const kinds: StepKind<never>[] = [
   preflightStep,
   discoverStep,
   kernelIommuStep,
+  vfioStep,
   iommuVerifyStep,
+  vfioVerifyStep,
   novaPciStep,
   openstackGpuStep,
   novaUnitsActiveStep,
