@@ -17,6 +17,8 @@ import { novaUnitsActiveStep } from './pci/nova-units.ts';
 import { novaRestartStep } from './pci/nova-units-restart.ts';
 import { openstackGpuStep } from './pci/openstack-gpu.ts';
 import { preflightStep } from './pci/preflight.ts';
+import { vfioStep } from './pci/vfio.ts';
+import { vfioVerifyStep } from './pci/vfio-verify.ts';
 import type { StepKind } from './types.ts';
 
 const kinds: StepKind<never>[] = [
@@ -35,7 +37,9 @@ const kinds: StepKind<never>[] = [
   preflightStep,
   discoverStep,
   kernelIommuStep,
+  vfioStep,
   iommuVerifyStep,
+  vfioVerifyStep,
   novaPciStep,
   novaRestartStep,
   openstackGpuStep,

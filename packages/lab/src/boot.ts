@@ -13,6 +13,7 @@
 // directories (symlinks on a real host). The journal is volatile: it starts
 // empty at every boot.
 
+import { readInitramfs, vfioIds } from './initramfs.ts';
 import { firmwareIommu } from './firmware.ts';
 import type { HostSpec, LabFs } from './types.ts';
 import { distroInfo, hostUnits, type NovaService } from './distro.ts';
@@ -281,6 +282,26 @@ function renderDmesg(spec: HostSpec, kernel: string, cmdline: string, dec: Iommu
 }
 
 /** Boot the host: write the kernel's view of this boot into fs. */
+/**
+ * Which driver holds each device after this boot: vfio-pci for the ids it
+ * claims (vfio-pci.ids= on the command line, or its options in the
+ * initramfs it loads from; it needs an active IOMMU), else the spec's.
+ * Shown as sysfs does: /sys/bus/pci/drivers/DRIVER/ADDR and DRIVER= in uevent.
+ */
+function bindDrivers(fs: LabFs, spec: HostSpec, kernel: string, cmdline: string, iommuActive: boolean): void {
+  const claimed = iommuActive ? vfioIds(cmdline, readInitramfs(fs, spec, kernel)) : new Set<string>();
+  for (const drv of fs.readdir('/sys/bus/pci/drivers')) {
+    for (const a of fs.readdir(`/sys/bus/pci/drivers/${drv}`)) if (/^[0-9a-f]{4}:/.test(a)) fs.remove(`/sys/bus/pci/drivers/${drv}/${a}`);
+  }
+  for (const dv of spec.devices) {
+    const driver = claimed.has(`${dv.vendor}:${dv.device}`) ? 'vfio-pci' : dv.driver;
+    const uevent = `/sys/bus/pci/devices/${dv.address}/uevent`;
+    const text = (fs.readFile(uevent) ?? '').replace(/^DRIVER=.*\n/m, '');
+    fs.writeFile(uevent, `${driver ? `DRIVER=${driver}\n` : ''}${text}`);
+    if (driver) fs.mkdirp(`/sys/bus/pci/drivers/${driver}/${dv.address}`);
+  }
+}
+
 export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
   const d = distroInfo(spec.distro);
   const sel = selectBootEntry(fs, spec);
@@ -317,6 +338,8 @@ export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
       fs.writeFile(`/sys/bus/pci/devices/${dv.address}/iommu_group`, `${dv.iommuGroup}\n`);
     }
   }
+
+  bindDrivers(fs, spec, kernel, cmdline, dec.active);
 
   fs.writeFile(DMESG, renderDmesg(spec, kernel, cmdline, dec), { mode: 0o644 });
 

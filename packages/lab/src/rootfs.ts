@@ -82,6 +82,10 @@ function buildTree(spec: HostSpec, cluster?: HostSpec[]): { files: Rootfs; dirs:
   put('/etc/default/grub', defaultGrub(spec, args));
   const cloudimg = d.distro.startsWith('ubuntu') && spec.roles.includes('compute');
   if (d.family === 'debian') dir('/etc/default/grub.d');
+  // module options and the initramfs configuration (see initramfs.ts)
+  dir('/etc/modprobe.d');
+  if (el) dir('/etc/dracut.conf.d');
+  else put('/etc/initramfs-tools/modules', INITRAMFS_MODULES);
   if (cloudimg) put('/etc/default/grub.d/50-cloudimg-settings.cfg', CLOUDIMG_CFG);
   // the installed grub.cfg is what grub-mkconfig made of these very files
   const vars = new Map<string, string>();
@@ -304,6 +308,20 @@ GRUB_CMDLINE_LINUX="${cmdline}"
     }
   }
 }
+
+/** Debian's stock /etc/initramfs-tools/modules */
+const INITRAMFS_MODULES = `# List of modules that you want to include in your initramfs.
+# They will be loaded at boot time in the order below.
+#
+# Syntax:  module_name [args ...]
+#
+# You must run update-initramfs(8) to effect this change.
+#
+# Examples:
+#
+# raid1
+# sd_mod
+`;
 
 const CLOUDIMG_CFG = `# Cloud Image specific Grub settings for Generic Cloud Images
 # CLOUD_IMG: This file was created/modified by the Cloud Image build process

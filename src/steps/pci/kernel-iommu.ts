@@ -111,7 +111,7 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
       result,
       apply: async (cx) => {
         for (const e of edits) {
-          if (e.path === GRUB_DROPIN) await cx.host.exec(quote(['mkdir', '-p', '-m', '0755', posix.dirname(GRUB_DROPIN)]), { become: cx.become, signal: cx.signal });
+          if (e.path === GRUB_DROPIN) await cx.host.exec(quote(['mkdir', '-p', posix.dirname(GRUB_DROPIN)]), { become: cx.become, signal: cx.signal });
           const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal });
           if (w.backupPath) cx.backups.push({ path: e.path, backupPath: w.backupPath });
         }

@@ -6,6 +6,7 @@ import type { HostSpec, LabFs, LabHostControl, Tool, ToolResult } from '../types
 import { cpuid } from './cpuid.ts';
 import { dmesg } from './dmesg.ts';
 import { grubby } from './grubby.ts';
+import { dracut, updateInitramfs } from './initramfs.ts';
 import { journalctl } from './journalctl.ts';
 import { lspci } from './lspci.ts';
 import { grub2Mkconfig, grubMkconfig, updateGrub } from './mkconfig.ts';
@@ -25,6 +26,8 @@ export const tools: Record<string, Tool> = {
   'grub-mkconfig': grubMkconfig,
   'grub2-mkconfig': grub2Mkconfig,
   grubby,
+  'update-initramfs': updateInitramfs,
+  dracut,
   openstack,
   cpuid,
 };

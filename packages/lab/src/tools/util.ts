@@ -94,8 +94,8 @@ export function getopt(argv: string[], spec: string, longs: Record<string, boole
 export function toolsFor(spec: HostSpec): string[] {
   const d = distroInfo(spec.distro);
   const names = ['lspci', 'dmesg', 'systemctl', 'journalctl', 'reboot', 'shutdown'];
-  if (d.family === 'el') names.push('grub2-mkconfig', 'grubby');
-  else names.push('update-grub', 'grub-mkconfig');
+  if (d.family === 'el') names.push('grub2-mkconfig', 'grubby', 'dracut');
+  else names.push('update-grub', 'grub-mkconfig', 'update-initramfs');
   if (spec.roles.includes('controller')) names.push('openstack');
   if (spec.roles.includes('guest')) names.push('cpuid');
   return names;
