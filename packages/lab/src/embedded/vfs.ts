@@ -7,7 +7,6 @@
 //    new files owned by that user, umask applied).
 import type { FileMeta, LabFs } from '../types.ts';
 import type { Cred } from './users.ts';
-import { commandFailure } from './just-bash-hooks.ts';
 
 export type Content = string | Uint8Array;
 
@@ -611,16 +610,6 @@ export class ShellFs {
   }
 
   private write(path: string, data: string | Uint8Array, options: { encoding?: string } | string | undefined, append: boolean): void {
-    try {
-      this.writeUnchecked(path, data, options, append);
-    } catch (e) {
-      if (!(e instanceof FsError)) throw e;
-      const text = e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.code === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory';
-      throw commandFailure(`bash: ${path}: ${text}\n`, e);
-    }
-  }
-
-  private writeUnchecked(path: string, data: string | Uint8Array, options: { encoding?: string } | string | undefined, append: boolean): void {
     const encoding = typeof options === 'string' ? options : options?.encoding;
     const content = toContent(data, encoding);
     const resolved = this.walk(path, 'open');
