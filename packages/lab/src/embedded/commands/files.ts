@@ -3,7 +3,7 @@
 import { defineCommand, type Command } from 'just-bash';
 import { basenameOf, ShellFs } from '../vfs.ts';
 import { errnoText, fail, type Proc } from './context.ts';
-import { parseOptions } from './input.ts';
+import { parseOptions, usage } from './input.ts';
 
 interface Outcome {
   stdout: string;
@@ -27,8 +27,8 @@ export function mkdirCommand(proc: Proc): Command {
     const parents = o.flags.has('p') || o.flags.has('parents');
     const modeText = o.flags.get('m') ?? o.flags.get('mode');
     const mode = modeText === undefined ? undefined : parseInt(modeText, 8);
-    if (modeText !== undefined && (mode === undefined || !/^[0-7]{1,4}$/.test(modeText))) return fail(`mkdir: invalid mode '${modeText}'`);
-    if (o.operands.length === 0) return fail('mkdir: missing operand');
+    if (modeText !== undefined && (mode === undefined || !/^[0-7]{1,4}$/.test(modeText))) return usage('mkdir', `invalid mode '${modeText}'`);
+    if (o.operands.length === 0) return usage('mkdir', 'missing operand');
     const fs = new ShellFs(proc.host.store, proc);
     return forEach(o.operands, async (dir) => {
       const p = fs.resolvePath(ctx.cwd, dir);
@@ -46,7 +46,7 @@ export function mkdirCommand(proc: Proc): Command {
 export function rmdirCommand(proc: Proc): Command {
   return defineCommand('rmdir', async (args, ctx) => {
     const o = parseOptions(args);
-    if (o.operands.length === 0) return fail('rmdir: missing operand');
+    if (o.operands.length === 0) return usage('rmdir', 'missing operand');
     const fs = new ShellFs(proc.host.store, proc);
     return forEach(o.operands, async (dir) => {
       const p = fs.resolvePath(ctx.cwd, dir);
@@ -68,7 +68,7 @@ export function rmCommand(proc: Proc): Command {
     const force = o.flags.has('f') || o.flags.has('force');
     const recursive = o.flags.has('r') || o.flags.has('R') || o.flags.has('recursive');
     const dirs = o.flags.has('d') || o.flags.has('dir');
-    if (o.operands.length === 0) return force ? { stdout: '', stderr: '', exitCode: 0 } : fail('rm: missing operand');
+    if (o.operands.length === 0) return force ? { stdout: '', stderr: '', exitCode: 0 } : usage('rm', 'missing operand');
     const fs = new ShellFs(proc.host.store, proc);
     return forEach(o.operands, async (name) => {
       const p = fs.resolvePath(ctx.cwd, name);
@@ -97,7 +97,7 @@ export function mvCommand(proc: Proc): Command {
     const operands = [...o.operands];
     const fs = new ShellFs(proc.host.store, proc);
     const dest = targetDir ?? operands.pop();
-    if (dest === undefined || operands.length === 0) return fail(dest === undefined ? 'mv: missing file operand' : `mv: missing destination file operand after '${dest}'`);
+    if (dest === undefined || operands.length === 0) return usage('mv', dest === undefined ? 'missing file operand' : `missing destination file operand after '${dest}'`);
     const destPath = fs.resolvePath(ctx.cwd, dest);
     let destIsDir = false;
     try {
@@ -143,7 +143,7 @@ export function touchCommand(proc: Proc): Command {
         return fail(`touch: failed to get attributes of '${ref}': ${errnoText(e)}`);
       }
     }
-    if (o.operands.length === 0) return fail('touch: missing file operand');
+    if (o.operands.length === 0) return usage('touch', 'missing file operand');
     return forEach(o.operands, async (name) => {
       const p = fs.resolvePath(ctx.cwd, name);
       try {
@@ -168,7 +168,7 @@ export function lnCommand(proc: Proc): Command {
     const noDeref = o.flags.has('n') || o.flags.has('T') || o.flags.has('no-dereference');
     const fs = new ShellFs(proc.host.store, proc);
     const operands = [...o.operands];
-    if (operands.length === 0) return fail('ln: missing file operand');
+    if (operands.length === 0) return usage('ln', 'missing file operand');
     const dest = o.flags.get('t') ?? o.flags.get('target-directory') ?? (operands.length > 1 ? operands.pop() : '.');
     const destPath = fs.resolvePath(ctx.cwd, dest as string);
     let destIsDir = false;

@@ -3,7 +3,7 @@
 // could not read.
 import type { ResolvedCommandContext } from 'just-bash';
 import { ShellFs } from '../vfs.ts';
-import { errnoText, readStdin, type Proc } from './context.ts';
+import { errnoText, fail, readStdin, type Proc } from './context.ts';
 
 export interface Inputs {
   /** one entry per operand that could be read, in order */
@@ -12,7 +12,10 @@ export interface Inputs {
   status: number;
 }
 
-export async function readInputs(proc: Proc, ctx: ResolvedCommandContext, name: string, operands: readonly string[]): Promise<Inputs> {
+/** How the command names a file it cannot read: `wc: F: ...`, `head: cannot open 'F' for reading: ...`, `sort: cannot read: F: ...`. */
+export type ReadError = 'plain' | 'open' | 'read';
+
+export async function readInputs(proc: Proc, ctx: ResolvedCommandContext, name: string, operands: readonly string[], style: ReadError = 'plain'): Promise<Inputs> {
   const out: Inputs = { files: [], stderr: '', status: 0 };
   const fs = new ShellFs(proc.host.store, proc);
   for (const file of operands.length === 0 ? ['-'] : operands) {
@@ -23,7 +26,8 @@ export async function readInputs(proc: Proc, ctx: ResolvedCommandContext, name: 
     try {
       out.files.push({ name: file, data: (await fs.readFileBytes(fs.resolvePath(ctx.cwd, file))) as unknown as string });
     } catch (e) {
-      out.stderr += `${name}: ${file}: ${errnoText(e)}\n`;
+      const what = style === 'open' ? `cannot open '${file}' for reading` : style === 'read' ? `cannot read: ${file}` : file;
+      out.stderr += `${name}: ${what}: ${errnoText(e)}\n`;
       out.status = 1;
     }
   }
@@ -94,4 +98,9 @@ export function parseOptions(
     }
   }
   return { flags, operands };
+}
+
+/** A usage error as coreutils print it (the message, then where help is). */
+export function usage(name: string, message: string, status = 1): ReturnType<typeof fail> {
+  return fail(`${name}: ${message}\nTry '${name} --help' for more information.`, status);
 }

@@ -3,6 +3,7 @@ import { defineCommand, type Command, type ResolvedCommandContext } from 'just-b
 import { gidOf, groupName, uidOf, userName } from '../users.ts';
 import type { FsNode } from '../vfs.ts';
 import { errnoText, fail, hostUsers, ok, type Proc } from './context.ts';
+import { usage } from './input.ts';
 
 interface Target {
   path: string;
@@ -99,7 +100,7 @@ function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
       if (spec === undefined) return fail(`${name}: missing operand\nTry '${name} --help' for more information.`);
       if (name === 'chgrp') {
         const g = gidOf(db, spec);
-        if (g === undefined) return fail(`chgrp: invalid group: ‘${spec}’`);
+        if (g === undefined) return fail(`chgrp: invalid group: '${spec}'`);
         change.group = /^\d+$/.test(spec) ? (groupName(db, g) ?? spec) : spec;
       } else {
         const sep = spec.includes(':') ? ':' : spec.includes('.') && !db.users.some((u) => u.name === spec) ? '.' : undefined;
@@ -107,7 +108,7 @@ function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
         const group = sep === undefined ? undefined : spec.slice(spec.indexOf(sep) + 1);
         if (user !== '') {
           const uid = uidOf(db, user);
-          if (uid === undefined) return fail(`chown: invalid user: ‘${spec}’`);
+          if (uid === undefined) return fail(`chown: invalid user: '${spec}'`);
           change.owner = /^\d+$/.test(user) ? (userName(db, uid) ?? user) : user;
           if (group === '') {
             const entry = db.users.find((u) => u.uid === uid);
@@ -116,12 +117,12 @@ function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
         }
         if (group !== undefined && group !== '') {
           const gid = gidOf(db, group);
-          if (gid === undefined) return fail(`chown: invalid group: ‘${spec}’`);
+          if (gid === undefined) return fail(`chown: invalid group: '${spec}'`);
           change.group = /^\d+$/.test(group) ? (groupName(db, gid) ?? group) : group;
         }
       }
     }
-    if (operands.length === 0) return fail(`${name}: missing operand after ‘${reference ?? args[args.length - 1] ?? ''}’\nTry '${name} --help' for more information.`);
+    if (operands.length === 0) return fail(`${name}: missing operand after '${reference ?? args[args.length - 1] ?? ''}'\nTry '${name} --help' for more information.`);
     let stdout = '';
     let stderr = '';
     let status = 0;
@@ -228,8 +229,8 @@ export function chmodCommand(proc: Proc): Command {
       ref = r;
     } else if (args.some((a) => a === '--reference')) return fail("chmod: option '--reference' requires an argument");
     const spec = ref === undefined ? rest.shift() : undefined;
-    if (ref === undefined && spec === undefined) return fail('chmod: missing operand');
-    if (rest.length === 0) return fail(`chmod: missing operand after ‘${spec ?? reference}’`);
+    if (ref === undefined && spec === undefined) return usage('chmod', 'missing operand');
+    if (rest.length === 0) return usage('chmod', `missing operand after '${spec ?? reference}'`);
     let stderr = '';
     let status = 0;
     for (const operand of rest) {
@@ -248,7 +249,7 @@ export function chmodCommand(proc: Proc): Command {
           continue;
         }
         const mode = ref !== undefined ? ref.node.mode & 0o7777 : applyMode(spec as string, node.mode, node.type === 'dir', proc.umask);
-        if (mode === undefined) return fail(`chmod: invalid mode: ‘${spec}’`);
+        if (mode === undefined) return usage('chmod', `invalid mode: '${spec}'`);
         (proc.host.store.mutable(path) as FsNode).mode = mode;
       }
     }

@@ -4,6 +4,7 @@
 import { defineCommand, latin1FromBytes, type Command } from 'just-bash';
 import { quote } from '../../util/quote.ts';
 import { fail, ok, type Proc } from './context.ts';
+import { usage } from './input.ts';
 
 export function unameCommand(proc: Proc): Command {
   return defineCommand('uname', async (args) => {
@@ -28,7 +29,7 @@ export function unameCommand(proc: Proc): Command {
           if (!'asnrvmpio'.includes(c)) return fail(`uname: invalid option -- '${c}'\nTry 'uname --help' for more information.`);
           wanted.add(c);
         }
-      } else return fail(`uname: extra operand ‘${arg}’\nTry 'uname --help' for more information.`);
+      } else return fail(`uname: extra operand '${arg}'\nTry 'uname --help' for more information.`);
     }
     if (wanted.size === 0) wanted.add('s');
     const order = wanted.has('a') ? (['s', 'n', 'r', 'v', 'm', 'o'] as const) : (['s', 'n', 'r', 'v', 'm', 'p', 'i', 'o'] as const);
@@ -136,11 +137,11 @@ export function shellCommand(name: 'sh' | 'bash'): Command {
 /** sleep N[smhd]...: waits (the lab's clock is the real one); a kill ends it. */
 export function sleepCommand(proc: Proc): Command {
   return defineCommand('sleep', async (args) => {
-    if (args.length === 0) return fail('sleep: missing operand');
+    if (args.length === 0) return usage('sleep', 'missing operand');
     let ms = 0;
     for (const a of args) {
       const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
-      if (m === null) return fail(`sleep: invalid time interval '${a}'`);
+      if (m === null) return usage('sleep', `invalid time interval '${a}'`);
       ms += Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2] as string]! * 1000;
     }
     await new Promise<void>((resolve) => {

@@ -4,17 +4,17 @@
 import { defineCommand, type Command } from 'just-bash';
 import { ShellFs } from '../vfs.ts';
 import { errnoText, fail, readStdin, type Proc } from './context.ts';
-import { bytesResult, linesOf, parseOptions, readInputs } from './input.ts';
+import { bytesResult, linesOf, parseOptions, readInputs, usage } from './input.ts';
 
 /** `-5` is `-n 5` (head, tail). */
 function countShorthand(args: readonly string[]): string[] {
-  return args.map((a) => (/^-\d+$/.test(a) ? `-n${a.slice(1)}` : a));
+  return args.map((a, i) => (/^-\d+$/.test(a) && !/^-[nc]$|^--(lines|bytes)$/.test(args[i - 1] ?? '') ? `-n${a.slice(1)}` : a));
 }
 
 function headTail(proc: Proc, name: 'head' | 'tail'): Command {
   return defineCommand(name, async (args, ctx) => {
     const o = parseOptions(countShorthand(args), ['n', 'c', 'lines', 'bytes']);
-    if (o.bad !== undefined) return fail(`${name}: option requires an argument -- '${o.bad.replace(/^-+/, '')}'`);
+    if (o.bad !== undefined) return usage(name, `option requires an argument -- '${o.bad.replace(/^-+/, '')}'`);
     const lineSpec = o.flags.get('n') ?? o.flags.get('lines');
     const byteSpec = o.flags.get('c') ?? o.flags.get('bytes');
     const spec = byteSpec ?? lineSpec ?? '10';
@@ -22,7 +22,7 @@ function headTail(proc: Proc, name: 'head' | 'tail'): Command {
     if (m === null) return fail(`${name}: invalid number of ${byteSpec !== undefined ? 'bytes' : 'lines'}: '${spec}'`);
     const n = Number(m[2]);
     const sign = m[1];
-    const inputs = await readInputs(proc, ctx, name, o.operands);
+    const inputs = await readInputs(proc, ctx, name, o.operands, 'open');
     const headers = inputs.files.length > 1 && !o.flags.has('q');
     let out = '';
     inputs.files.forEach((f, i) => {
@@ -121,15 +121,15 @@ function ranges(spec: string): Array<[number, number]> | undefined {
 export function cutCommand(proc: Proc): Command {
   return defineCommand('cut', async (args, ctx) => {
     const o = parseOptions(args, ['d', 'f', 'c', 'b', 'delimiter', 'fields', 'characters', 'bytes', 'output-delimiter']);
-    if (o.bad !== undefined) return fail(`cut: option requires an argument -- '${o.bad.replace(/^-+/, '')}'`);
+    if (o.bad !== undefined) return usage('cut', `option requires an argument -- '${o.bad.replace(/^-+/, '')}'`);
     const fields = o.flags.get('f') ?? o.flags.get('fields');
     const chars = o.flags.get('c') ?? o.flags.get('characters') ?? o.flags.get('b') ?? o.flags.get('bytes');
     const spec = fields ?? chars;
-    if (spec === undefined) return fail('cut: you must specify a list of bytes, characters, or fields');
+    if (spec === undefined) return usage('cut', 'you must specify a list of bytes, characters, or fields');
     const r = ranges(spec);
-    if (r === undefined) return fail(`cut: invalid field value '${spec}'`);
+    if (r === undefined) return usage('cut', `invalid field value '${spec}'`);
     const delim = o.flags.get('d') ?? o.flags.get('delimiter') ?? '\t';
-    if (fields !== undefined && delim.length !== 1) return fail('cut: the delimiter must be a single character');
+    if (fields !== undefined && delim.length !== 1) return usage('cut', 'the delimiter must be a single character');
     const outDelim = o.flags.get('output-delimiter') ?? (fields !== undefined ? delim : '');
     const onlyDelimited = o.flags.has('s') || o.flags.has('only-delimited');
     const inside = (i: number) => r.some(([a, b]) => i >= a && i <= b);
@@ -194,7 +194,7 @@ export function trCommand(proc: Proc): Command {
     const squeeze = o.flags.has('s') || o.flags.has('squeeze-repeats');
     const complement = o.flags.has('c') || o.flags.has('C');
     const [s1, s2] = o.operands.map(trSet);
-    if (s1 === undefined) return fail('tr: missing operand');
+    if (s1 === undefined) return usage('tr', 'missing operand');
     const data = await readStdin(proc, ctx);
     const inSet1 = (c: string) => s1.includes(c) !== complement;
     let out = '';
@@ -218,14 +218,14 @@ export function trCommand(proc: Proc): Command {
 export function sortCommand(proc: Proc): Command {
   return defineCommand('sort', async (args, ctx) => {
     const o = parseOptions(args, ['t', 'k', 'o', 'field-separator', 'key', 'output']);
-    if (o.bad !== undefined) return fail(`sort: option requires an argument -- '${o.bad.replace(/^-+/, '')}'`);
+    if (o.bad !== undefined) return usage('sort', `option requires an argument -- '${o.bad.replace(/^-+/, '')}'`);
     const numeric = o.flags.has('n') || o.flags.has('numeric-sort');
     const version = o.flags.has('V') || o.flags.has('version-sort');
     const reverse = o.flags.has('r') || o.flags.has('reverse');
     const unique = o.flags.has('u') || o.flags.has('unique');
     const sep = o.flags.get('t') ?? o.flags.get('field-separator');
     const key = o.flags.get('k') ?? o.flags.get('key');
-    const inputs = await readInputs(proc, ctx, 'sort', o.operands);
+    const inputs = await readInputs(proc, ctx, 'sort', o.operands, 'read');
     const lines = inputs.files.flatMap((f) => linesOf(f.data).map((l) => (l.endsWith('\n') ? l.slice(0, -1) : l)));
     const keyOf = (line: string): string => {
       if (key === undefined) return line;
@@ -292,7 +292,7 @@ export function basenameCommand(): Command {
     const multiple = o.flags.has('a') || o.flags.has('multiple') || o.flags.has('s') || o.flags.has('suffix');
     const suffix = o.flags.get('s') ?? o.flags.get('suffix') ?? (multiple ? undefined : o.operands[1]);
     const names = multiple ? o.operands : o.operands.slice(0, 1);
-    if (names.length === 0) return fail('basename: missing operand');
+    if (names.length === 0) return usage('basename', 'missing operand');
     const out = names.map((n) => {
       const t = n.replace(/\/+$/, '');
       let b = t === '' ? (n === '' ? '' : '/') : t.slice(t.lastIndexOf('/') + 1);
@@ -306,7 +306,7 @@ export function basenameCommand(): Command {
 export function dirnameCommand(): Command {
   return defineCommand('dirname', async (args) => {
     const names = args.filter((a) => a !== '--');
-    if (names.length === 0) return fail('dirname: missing operand');
+    if (names.length === 0) return usage('dirname', 'missing operand');
     const out = names.map((n) => {
       const t = n.replace(/\/+$/, '');
       if (t === '') return n.startsWith('/') ? '/\n' : '.\n';
