@@ -1,10 +1,11 @@
-// The lab's shell: runs just-bash's syntax tree of a command line directly,
-// with the commands of just-bash and of the lab called as plain functions.
-// just-bash's interpreter puts every command behind a revocable membrane,
-// a deadline race and a fresh PATH walk: ~0.25 ms a command, so that a fact
-// script of a hundred commands cost 100 ms of the lab's CPU per host. This
-// one does what bash does for the subset of bash that supported.ts accepts;
-// everything else (and every line it does not accept) still runs in just-bash.
+// The lab's shell, the only one the embedded lab has: it runs the syntax tree
+// of a command line (just-bash's public `parse`, typed in ast.ts) with the
+// lab's commands (commands/) called as plain functions. It does what bash
+// does for the subset of bash that supported.ts accepts; a line outside it
+// fails whole with one message (nothing of it runs). The subset is POSIX sh
+// and the bash passthru's scripts and tests use; just-bash's own interpreter
+// is not used (it put every command behind a revocable membrane, a deadline
+// race and a fresh PATH walk: ~0.25 ms a command).
 //
 // Semantics follow bash (non-POSIX mode): word expansion in order (tilde,
 // parameters, command substitution, field splitting on IFS, pathname
@@ -162,7 +163,7 @@ const SHELL_BUILTINS = new Set([
   ':', 'true', 'false', 'exit', 'return', 'break', 'continue', 'shift', 'set', 'unset', 'export', 'local', 'cd', 'pwd', 'read',
   'test', '[', 'command', 'exec', 'eval', 'source', '.',
 ]);
-/** commands found without a PATH search (bash's builtins that the lab or just-bash implements as commands) */
+/** commands found without a PATH search (bash's builtins that the lab implements as commands) */
 const COMMAND_BUILTINS = new Set(['echo', 'printf', 'kill', 'trap', 'umask']);
 const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'in', 'function', '{', '}', '!']);
 
@@ -765,7 +766,7 @@ export class LabShell {
     return { error: `bash: ${name}: command not found\n`, status: 127 };
   }
 
-  /** A command of just-bash or of the lab, called directly. */
+  /** A command of the lab, called directly. */
   private async external(cmd: JbCommand, name: string, args: string[], assigns: Map<string, string>, st: State, fds: Fds): Promise<number> {
     const input = fds.in;
     let env = st.vars;
@@ -891,7 +892,7 @@ export class LabShell {
     return this.runText(text, { env, cwd: st.cwd, stdin, arg0, args: rest, errexit, nounset }, sub);
   }
 
-  /** An executable file that is no command: run it as a shell script (as just-bash does). */
+  /** An executable file that is no command: run it as a shell script. */
   private async runScriptFile(path: string, name: string, args: string[], st: State, fds: Fds, assigns: Map<string, string>): Promise<number> {
     let text: string;
     try {
@@ -1602,7 +1603,7 @@ interface SubExecOptions {
   args?: string[] | undefined;
 }
 
-/** What a command of just-bash or of the lab gets as its context (one object, no closures: a command is called very often). */
+/** What a command gets as its context (one object, no closures: a command is called very often). */
 class CommandContext {
   readonly fs: ShellFs;
   readonly cwd: string;
