@@ -10,7 +10,6 @@
 // (stdin-use.ts) or runs sudo (sudo reads the channel as it arrives), else
 // once the client closed its stdin: with all of it, however late it came.
 import { randomBytes } from 'node:crypto';
-import type { Command } from 'just-bash';
 import { makeCommands } from './commands/index.ts';
 import { hostCred, type Proc, type ProcIo, type ShellHost } from './commands/context.ts';
 import { SECURE_PATH } from './commands/sudo.ts';
@@ -107,8 +106,7 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
     ...req.env,
   };
   const fs = new ShellFs(host.store, proc);
-  let labCommands: Command[] | undefined;
-  const shell = labShellFor(proc, fs, () => (labCommands ??= makeCommands(proc)));
+  const shell = labShellFor(proc, fs, () => makeCommands(proc));
   /** One command line in a new shell of this process. */
   const run = async (script: string, o: { env: Record<string, string>; cwd: string; stdin: string }): Promise<ShellResult> => {
     const tree = scriptTree(script);
