@@ -657,14 +657,14 @@ export class LabShell {
 
   private tick(): void {
     this.checkAbort();
-    if (++this.iterations > (LIMITS.maxLoopIterations)) throw new Error('maximum loop iterations exceeded');
+    if (++this.iterations > LIMITS.maxLoopIterations) throw new Error('maximum loop iterations exceeded');
   }
 
   // ---- simple commands ---------------------------------------------------------------------
 
   private async simple(c: SimpleCommand, st: State, fds: Fds): Promise<number> {
     this.checkAbort();
-    if (++this.commandCount > (LIMITS.maxCommandCount)) throw new Error('maximum command count exceeded');
+    if (++this.commandCount > LIMITS.maxCommandCount) throw new Error('maximum command count exceeded');
     const track = { status: undefined as number | undefined };
     let argv: string[];
     const assigns = new Map<string, string>();
