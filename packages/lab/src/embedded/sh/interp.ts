@@ -905,7 +905,7 @@ export class LabShell {
   }
 
   private async callFunction(fn: FunctionDef, args: string[], st: State, fds: Fds): Promise<number> {
-    if (++this.callDepth > (LIMITS.maxCallDepth)) {
+    if (++this.callDepth > LIMITS.maxCallDepth) {
       this.callDepth--;
       return this.fatal(fds, `bash: ${fn.name}: maximum function nesting level exceeded (${LIMITS.maxCallDepth})\n`);
     }
