@@ -4,9 +4,9 @@
 // stdin from /dev/null and stderr merged into its section, so one failing
 // or exiting snippet cannot disturb the others.
 //
-// The script sticks to what dash, bash and just-bash (the embedded lab's
-// shell) all run: subshells, redirections, `$?`, echo. No trap, no
-// here-strings, no process substitution, no arrays.
+// The script is POSIX sh, run alike by dash and bash: subshells,
+// redirections, `$?`, echo. No trap, no here-strings, no process
+// substitution, no arrays.
 
 import type { RemoteHost } from '../ssh/types.ts';
 import { quote } from '../util/shell.ts';

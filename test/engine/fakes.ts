@@ -1,7 +1,7 @@
 // Test doubles for unit tests of the engine alone (the acceptance tests run
 // on real sshd): an in-memory RemoteHost and tiny step kinds.
 
-import { Bash } from 'just-bash';
+import { filesShell } from '@passthru/lab/embedded/files-shell.ts';
 import { z } from 'zod';
 import type { ErrorLocation } from '../../src/errors.ts';
 import { ConnectionLostError, UnreachableError } from '../../src/errors.ts';
@@ -14,7 +14,7 @@ import type { Fact } from '../../src/facts/types.ts';
 export class FakeHost implements RemoteHost {
   connected = true;
   readonly log: string[] = [];
-  /** fact-gathering round trips (run for real by just-bash) */
+  /** fact-gathering round trips (run for real by the embedded lab's shell) */
   gathers = 0;
   /** the fact ids of each round trip */
   readonly gathered: string[][] = [];
@@ -30,7 +30,7 @@ export class FakeHost implements RemoteHost {
     if (command.includes('@@passthru-fact')) {
       this.gathers++;
       this.gathered.push([...command.matchAll(/@@passthru-fact:[a-z0-9]+:begin:([a-z0-9_]+)/g)].map((m) => m[1]!));
-      const r = await new Bash().exec(command);
+      const r = await filesShell().exec(command);
       return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
     }
     this.log.push(command);

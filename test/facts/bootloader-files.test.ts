@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Bash } from 'just-bash';
+import { filesShell } from '@passthru/lab/embedded/files-shell.ts';
 import { bootloaderFiles } from '../../src/facts/bootloader-files.ts';
 
 const fx = (name: string): string => readFileSync(new URL(`../fixtures/facts/bootloader/${name}`, import.meta.url), 'utf8');
@@ -26,13 +26,11 @@ test('RHEL 8: $kernelopts in the entries, the value in grubenv', () => {
   assert.equal(Object.values(r.blsOptions)[0], '$kernelopts');
 });
 
-test('the snippet under just-bash: generated files, the EFI stub, /etc/kernel/cmdline; absent tools are absent', async () => {
-  const bash = new Bash({
-    files: {
-      '/boot/grub/grub.cfg': '#\n',
-      '/boot/efi/EFI/ubuntu/grub.cfg': "search.fs_uuid 1234 root\nset prefix=($root)'/boot/grub'\nconfigfile $prefix/grub.cfg\n",
-      '/etc/kernel/cmdline': 'root=UUID=1 ro\n',
-    },
+test("the snippet in the embedded lab's shell: generated files, the EFI stub, /etc/kernel/cmdline; absent tools are absent", async () => {
+  const bash = filesShell({
+    '/boot/grub/grub.cfg': '#\n',
+    '/boot/efi/EFI/ubuntu/grub.cfg': "search.fs_uuid 1234 root\nset prefix=($root)'/boot/grub'\nconfigfile $prefix/grub.cfg\n",
+    '/etc/kernel/cmdline': 'root=UUID=1 ro\n',
   });
   const r = await bash.exec(bootloaderFiles.script);
   const v = bootloaderFiles.parse(r.stdout, r.exitCode);
@@ -43,7 +41,7 @@ test('the snippet under just-bash: generated files, the EFI stub, /etc/kernel/cm
   assert.deepEqual(bootloaderFiles.parse(fx('ubuntu-22.04-bios.txt'), 0).commands['update-grub'], '/usr/sbin/update-grub');
 });
 
-test("the `linux` lines of each generated grub.cfg: what its entries boot with (dash and just-bash)", async () => {
+test("the `linux` lines of each generated grub.cfg: what its entries boot with (dash and the embedded lab's shell)", async () => {
   // as update-grub writes them: tab-indented, a recovery entry too
   const cfg = [
     "menuentry 'Ubuntu' --class ubuntu $menuentry_id_option 'gnulinux-simple-a50d' {",
@@ -56,7 +54,7 @@ test("the `linux` lines of each generated grub.cfg: what its entries boot with (
     '',
   ].join('\n');
   const files = { '/boot/grub/grub.cfg': cfg, '/boot/efi/EFI/centos/grub.cfg': 'linuxefi /vmlinuz-3.10.0 root=/dev/mapper/c-root ro crashkernel=auto\n' };
-  const bash = await new Bash({ files }).exec(bootloaderFiles.script);
+  const bash = await filesShell(files).exec(bootloaderFiles.script);
   const v = bootloaderFiles.parse(bash.stdout, bash.exitCode);
   assert.deepEqual(v.cfgLinuxArgs, {
     '/boot/grub/grub.cfg': [' root=UUID=a50d ro  intel_iommu=on iommu=pt quiet splash $vt_handoff', ' root=UUID=a50d ro recovery nomodeset dis_ucode_ldr'],

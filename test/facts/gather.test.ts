@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { Bash } from 'just-bash';
+import { filesShell } from '@passthru/lab/embedded/files-shell.ts';
 import { buildGatherScript, gatherFacts, parseGatherOutput, scriptNonce } from '../../src/facts/gather.ts';
 import { ALL_FACTS, FACTS } from '../../src/facts/index.ts';
 import type { Fact } from '../../src/facts/types.ts';
@@ -46,8 +46,8 @@ for (const shell of ['/usr/bin/dash', '/bin/bash']) {
   });
 }
 
-test('the same script under just-bash (the embedded lab shell)', async () => {
-  const bash = new Bash();
+test("the same script in the embedded lab's shell", async () => {
+  const bash = filesShell();
   const r = await bash.exec(quote(['sh', '-c', buildGatherScript(odd, 'n0nce')]));
   expectOdd(parseGatherOutput(r.stdout, odd));
 });
@@ -81,7 +81,7 @@ test('every fact, for real, on this machine with dash (Debian 12 VM with python3
   assert.deepEqual(devs.map((d) => d.address), [...sysfs].sort());
 });
 
-/** A GPU compute as files, for just-bash: sysfs from the PCI fixture, /proc and /etc from the others. */
+/** A GPU compute as files, for the lab's shell: sysfs from the PCI fixture, /proc and /etc from the others. */
 function gpuHostFiles(): Record<string, string> {
   const files: Record<string, string> = {
     '/etc/os-release': fx('facts/os-release/ubuntu-22.04'),
@@ -114,8 +114,8 @@ function gpuHostFiles(): Record<string, string> {
   return files;
 }
 
-test('every fact under just-bash on a simulated GPU compute; missing commands are not errors', async () => {
-  const bash = new Bash({ files: gpuHostFiles() });
+test("every fact in the embedded lab's shell on a simulated GPU compute; missing commands are not errors", async () => {
+  const bash = filesShell(gpuHostFiles());
   const nonce = 'jb1';
   const r = await bash.exec(quote(['sh', '-c', buildGatherScript(ALL_FACTS, nonce)]));
   const res = parseGatherOutput(r.stdout, ALL_FACTS, nonce);
@@ -124,7 +124,7 @@ test('every fact under just-bash on a simulated GPU compute; missing commands ar
   assert.equal((res.get('cpu')!.value as { vendor: string; virtualization: boolean }).vendor, 'intel');
   const iommu = res.get('iommu')!.value as { active: boolean; groups: number; dmesgReadable: boolean };
   assert.equal(iommu.active, true);
-  assert.equal(iommu.dmesgReadable, false, 'no dmesg in just-bash: not an error');
+  assert.equal(iommu.dmesgReadable, false, 'no dmesg on that host: not an error');
   const devs = res.get('pci_devices')!.value as Array<{ address: string; iommuGroup?: number; driver?: string; class: string }>;
   const vga = devs.find((d) => d.address === '0000:18:00.0')!;
   assert.deepEqual([vga.class, vga.iommuGroup, vga.driver], ['030000', 31, 'nouveau']);

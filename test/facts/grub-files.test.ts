@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { Bash } from 'just-bash';
+import { filesShell } from '@passthru/lab/embedded/files-shell.ts';
 import { catFilesScript, grubDefault, parseCatFiles } from '../../src/facts/grub-files.ts';
 
 const grub = (name: string): string => readFileSync(new URL(`../fixtures/boot/grub/${name}`, import.meta.url), 'utf8');
@@ -14,7 +14,7 @@ test('file contents come back byte for byte, with or without a final newline', a
     '/etc/default/grub.d/90-no-newline.cfg': 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX nomodeset"',
     '/etc/default/grub.d/README': 'not a cfg',
   };
-  const r = await new Bash({ files }).exec(grubDefault.script);
+  const r = await filesShell(files).exec(grubDefault.script);
   const v = grubDefault.parse(r.stdout, r.exitCode);
   assert.equal(v.main?.content, files['/etc/default/grub']);
   assert.deepEqual(v.dropins, [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Bash } from 'just-bash';
+import { filesShell } from '@passthru/lab/embedded/files-shell.ts';
 import { novaConfText, parseNovaConfText } from '../../src/facts/nova-conf-text.ts';
 
 test('the text of every nova config file, byte for byte, in reading order', async () => {
@@ -10,7 +10,7 @@ test('the text of every nova config file, byte for byte, in reading order', asyn
     '/etc/nova/nova.conf.d/10-empty.conf': '',
     '/etc/nova/nova.conf.d/README': 'not read by nova',
   };
-  const bash = new Bash({ files });
+  const bash = filesShell(files);
   const r = await bash.exec(novaConfText.script);
   const got = novaConfText.parse(r.stdout, r.exitCode);
   assert.deepEqual(Object.keys(got.files), ['/etc/nova/nova.conf', '/etc/nova/nova-compute.conf', '/etc/nova/nova.conf.d/10-empty.conf']);
@@ -21,7 +21,7 @@ test('the text of every nova config file, byte for byte, in reading order', asyn
 });
 
 test('no nova config: no files; output cut short: an error, not a truncated file', async () => {
-  const none = await new Bash().exec(novaConfText.script);
+  const none = await filesShell().exec(novaConfText.script);
   assert.equal(none.exitCode, 0);
   assert.deepEqual(novaConfText.parse(none.stdout, none.exitCode), { files: {}, unreadable: {} });
   assert.throws(() => parseNovaConfText('@@passthru-nova-file /etc/nova/nova.conf\n[DEFAULT]\ndebug = true\n'), /cut short/);

@@ -1,28 +1,26 @@
 // Run one command line on a simulated host, the way sshd runs an exec
 // request: as the login user, in their home, with a login-like environment,
-// through just-bash over the host's files. One Bash per command line (cheap:
-// ~0.03 ms), so every exec has its own process identity that sudo changes.
+// through the lab's shell (sh/interp.ts) over the host's files. Each exec is
+// its own process (a pid, an identity that sudo changes).
 //
-// Streaming: just-bash returns a command's output when it ends and wants its
+// Streaming: the lab's shell returns a command's output when it ends and wants its
 // stdin up front. What must reach the client earlier (the leading `echo`
 // lines; sudo's prompt; the become handshake) is written to the channel
 // directly. Then the line starts: at once when it reads no stdin
 // (stdin-use.ts) or runs sudo (sudo reads the channel as it arrives), else
 // once the client closed its stdin: with all of it, however late it came.
 import { randomBytes } from 'node:crypto';
-import { Bash, type Command, type IFileSystem } from 'just-bash';
 import { makeCommands } from './commands/index.ts';
 import { hostCred, type Proc, type ProcIo, type ShellHost } from './commands/context.ts';
 import { SECURE_PATH } from './commands/sudo.ts';
-import { rewriteExec } from './exec-rewrite.ts';
 import { splitLeadingEchoes } from './leading.ts';
 import { mayReadStdin } from './stdin-use.ts';
-import { prepareJustBash } from './just-bash-hooks.ts';
 import { afterCommand } from './memory.ts';
 import type { ChannelStdin } from './stdin.ts';
 import { ShellFs } from './vfs.ts';
 import { bytesToText } from './sh/bytes.ts';
-import { labShellFor, labShellTree, SHELL_VARIABLES } from './sh/run.ts';
+import { labShellFor, SHELL_VARIABLES } from './sh/run.ts';
+import { scriptTree } from './sh/supported.ts';
 
 export interface ShellIo {
   stdin: ChannelStdin;
@@ -68,7 +66,6 @@ function allocatePid(host: ShellHost): number {
 }
 
 export async function runShell(host: ShellHost, req: ShellRequest): Promise<ShellResult> {
-  await prepareJustBash();
   const cred = hostCred(host.store, req.user);
   if (cred === undefined) return { stdout: '', stderr: `${req.user}: no such user\n`, exitCode: 1 };
 
@@ -109,34 +106,13 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
     ...req.env,
   };
   const fs = new ShellFs(host.store, proc);
-  const processInfo = { pid, ppid: 1, uid: cred.uid, gid: cred.gid };
-  // just-bash, made only when a line needs it (the lab's shell cannot run it)
-  let labCommands: Command[] | undefined;
-  const justBash = (o: { env: Record<string, string>; cwd: string }) =>
-    new Bash({
-      fs: fs as unknown as IFileSystem,
-      cwd: o.cwd,
-      env: o.env,
-      customCommands: (labCommands ??= makeCommands(proc)),
-      processInfo,
-      // it patches process-wide globals (setTimeout, process.env...) while a command runs: not
-      // what a server full of other connections wants, and the lab runs no untrusted JavaScript
-      defenseInDepth: false,
-    });
-  let bash: Bash | undefined;
-  const mainBash = () => (bash ??= justBash({ env, cwd: home }));
-  const shell = labShellFor(host, proc, fs, () => (labCommands ??= makeCommands(proc)), (script, o) =>
-    justBash(o).exec(rewriteExec(script), { stdin: o.stdin, stdinKind: 'bytes', signal, rawScript: true }),
-  );
-  /** One command line: in the lab's shell when it can run it, else in just-bash. */
-  const run = async (script: string, o: { env: Record<string, string>; cwd: string; stdin: string; inBash?: () => Promise<ShellResult> }): Promise<ShellResult> => {
-    const ast = shell === undefined ? undefined : labShellTree(script);
-    if (shell !== undefined && ast !== undefined) {
-      const r = await shell.run(ast, { env: { ...SHELL_VARIABLES, ...o.env }, cwd: o.cwd, stdin: o.stdin });
-      return { stdout: bytesToText(r.stdout), stderr: bytesToText(r.stderr), exitCode: r.exitCode };
-    }
-    if (o.inBash !== undefined) return o.inBash();
-    return mainBash().exec(rewriteExec(script), { stdin: o.stdin, stdinKind: 'bytes', signal, rawScript: true });
+  const shell = labShellFor(proc, fs, () => makeCommands(proc));
+  /** One command line in a new shell of this process. */
+  const run = async (script: string, o: { env: Record<string, string>; cwd: string; stdin: string }): Promise<ShellResult> => {
+    const tree = scriptTree(script);
+    if ('error' in tree) return { stdout: '', stderr: tree.error, exitCode: 2 };
+    const r = await shell.run(tree.ast, { env: { ...SHELL_VARIABLES, ...o.env }, cwd: o.cwd, stdin: o.stdin });
+    return { stdout: bytesToText(r.stdout), stderr: bytesToText(r.stderr), exitCode: r.exitCode };
   };
 
   let stdout = '';
@@ -149,7 +125,7 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
       // lines that only print go out at once
       const { lead, rest } = splitLeadingEchoes(script);
       for (const line of lead) {
-        const r = await run(line, { env, cwd: home, stdin: '', inBash: () => mainBash().exec(line, { signal, rawScript: true }) });
+        const r = await run(line, { env, cwd: home, stdin: '' });
         if (r.stdout !== '') req.io.stdout(r.stdout);
         if (r.stderr !== '') req.io.stderr(r.stderr);
         exitCode = r.exitCode;
@@ -181,12 +157,7 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
   if (trap !== undefined && !signal.aborted) {
     proc.exitTrap = undefined;
     try {
-      const t = await run(trap.handler, {
-        env: trap.env,
-        cwd: trap.cwd,
-        stdin: '',
-        inBash: () => mainBash().exec(rewriteExec(trap.handler), { env: trap.env, replaceEnv: true, cwd: trap.cwd, signal, rawScript: true }),
-      });
+      const t = await run(trap.handler, { env: trap.env, cwd: trap.cwd, stdin: '' });
       stdout += t.stdout;
       stderr += t.stderr;
     } catch {
@@ -198,8 +169,6 @@ export async function runShell(host: ShellHost, req: ShellRequest): Promise<Shel
   afterCommand();
   req.signal?.removeEventListener('abort', onOuterAbort);
   if (signal.aborted) {
-    // what just-bash says when stopped is not what a killed process says (nothing)
-    stderr = stderr.replace(/bash: execution aborted\n$/, '');
     return { stdout, stderr, exitCode: 128 + 15, signal: killedBy ?? 'TERM' };
   }
   return { stdout, stderr, exitCode };

@@ -1,4 +1,4 @@
-// Does a command line read the stdin it inherits? just-bash wants a
+// Does a command line read the stdin it inherits? The lab's shell wants a
 // command's stdin up front, as a string, so an exec channel's line starts
 // either at once (it reads no stdin: whatever the client sends is never
 // looked at, as with a real process that does not read fd 0) or once the

@@ -1,7 +1,7 @@
 // PASSTHRU_LAB_TRACE=FILE: every exec a simulated host runs, as one JSON line
 // (host, user, command, stdin as base64, exit status, milliseconds) appended
-// to FILE. For measuring and for replaying what a client sent (the lab's
-// shell against just-bash, a command's cost); off unless set.
+// to FILE. For measuring and for replaying what a client sent (a command's
+// cost, a line against real bash); off unless set.
 import { appendFileSync } from 'node:fs';
 
 export interface TraceRecord {

@@ -2,12 +2,11 @@
 // entry. Two faces over the same store:
 //  - HostStore itself implements LabFs (synchronous, unrestricted: what the
 //    host model's tools and boot code use);
-//  - ShellFs implements just-bash's IFileSystem for one running command, as
+//  - ShellFs is the shell's and the commands' file system for one running command, as
 //    the user that command runs as (permission checks for non-root users,
 //    new files owned by that user, umask applied).
 import type { FileMeta, LabFs } from '../types.ts';
 import type { Cred } from './users.ts';
-import { commandFailure } from './just-bash-hooks.ts';
 
 export type Content = string | Uint8Array;
 
@@ -102,7 +101,7 @@ const DESCRIPTIONS: Record<string, string> = {
   EINVAL: 'invalid argument',
 };
 
-/** Errors shaped like Node's (`ENOENT: no such file or directory, open '/x'`), which just-bash's commands understand. */
+/** Errors shaped like Node's (`ENOENT: no such file or directory, open '/x'`), with the code the commands report. */
 export class FsError extends Error {
   readonly code: string;
   constructor(code: string, op: string, path: string) {
@@ -547,9 +546,8 @@ export function permits(node: { mode: number; owner: string; group: string }, cr
 const VIRTUAL_BIN_TEXT = '#!/bin/sh\n# a command of the simulated shell\n';
 
 /**
- * just-bash's IFileSystem over a HostStore, as one user. No writeFileSync /
- * mkdirSync on purpose: just-bash then leaves the store alone (no /bin stubs,
- * no fake /proc written into the host).
+ * The file system of one command line over a HostStore, as one user (the
+ * shape of just-bash's public IFileSystem, which its command types name).
  */
 export class ShellFs {
   constructor(
@@ -611,16 +609,6 @@ export class ShellFs {
   }
 
   private write(path: string, data: string | Uint8Array, options: { encoding?: string } | string | undefined, append: boolean): void {
-    try {
-      this.writeUnchecked(path, data, options, append);
-    } catch (e) {
-      if (!(e instanceof FsError)) throw e;
-      const text = e.code === 'EACCES' ? 'Permission denied' : e.code === 'EISDIR' ? 'Is a directory' : e.code === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory';
-      throw commandFailure(`bash: ${path}: ${text}\n`, e);
-    }
-  }
-
-  private writeUnchecked(path: string, data: string | Uint8Array, options: { encoding?: string } | string | undefined, append: boolean): void {
     const encoding = typeof options === 'string' ? options : options?.encoding;
     const content = toContent(data, encoding);
     const resolved = this.walk(path, 'open');

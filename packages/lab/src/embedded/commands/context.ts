@@ -1,4 +1,5 @@
-// What a command of the simulated shell sees besides just-bash's context:
+// What a command of the simulated shell sees besides its context (just-bash's
+// public CommandContext type):
 // the host (files, locks, tools, users) and the process it runs in (who,
 // umask, EXIT trap). One Proc per exec channel; sudo changes its cred for the
 // duration of the command it runs.

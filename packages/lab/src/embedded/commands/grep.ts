@@ -2,14 +2,13 @@
 // `grep . /sys/bus/pci/devices/*/vendor ...`, `grep -i -E 'DMAR|IOMMU'`,
 // `grep -q`, `grep -m 1`: the options -c -q -i -E -F -v -n -h -H -l -s -x -w
 // -m N -e PAT over files or stdin, with JavaScript's regular expressions.
-// just-bash's grep runs an RE2 engine written in JavaScript, a few µs a
-// line, and grep runs a dozen times per fact gathering. Other options, a
-// pattern that does not translate, and any file that cannot be read go to
-// just-bash's grep, whose messages and behaviour stay as they were.
+// Another option, or a pattern that does not translate, fails with status 2
+// and says so (the lab does not simulate it); a file that cannot be read is
+// reported as GNU grep does, and the others are still searched.
 import { defineCommand, latin1FromBytes, type Command } from 'just-bash';
 import { ShellFs } from '../vfs.ts';
 import { bytesToText } from '../sh/bytes.ts';
-import type { Proc } from './context.ts';
+import { errnoText, type Proc } from './context.ts';
 import { posixRegex, Unsupported } from './posix-regex.ts';
 
 interface GrepArgs {
@@ -27,10 +26,12 @@ interface GrepArgs {
   wholeLine: boolean;
   wholeWord: boolean;
   max: number | undefined;
+  /** -s: no message for a file that cannot be read */
+  noMessages: boolean;
 }
 
 function parseArgs(args: string[]): GrepArgs {
-  const g: GrepArgs = { patterns: [], files: [], ere: false, fixed: false, ignoreCase: false, invert: false, count: false, quiet: false, lineNumbers: false, names: undefined, listFiles: false, wholeLine: false, wholeWord: false, max: undefined };
+  const g: GrepArgs = { patterns: [], files: [], ere: false, fixed: false, ignoreCase: false, invert: false, count: false, quiet: false, lineNumbers: false, names: undefined, listFiles: false, wholeLine: false, wholeWord: false, max: undefined, noMessages: false };
   const operands: string[] = [];
   let patternGiven = false;
   let i = 0;
@@ -54,7 +55,7 @@ function parseArgs(args: string[]): GrepArgs {
       else if (a === '--line-number') g.lineNumbers = true;
       else if (a === '--no-filename') g.names = false;
       else if (a === '--with-filename') g.names = true;
-      else if (a === '--no-messages') continue;
+      else if (a === '--no-messages') g.noMessages = true;
       else if (a.startsWith('--regexp=')) {
         g.patterns.push(a.slice(9));
         patternGiven = true;
@@ -75,7 +76,7 @@ function parseArgs(args: string[]): GrepArgs {
       else if (f === 'h') g.names = false;
       else if (f === 'H') g.names = true;
       else if (f === 'l') g.listFiles = true;
-      else if (f === 's') continue;
+      else if (f === 's') g.noMessages = true;
       else if (f === 'x') g.wholeLine = true;
       else if (f === 'w') g.wholeWord = true;
       else if (f === 'e' || f === 'm') {
@@ -117,20 +118,18 @@ function matcher(g: GrepArgs): RegExp {
 
 export function grepCommand(proc: Proc): Command {
   return defineCommand('grep', async (args, ctx) => {
-    const fallback = () => (ctx.origCommand !== undefined ? ctx.origCommand(args) : Promise.resolve({ stdout: '', stderr: 'grep: not available\n', exitCode: 2 }));
-    // PASSTHRU_LAB_SHELL=just-bash: just-bash alone, as before the lab's own shell (to compare)
-    if (process.env['PASSTHRU_LAB_SHELL'] === 'just-bash') return fallback();
     let g: GrepArgs;
     let re: RegExp;
     try {
       g = parseArgs(args);
-      if (g.patterns.some((p) => p === '') && !g.fixed) throw new Unsupported('empty pattern');
       re = matcher(g);
     } catch (e) {
-      if (e instanceof Unsupported) return fallback();
+      if (e instanceof Unsupported) return { stdout: '', stderr: `grep: ${e.message}: not supported by the lab's grep\n`, exitCode: 2 };
       throw e;
     }
+    let stderr = '';
     const inputs: Array<[string, string]> = [];
+    let failed = false;
     if (g.files.length === 0) inputs.push(['(standard input)', bytesToText(latin1FromBytes(ctx.stdin))]);
     else {
       const fs = new ShellFs(proc.host.store, proc);
@@ -141,9 +140,9 @@ export function grepCommand(proc: Proc): Command {
         }
         try {
           inputs.push([f, await fs.readFile(fs.resolvePath(ctx.cwd, f))]);
-        } catch {
-          // a missing file, a directory, no permission: just-bash says it its way
-          return fallback();
+        } catch (e) {
+          if (!g.noMessages) stderr += `grep: ${f}: ${errnoText(e)}\n`;
+          failed = true;
         }
       }
     }
@@ -160,7 +159,7 @@ export function grepCommand(proc: Proc): Command {
         if (re.test(line) === g.invert) continue;
         n++;
         any = true;
-        if (g.quiet) return { stdout: '', stderr: '', exitCode: 0 };
+        if (g.quiet) return { stdout: '', stderr, exitCode: 0 };
         if (g.count || g.listFiles) continue;
         out += `${names ? `${name}:` : ''}${g.lineNumbers ? `${k + 1}:` : ''}${line}\n`;
       }
@@ -168,6 +167,6 @@ export function grepCommand(proc: Proc): Command {
         if (n > 0) out += `${name}\n`;
       } else if (g.count) out += `${names ? `${name}:` : ''}${n}\n`;
     }
-    return { stdout: out, stderr: '', exitCode: any ? 0 : 1 };
+    return { stdout: out, stderr, exitCode: failed ? 2 : any ? 0 : 1 };
   });
 }

@@ -1,5 +1,6 @@
-// Every command the simulated shell adds to just-bash's own, for one process.
-import { getCommandNames, type Command } from 'just-bash';
+// Every command of the simulated hosts (besides the shell's builtins, in
+// sh/interp.ts), for one process.
+import type { Command } from 'just-bash';
 import type { Proc } from './context.ts';
 import { catCommand } from './cat.ts';
 import { cpCommand } from './cp.ts';
@@ -13,10 +14,31 @@ import { grepCommand } from './grep.ts';
 import { chgrpCommand, chmodCommand, chownCommand } from './owner.ts';
 import { statCommand } from './stat.ts';
 import { sudoCommand } from './sudo.ts';
-import { hostnameCommand, nprocCommand, passThroughCommand, shellCommand, syncCommand, trapCommand, umaskCommand, unameCommand } from './system.ts';
+import { lnCommand, mkdirCommand, mvCommand, readlinkCommand, rmCommand, rmdirCommand, touchCommand } from './files.ts';
+import { echoCommand, printfCommand } from './printf.ts';
+import {
+  dateCommand,
+  envCommand,
+  hostnameCommand,
+  nprocCommand,
+  passThroughCommand,
+  printenvCommand,
+  shellCommand,
+  sleepCommand,
+  syncCommand,
+  trapCommand,
+  umaskCommand,
+  unameCommand,
+} from './system.ts';
+import { basenameCommand, cutCommand, dirnameCommand, headCommand, sortCommand, tailCommand, teeCommand, trCommand, uniqCommand, wcCommand } from './text.ts';
 import { toolCommand } from './tools.ts';
 
-export const LAB_COMMANDS = ['id', 'whoami', 'groups', 'chown', 'chgrp', 'chmod', 'stat', 'cp', 'cat', 'sudo', 'trap', 'umask', 'mktemp', 'flock', 'kill', 'sync', 'uname', 'hostname', 'nproc', 'nohup', 'setsid'] as const;
+/** The name of every command makeCommands gives (its machine tools aside), for /usr/bin and /bin. */
+export const LAB_COMMANDS = [
+  'id', 'whoami', 'groups', 'chown', 'chgrp', 'chmod', 'stat', 'cp', 'cat', 'ls', 'sed', 'grep', 'sudo', 'trap', 'umask', 'mktemp', 'flock',
+  'kill', 'sync', 'uname', 'hostname', 'nproc', 'nohup', 'setsid', 'sh', 'bash', 'echo', 'printf', 'head', 'tail', 'wc', 'tee', 'cut',
+  'tr', 'sort', 'uniq', 'basename', 'dirname', 'mkdir', 'rmdir', 'rm', 'mv', 'touch', 'ln', 'readlink', 'sleep', 'env', 'printenv', 'date',
+] as const;
 
 export function makeCommands(proc: Proc): Command[] {
   const cmds: Command[] = [
@@ -46,12 +68,34 @@ export function makeCommands(proc: Proc): Command[] {
     passThroughCommand('setsid'),
     shellCommand('sh'),
     shellCommand('bash'),
+    echoCommand(),
+    printfCommand(),
+    headCommand(proc),
+    tailCommand(proc),
+    wcCommand(proc),
+    teeCommand(proc),
+    cutCommand(proc),
+    trCommand(proc),
+    sortCommand(proc),
+    uniqCommand(proc),
+    basenameCommand(),
+    dirnameCommand(),
+    mkdirCommand(proc),
+    rmdirCommand(proc),
+    rmCommand(proc),
+    mvCommand(proc),
+    touchCommand(proc),
+    lnCommand(proc),
+    readlinkCommand(proc),
+    sleepCommand(proc),
+    envCommand(),
+    printenvCommand(),
+    dateCommand(),
   ];
   for (const [name, tool] of Object.entries(proc.host.tools)) cmds.push(toolCommand(proc, name, tool));
   return cmds;
 }
 
-let builtinNames: string[] | undefined;
 const binSets = new Map<string, ReadonlySet<string>>();
 
 /** Names shown as executables in /usr/bin and /bin of a host with these tools (one shared set per tool list). */
@@ -59,11 +103,9 @@ export function binNames(toolNames: readonly string[]): ReadonlySet<string> {
   const key = [...toolNames].sort().join(' ');
   const cached = binSets.get(key);
   if (cached !== undefined) return cached;
-  builtinNames ??= getCommandNames().filter((n) => n !== 'help');
-  const names = new Set<string>(builtinNames);
-  // just-bash finds a command only through a file in PATH, so even the
-  // builtins of real bash it lacks (trap, umask) show up in /usr/bin
-  for (const n of LAB_COMMANDS) names.add(n);
+  // the shell finds a command only through a file in PATH, so even
+  // builtins of real bash that are commands here (trap, umask) show up in /usr/bin
+  const names = new Set<string>(LAB_COMMANDS);
   for (const n of toolNames) names.add(n);
   binSets.set(key, names);
   return names;

@@ -1,9 +1,9 @@
-// chown, chgrp and chmod --reference: owner, group and mode live in the
-// host's store (just-bash itself knows no owners).
+// chown, chgrp and chmod: owner, group and mode live in the host's store.
 import { defineCommand, type Command, type ResolvedCommandContext } from 'just-bash';
 import { gidOf, groupName, uidOf, userName } from '../users.ts';
 import type { FsNode } from '../vfs.ts';
 import { errnoText, fail, hostUsers, ok, type Proc } from './context.ts';
+import { usage } from './input.ts';
 
 interface Target {
   path: string;
@@ -100,7 +100,7 @@ function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
       if (spec === undefined) return fail(`${name}: missing operand\nTry '${name} --help' for more information.`);
       if (name === 'chgrp') {
         const g = gidOf(db, spec);
-        if (g === undefined) return fail(`chgrp: invalid group: ‘${spec}’`);
+        if (g === undefined) return fail(`chgrp: invalid group: '${spec}'`);
         change.group = /^\d+$/.test(spec) ? (groupName(db, g) ?? spec) : spec;
       } else {
         const sep = spec.includes(':') ? ':' : spec.includes('.') && !db.users.some((u) => u.name === spec) ? '.' : undefined;
@@ -108,7 +108,7 @@ function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
         const group = sep === undefined ? undefined : spec.slice(spec.indexOf(sep) + 1);
         if (user !== '') {
           const uid = uidOf(db, user);
-          if (uid === undefined) return fail(`chown: invalid user: ‘${spec}’`);
+          if (uid === undefined) return fail(`chown: invalid user: '${spec}'`);
           change.owner = /^\d+$/.test(user) ? (userName(db, uid) ?? user) : user;
           if (group === '') {
             const entry = db.users.find((u) => u.uid === uid);
@@ -117,12 +117,12 @@ function ownerCommand(proc: Proc, name: 'chown' | 'chgrp'): Command {
         }
         if (group !== undefined && group !== '') {
           const gid = gidOf(db, group);
-          if (gid === undefined) return fail(`chown: invalid group: ‘${spec}’`);
+          if (gid === undefined) return fail(`chown: invalid group: '${spec}'`);
           change.group = /^\d+$/.test(group) ? (groupName(db, gid) ?? group) : group;
         }
       }
     }
-    if (operands.length === 0) return fail(`${name}: missing operand after ‘${reference ?? args[args.length - 1] ?? ''}’\nTry '${name} --help' for more information.`);
+    if (operands.length === 0) return fail(`${name}: missing operand after '${reference ?? args[args.length - 1] ?? ''}'\nTry '${name} --help' for more information.`);
     let stdout = '';
     let stderr = '';
     let status = 0;
@@ -161,38 +161,79 @@ export function chgrpCommand(proc: Proc): Command {
   return ownerCommand(proc, 'chgrp');
 }
 
-/** chmod: --reference=RFILE here, everything else by just-bash's own chmod (through the store's chmod). */
+/**
+ * A mode after chmod's MODE: octal (`640`, `2755`) or symbolic
+ * (`u+x,go-w`, `a=r`, `+X`, `g=u`), from the current mode; undefined when
+ * MODE is not one.
+ */
+export function applyMode(spec: string, mode: number, isDir: boolean, umask: number): number | undefined {
+  if (/^[0-7]{1,4}$/.test(spec)) {
+    const v = parseInt(spec, 8);
+    // like GNU: a directory keeps its setuid/setgid bits unless the digits name them
+    return isDir && spec.length <= 3 ? (v & 0o777) | (mode & 0o6000) : v;
+  }
+  let m = mode & 0o7777;
+  for (const clause of spec.split(',')) {
+    const c = /^([ugoa]*)((?:[-+=][rwxXstugo]*)+)$/.exec(clause);
+    if (c === null) return undefined;
+    const who = c[1] === '' ? 'a' : (c[1] as string);
+    const mask = (who.includes('u') || who.includes('a') ? 0o4700 : 0) | (who.includes('g') || who.includes('a') ? 0o2070 : 0) | (who.includes('o') || who.includes('a') ? 0o1007 : 0);
+    for (const [, op, perms] of (c[2] as string).matchAll(/([-+=])([rwxXstugo]*)/g)) {
+      let bits = 0;
+      for (const p of perms as string) {
+        if (p === 'r') bits |= 0o444;
+        else if (p === 'w') bits |= 0o222;
+        else if (p === 'x') bits |= 0o111;
+        else if (p === 'X') bits |= isDir || (m & 0o111) !== 0 ? 0o111 : 0;
+        else if (p === 's') bits |= 0o6000;
+        else if (p === 't') bits |= 0o1000;
+        else {
+          const from = p === 'u' ? (m >> 6) & 7 : p === 'g' ? (m >> 3) & 7 : m & 7;
+          bits |= from * 0o111;
+        }
+      }
+      // without u/g/o/a, the umask limits what + and = give
+      bits &= c[1] === '' ? mask & ~umask : mask;
+      if (op === '+') m |= bits;
+      else if (op === '-') m &= ~bits;
+      else m = (m & ~mask) | bits;
+    }
+  }
+  return m;
+}
+
+/** chmod [-R] MODE FILE... and chmod [-R] --reference=RFILE FILE...: the mode in the host's store; only the owner (or root) may. */
 export function chmodCommand(proc: Proc): Command {
   return defineCommand('chmod', async (args, ctx) => {
-    const refIndex = args.findIndex((a) => a === '--reference' || a.startsWith('--reference='));
-    if (refIndex === -1) {
-      if (ctx.origCommand === undefined) return fail('chmod: not available');
-      if (proc.cred.uid === 0) return ctx.origCommand(args);
-      // just-bash's chmod reports any failure as "No such file or directory": say what the kernel says
-      let denied = '';
-      const allowed = args.filter((arg, i) => {
-        if (i === 0 || arg.startsWith('-')) return true;
-        const t = lookup(proc, ctx, arg, true);
-        if ('error' in t || t.node.owner === proc.cred.user) return true;
-        denied += `chmod: changing permissions of '${arg}': Operation not permitted\n`;
-        return false;
-      });
-      if (denied === '') return ctx.origCommand(args);
-      const r = allowed.some((a, i) => i > 0 && !a.startsWith('-')) ? await ctx.origCommand(allowed) : { stdout: '', stderr: '', exitCode: 0 };
-      return { ...r, stderr: r.stderr + denied, exitCode: 1 };
+    let recursive = false;
+    let quiet = false;
+    let reference: string | undefined;
+    const rest: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i] as string;
+      if (a === '--') {
+        rest.push(...args.slice(i + 1));
+        break;
+      }
+      if (a === '-R' || a === '--recursive') recursive = true;
+      else if (a === '-f' || a === '--silent' || a === '--quiet') quiet = true;
+      else if (a === '-v' || a === '-c' || a === '--verbose' || a === '--changes') continue;
+      else if (a === '--reference') reference = args[++i];
+      else if (a.startsWith('--reference=')) reference = a.slice('--reference='.length);
+      else rest.push(a);
     }
-    const refArg = args[refIndex] as string;
-    const reference = refArg === '--reference' ? args[refIndex + 1] : refArg.slice('--reference='.length);
-    const rest = args.filter((_, i) => i !== refIndex && !(refArg === '--reference' && i === refIndex + 1));
-    if (reference === undefined) return fail("chmod: option '--reference' requires an argument");
-    const recursive = rest.some((a) => a === '-R' || a === '--recursive');
-    const operands = rest.filter((a) => !a.startsWith('-'));
-    const ref = lookup(proc, ctx, reference, true);
-    if ('error' in ref) return fail(`chmod: failed to get attributes of '${reference}': ${ref.error}`);
-    if (operands.length === 0) return fail(`chmod: missing operand after ‘${reference}’`);
+    let ref: Target | undefined;
+    if (reference !== undefined) {
+      const r = lookup(proc, ctx, reference, true);
+      if ('error' in r) return fail(`chmod: failed to get attributes of '${reference}': ${r.error}`);
+      ref = r;
+    } else if (args.some((a) => a === '--reference')) return fail("chmod: option '--reference' requires an argument");
+    const spec = ref === undefined ? rest.shift() : undefined;
+    if (ref === undefined && spec === undefined) return usage('chmod', 'missing operand');
+    if (rest.length === 0) return usage('chmod', `missing operand after '${spec ?? reference}'`);
     let stderr = '';
     let status = 0;
-    for (const operand of operands) {
+    for (const operand of rest) {
       const t = lookup(proc, ctx, operand, true);
       if ('error' in t) {
         stderr += `chmod: cannot access '${operand}': ${t.error}\n`;
@@ -201,13 +242,15 @@ export function chmodCommand(proc: Proc): Command {
       }
       for (const path of targets(proc, t, recursive)) {
         const node = proc.host.store.get(path);
-        if (node === undefined) continue;
+        if (node === undefined || node.type === 'symlink') continue;
         if (proc.cred.uid !== 0 && node.owner !== proc.cred.user) {
-          stderr += `chmod: changing permissions of '${operand}': Operation not permitted\n`;
+          if (!quiet) stderr += `chmod: changing permissions of '${operand}': Operation not permitted\n`;
           status = 1;
           continue;
         }
-        (proc.host.store.mutable(path) as FsNode).mode = ref.node.mode;
+        const mode = ref !== undefined ? ref.node.mode & 0o7777 : applyMode(spec as string, node.mode, node.type === 'dir', proc.umask);
+        if (mode === undefined) return usage('chmod', `invalid mode: '${spec}'`);
+        (proc.host.store.mutable(path) as FsNode).mode = mode;
       }
     }
     return status === 0 ? ok() : { stdout: '', stderr, exitCode: status };

@@ -1,7 +1,7 @@
 // POSIX regular expressions (basic, as grep and sed take them, and
 // extended) translated to JavaScript's, for the lab's fast grep and sed.
-// What does not translate faithfully throws Unsupported: the caller then
-// hands the whole command to just-bash's own implementation.
+// What does not translate faithfully throws Unsupported: the command then
+// fails and says the lab does not simulate it.
 
 export class Unsupported extends Error {}
 

@@ -1,5 +1,5 @@
-// stat with real owners and groups (just-bash's own stat prints a fixed
-// user/group). GNU coreutils format directives and default layout.
+// stat with real owners and groups: GNU coreutils format directives and
+// default layout.
 import { defineCommand, type Command } from 'just-bash';
 import { gidOf, uidOf } from '../users.ts';
 import { ShellFs, type FsStatLike } from '../vfs.ts';

@@ -7,7 +7,6 @@ import { quote } from '../../util/quote.ts';
 import { credFor } from '../users.ts';
 import { fail, hostUsers, inheritsChannelStdin, ok, type Proc } from './context.ts';
 import { splitLeadingEchoes } from '../leading.ts';
-import { rewriteExec } from '../exec-rewrite.ts';
 import { mayReadStdin } from '../stdin-use.ts';
 
 export const SECURE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin';
@@ -188,7 +187,7 @@ export function sudoCommand(proc: Proc): Command {
           return { stdout: out, stderr: err, exitCode: 1 };
         }
       }
-      const r = await exec(rewriteExec(line), { ...base, stdin });
+      const r = await exec(line, { ...base, stdin });
       out += r.stdout;
       err += r.stderr;
       return { ...r, stdout: out, stderr: err };

@@ -3,8 +3,8 @@
 // traps are accepted and ignored: nothing interrupts an in-memory command).
 import { defineCommand, latin1FromBytes, type Command } from 'just-bash';
 import { quote } from '../../util/quote.ts';
-import { rewriteExec } from '../exec-rewrite.ts';
 import { fail, ok, type Proc } from './context.ts';
+import { usage } from './input.ts';
 
 export function unameCommand(proc: Proc): Command {
   return defineCommand('uname', async (args) => {
@@ -29,7 +29,7 @@ export function unameCommand(proc: Proc): Command {
           if (!'asnrvmpio'.includes(c)) return fail(`uname: invalid option -- '${c}'\nTry 'uname --help' for more information.`);
           wanted.add(c);
         }
-      } else return fail(`uname: extra operand ‘${arg}’\nTry 'uname --help' for more information.`);
+      } else return fail(`uname: extra operand '${arg}'\nTry 'uname --help' for more information.`);
     }
     if (wanted.size === 0) wanted.add('s');
     const order = wanted.has('a') ? (['s', 'n', 'r', 'v', 'm', 'o'] as const) : (['s', 'n', 'r', 'v', 'm', 'p', 'i', 'o'] as const);
@@ -122,14 +122,117 @@ export function passThroughCommand(name: string): Command {
   });
 }
 
-/** sh / bash: `-c SCRIPT` with `exec CMD` made final (see exec-rewrite.ts); the rest is just-bash's. */
+/**
+ * sh / bash: the lab's shell runs them itself (interp.ts, runSh) once PATH
+ * finds them here; a command that calls this one directly gets the same
+ * through a new shell.
+ */
 export function shellCommand(name: 'sh' | 'bash'): Command {
   return defineCommand(name, async (args, ctx) => {
-    if (ctx.origCommand === undefined) return fail(`${name}: not available`);
-    const c = args.indexOf('-c');
-    if (c === -1 || args[c + 1] === undefined || args.slice(0, c).some((a) => !a.startsWith('-'))) return ctx.origCommand(args);
-    const rewritten = [...args];
-    rewritten[c + 1] = rewriteExec(args[c + 1] as string);
-    return ctx.origCommand(rewritten);
+    if (ctx.exec === undefined) return fail(`${name}: cannot run commands here`);
+    return ctx.exec(quote([name, ...args]), { cwd: ctx.cwd, stdin: latin1FromBytes(ctx.stdin), stdinKind: 'bytes', ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+  });
+}
+
+/** sleep N[smhd]...: waits (the lab's clock is the real one); a kill ends it. */
+export function sleepCommand(proc: Proc): Command {
+  return defineCommand('sleep', async (args) => {
+    if (args.length === 0) return usage('sleep', 'missing operand');
+    let ms = 0;
+    for (const a of args) {
+      const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
+      if (m === null) return usage('sleep', `invalid time interval '${a}'`);
+      ms += Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2] as string]! * 1000;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        proc.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      proc.signal.addEventListener('abort', done, { once: true });
+    });
+    return ok();
+  });
+}
+
+/** env: the environment, or `env [-i] [NAME=VALUE]... COMMAND ARGS` run with it. */
+export function envCommand(): Command {
+  return defineCommand('env', async (args, ctx) => {
+    let i = 0;
+    let clear = false;
+    const set: Record<string, string> = {};
+    const unset: string[] = [];
+    for (; i < args.length; i++) {
+      const a = args[i] as string;
+      if (a === '-i' || a === '-' || a === '--ignore-environment') clear = true;
+      else if (a === '-u') unset.push(args[++i] ?? '');
+      else if (a === '--') {
+        i++;
+        break;
+      } else if (/^[^=-][^=]*=/.test(a)) set[a.slice(0, a.indexOf('='))] = a.slice(a.indexOf('=') + 1);
+      else break;
+    }
+    const base = clear ? {} : { ...ctx.exportedEnv };
+    for (const u of unset) delete base[u];
+    const env = { ...base, ...set };
+    const rest = args.slice(i);
+    if (rest.length === 0) return ok(Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+    if (ctx.exec === undefined) return fail('env: cannot run commands here');
+    return ctx.exec(quote(rest), { cwd: ctx.cwd, env, replaceEnv: true, stdin: latin1FromBytes(ctx.stdin), stdinKind: 'bytes', ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+  });
+}
+
+/** printenv [NAME]...: exported variables. */
+export function printenvCommand(): Command {
+  return defineCommand('printenv', async (args, ctx) => {
+    const env = ctx.exportedEnv ?? {};
+    if (args.length === 0) return ok(Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+    const found = args.filter((a) => env[a] !== undefined);
+    return { stdout: found.map((a) => `${env[a]}\n`).join(''), stderr: '', exitCode: found.length === args.length ? 0 : 1 };
+  });
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** date [-u] [-d DATE] [+FORMAT]: the time in UTC (the lab's hosts run in UTC). */
+export function dateCommand(): Command {
+  return defineCommand('date', async (args) => {
+    let when = new Date();
+    let format = '%a %b %e %H:%M:%S UTC %Y';
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i] as string;
+      if (a === '-u' || a === '--utc' || a === '-R') continue;
+      if (a === '-d' || a.startsWith('--date=') || (a.startsWith('-d') && a.length > 2)) {
+        const v = a === '-d' ? args[++i] ?? '' : a.startsWith('--date=') ? a.slice(7) : a.slice(2);
+        when = new Date(/^@\d+$/.test(v) ? Number(v.slice(1)) * 1000 : v);
+        if (Number.isNaN(when.getTime())) return fail(`date: invalid date '${v}'`);
+      } else if (a.startsWith('+')) format = a.slice(1);
+      else return fail(`date: invalid option '${a}'`);
+    }
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    const fields: Record<string, () => string> = {
+      Y: () => String(when.getUTCFullYear()),
+      m: () => p2(when.getUTCMonth() + 1),
+      d: () => p2(when.getUTCDate()),
+      e: () => String(when.getUTCDate()).padStart(2, ' '),
+      H: () => p2(when.getUTCHours()),
+      M: () => p2(when.getUTCMinutes()),
+      S: () => p2(when.getUTCSeconds()),
+      s: () => String(Math.floor(when.getTime() / 1000)),
+      N: () => String(when.getUTCMilliseconds() * 1e6).padStart(9, '0'),
+      a: () => DAYS[when.getUTCDay()] as string,
+      b: () => MONTH_NAMES[when.getUTCMonth()] as string,
+      F: () => `${when.getUTCFullYear()}-${p2(when.getUTCMonth() + 1)}-${p2(when.getUTCDate())}`,
+      T: () => `${p2(when.getUTCHours())}:${p2(when.getUTCMinutes())}:${p2(when.getUTCSeconds())}`,
+      z: () => '+0000',
+      Z: () => 'UTC',
+      '%': () => '%',
+      n: () => '\n',
+    };
+    const out = format.replace(/%(.)/g, (m, c: string) => fields[c]?.() ?? m);
+    return ok(`${out}\n`);
   });
 }

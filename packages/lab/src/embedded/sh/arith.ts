@@ -1,7 +1,7 @@
 // Shell arithmetic ($(( )), (( )), for (( ; ; ))) over just-bash's parsed
 // expression trees: integers, variables (whose values are expressions in
-// turn), the C operators, assignments. Arrays and dynamic names are left to
-// just-bash (supported.ts).
+// turn), the C operators, assignments. Arrays and dynamic names are not
+// simulated (supported.ts).
 import { parseCached } from './parse-cache.ts';
 
 export interface ArithNode {

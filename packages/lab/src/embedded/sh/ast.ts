@@ -169,7 +169,7 @@ export type ParameterOperation =
   | { type: 'Substring'; offset: ArithExpression; length: ArithExpression | null }
   | { type: 'Transform' | 'Indirection' | 'ArrayKeys' | 'VarNamePrefix' | 'LengthSliceError' | 'BadSubstitution' };
 
-/** just-bash's parser, typed as the tree above. Throws on a syntax error. */
+/** just-bash's public parser; its public ScriptNode type is checked (no cast) against the tree above. Throws on a syntax error. */
 export function parseScript(text: string): Script {
-  return justBashParse(text) as unknown as Script;
+  return justBashParse(text);
 }

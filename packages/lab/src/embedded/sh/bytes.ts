@@ -1,4 +1,4 @@
-// Shell data is bytes. Like just-bash, the lab's shell keeps bytes in a JS
+// Shell data is bytes. The lab's shell keeps bytes in a JS
 // string with one character per byte (latin1); text (variables, arguments,
 // what commands print) is ordinary JS text, UTF-8 on the wire.
 

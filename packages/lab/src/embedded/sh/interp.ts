@@ -1,10 +1,11 @@
-// The lab's shell: runs just-bash's syntax tree of a command line directly,
-// with the commands of just-bash and of the lab called as plain functions.
-// just-bash's interpreter puts every command behind a revocable membrane,
-// a deadline race and a fresh PATH walk: ~0.25 ms a command, so that a fact
-// script of a hundred commands cost 100 ms of the lab's CPU per host. This
-// one does what bash does for the subset of bash that supported.ts accepts;
-// everything else (and every line it does not accept) still runs in just-bash.
+// The lab's shell, the only one the embedded lab has: it runs the syntax tree
+// of a command line (just-bash's public `parse`, typed in ast.ts) with the
+// lab's commands (commands/) called as plain functions. It does what bash
+// does for the subset of bash that supported.ts accepts; a line outside it
+// fails whole with one message (nothing of it runs). The subset is POSIX sh
+// and the bash passthru's scripts and tests use; just-bash's own interpreter
+// is not used (it put every command behind a revocable membrane, a deadline
+// race and a fresh PATH walk: ~0.25 ms a command).
 //
 // Semantics follow bash (non-POSIX mode): word expansion in order (tilde,
 // parameters, command substitution, field splitting on IFS, pathname
@@ -18,8 +19,7 @@ import { ArithError, evaluate, type ArithNode, type ArithScope } from './arith.t
 import type { ArithExpression, Command, FunctionDef, Pipeline, Redirection, Script, SimpleCommand, Statement, Word, WordPart } from './ast.ts';
 import { bytesToText, textToBytes } from './bytes.ts';
 import { expandPathname, hasActiveGlob, matchPattern, patternOf, removePattern, replacePattern, unescapePattern, type GlobFs } from './glob.ts';
-import { parseCached } from './parse-cache.ts';
-import { scriptOk } from './supported.ts';
+import { scriptTree } from './supported.ts';
 import { readsStdin } from '../stdin-use.ts';
 import { quote } from '../../util/quote.ts';
 import { runTest, type TestFiles, type TestStat } from './test-expr.ts';
@@ -126,19 +126,17 @@ function cloneState(s: State): State {
   };
 }
 
+/** How far a command line may go before it fails (a runaway loop or recursion in a test script). */
+export const LIMITS = Object.freeze({ maxLoopIterations: 100_000, maxCommandCount: 100_000, maxCallDepth: 100 });
+
 /** What the lab's shell needs from the host around it. */
 export interface ShellHostApi {
   fs: ShellFs;
   proc: Proc;
-  /** the command a name resolves to (the lab's first, then just-bash's) */
+  /** the command a name resolves to */
   command(name: string): JbCommand | undefined;
-  /** just-bash's own command of that name (what a lab command overriding it calls as origCommand) */
-  bundled(name: string): JbCommand | undefined;
   /** every command name (for `help`) */
   commandNames(): string[];
-  limits: Record<string, number>;
-  /** a script the lab's shell does not run: just-bash runs it (a shell of its own) */
-  foreign(script: string, opts: { env: Record<string, string>; cwd: string; stdin: string }): Promise<ExecResult>;
 }
 
 export interface RunOptions {
@@ -165,7 +163,7 @@ const SHELL_BUILTINS = new Set([
   ':', 'true', 'false', 'exit', 'return', 'break', 'continue', 'shift', 'set', 'unset', 'export', 'local', 'cd', 'pwd', 'read',
   'test', '[', 'command', 'exec', 'eval', 'source', '.',
 ]);
-/** commands found without a PATH search (bash's builtins that the lab or just-bash implements as commands) */
+/** commands found without a PATH search (bash's builtins that the lab implements as commands) */
 const COMMAND_BUILTINS = new Set(['echo', 'printf', 'kill', 'trap', 'umask']);
 const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'in', 'function', '{', '}', '!']);
 
@@ -383,24 +381,14 @@ export class LabShell {
     }
   }
 
-  /** A script text in a new shell: the lab's shell when it can, just-bash otherwise. */
+  /** A script text in a new shell (`sh -c`, a script file, ctx.exec). */
   private async runText(text: string, opts: RunOptions, fds: Fds): Promise<number> {
-    let ast: Script | undefined;
-    try {
-      ast = parseCached(text);
-    } catch {
-      ast = undefined;
+    const tree = scriptTree(text);
+    if ('error' in tree) {
+      await this.say(fds.err, tree.error);
+      return 2;
     }
-    if (ast !== undefined && scriptOk(ast)) {
-      const st = this.newState(opts);
-      return this.runIn(ast, st, fds);
-    }
-    const args = opts.args ?? [];
-    const prefix = args.length > 0 ? `set -- ${args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}\n` : '';
-    const r = await this.api.foreign(prefix + text, { env: opts.env, cwd: opts.cwd, stdin: opts.stdin });
-    await fds.out.write(latin1FromBytes(stdoutAsBytes(r)));
-    await fds.err.write(textToBytes(r.stderr));
-    return r.exitCode;
+    return this.runIn(tree.ast, this.newState(opts), fds);
   }
 
   private exportedEnv(st: State, extra?: Map<string, string>): Record<string, string> {
@@ -669,14 +657,14 @@ export class LabShell {
 
   private tick(): void {
     this.checkAbort();
-    if (++this.iterations > (this.api.limits['maxLoopIterations'] ?? 100_000)) throw new Error('maximum loop iterations exceeded');
+    if (++this.iterations > LIMITS.maxLoopIterations) throw new Error('maximum loop iterations exceeded');
   }
 
   // ---- simple commands ---------------------------------------------------------------------
 
   private async simple(c: SimpleCommand, st: State, fds: Fds): Promise<number> {
     this.checkAbort();
-    if (++this.commandCount > (this.api.limits['maxCommandCount'] ?? 100_000)) throw new Error('maximum command count exceeded');
+    if (++this.commandCount > LIMITS.maxCommandCount) throw new Error('maximum command count exceeded');
     const track = { status: undefined as number | undefined };
     let argv: string[];
     const assigns = new Map<string, string>();
@@ -778,7 +766,7 @@ export class LabShell {
     return { error: `bash: ${name}: command not found\n`, status: 127 };
   }
 
-  /** A command of just-bash or of the lab, called directly. */
+  /** A command of the lab, called directly. */
   private async external(cmd: JbCommand, name: string, args: string[], assigns: Map<string, string>, st: State, fds: Fds): Promise<number> {
     const input = fds.in;
     let env = st.vars;
@@ -786,18 +774,12 @@ export class LabShell {
       env = new Map(st.vars);
       for (const [k, v] of assigns) env.set(k, v);
     }
-    const orig = this.api.bundled(name) ?? this.api.bundled(basenameOf(name));
-    const ctx = new CommandContext(this, st, env, assigns, input.rest(), orig !== undefined && orig !== cmd ? orig : undefined);
+    const ctx = new CommandContext(this, st, env, assigns, input.rest());
     let r: ExecResult;
     try {
       r = await cmd.execute(args, ctx as never);
     } catch (e) {
       if (this.proc.signal.aborted) throw new AbortedError('aborted');
-      const stderr = (e as { stderr?: unknown }).stderr;
-      if (typeof stderr === 'string' && (e as Error).name === 'GlobError') {
-        await fds.err.write(textToBytes(stderr));
-        return 1;
-      }
       await fds.err.write(textToBytes(`${name}: ${e instanceof Error ? e.message : String(e)}\n`));
       return 1;
     }
@@ -910,7 +892,7 @@ export class LabShell {
     return this.runText(text, { env, cwd: st.cwd, stdin, arg0, args: rest, errexit, nounset }, sub);
   }
 
-  /** An executable file that is no command: run it as a shell script (as just-bash does). */
+  /** An executable file that is no command: run it as a shell script. */
   private async runScriptFile(path: string, name: string, args: string[], st: State, fds: Fds, assigns: Map<string, string>): Promise<number> {
     let text: string;
     try {
@@ -923,9 +905,9 @@ export class LabShell {
   }
 
   private async callFunction(fn: FunctionDef, args: string[], st: State, fds: Fds): Promise<number> {
-    if (++this.callDepth > (this.api.limits['maxCallDepth'] ?? 100)) {
+    if (++this.callDepth > LIMITS.maxCallDepth) {
       this.callDepth--;
-      return this.fatal(fds, `bash: ${fn.name}: maximum function nesting level exceeded (${this.api.limits['maxCallDepth'] ?? 100})\n`);
+      return this.fatal(fds, `bash: ${fn.name}: maximum function nesting level exceeded (${LIMITS.maxCallDepth})\n`);
     }
     const saved = st.positional;
     st.positional = args;
@@ -1117,27 +1099,14 @@ export class LabShell {
     }
   }
 
-  /** `eval` and `.`: text run in this shell; what the lab's shell cannot run, just-bash runs (variables come back). */
+  /** `eval` and `.`: text run in this shell. */
   private async evalText(text: string, st: State, fds: Fds, _depth: number): Promise<number> {
-    let ast: Script | undefined;
-    try {
-      ast = parseCached(text);
-    } catch {
-      ast = undefined;
+    const tree = scriptTree(text);
+    if ('error' in tree) {
+      await this.say(fds.err, tree.error);
+      return 2;
     }
-    if (ast !== undefined && scriptOk(ast)) return this.statements(ast.statements, st, fds);
-    const r = await this.api.foreign(text, { env: Object.fromEntries(st.vars), cwd: st.cwd, stdin: fds.in.rest() });
-    await fds.out.write(latin1FromBytes(stdoutAsBytes(r)));
-    await fds.err.write(textToBytes(r.stderr));
-    if (r.env !== undefined) {
-      for (const [k, v] of Object.entries(r.env)) {
-        if (st.vars.get(k) !== v) {
-          st.vars.set(k, v);
-          st.exported.add(k);
-        }
-      }
-    }
-    return r.exitCode;
+    return this.statements(tree.ast.statements, st, fds);
   }
 
   private async sourcePath(file: string, st: State): Promise<string> {
@@ -1634,11 +1603,11 @@ interface SubExecOptions {
   args?: string[] | undefined;
 }
 
-/** What a command of just-bash or of the lab gets as its context (one object, no closures: a command is called very often). */
+/** What a command gets as its context (one object, no closures: a command is called very often). */
 class CommandContext {
   readonly fs: ShellFs;
   readonly cwd: string;
-  readonly limits: Record<string, number>;
+  readonly limits: Readonly<Record<string, number>>;
   readonly signal: AbortSignal;
   readonly xpgEcho = false;
   readonly requireDefenseContext = false;
@@ -1653,12 +1622,11 @@ class CommandContext {
     readonly env: Map<string, string>,
     private readonly assigns: Map<string, string>,
     private readonly data: string,
-    private readonly orig: JbCommand | undefined,
   ) {
     const api = shell.hostApi;
     this.fs = api.fs;
     this.cwd = st.cwd;
-    this.limits = api.limits;
+    this.limits = LIMITS;
     this.signal = shell.procOf.signal;
   }
 
@@ -1675,11 +1643,6 @@ class CommandContext {
   get fileDescriptors(): Map<number, string> {
     this.fds ??= new Map();
     return this.fds;
-  }
-
-  get origCommand(): ((args: string[]) => Promise<ExecResult>) | undefined {
-    const orig = this.orig;
-    return orig === undefined ? undefined : (args: string[]) => orig.execute(args, this as never);
   }
 
   // commands take these off the context (`const exec = ctx.exec`): bound functions, made when asked for

@@ -1,12 +1,10 @@
-// A simulated host without SSH, and its shell run as the lab runs it (the
-// lab's shell) or as before it (just-bash alone, PASSTHRU_LAB_SHELL=just-bash).
+// A simulated host without SSH, and its shell run as the lab runs it.
 import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 import { generateEd25519 } from '../../../src/embedded/cluster.ts';
 import { SimHost } from '../../../src/embedded/host.ts';
 import { hostModel } from '../../../src/embedded/model.ts';
 import { runShell, type ShellResult } from '../../../src/embedded/shell.ts';
-import { shellStats } from '../../../src/embedded/sh/run.ts';
 import { benchCluster } from '../../../src/specs.ts';
 
 const specs = benchCluster(12);
@@ -20,21 +18,7 @@ export function simHost(name = 'cmp001'): SimHost {
   return new SimHost({ spec, model: hostModel(spec, specs), hostKey: keys.private, clientKey, rebootSeconds: 0, loginUsers: ['root', 'ops'], sudoers: [{ user: 'ops' }], acceptEnv: [] });
 }
 
-export interface Run extends ShellResult {
-  /** which shell ran the line */
-  shell: 'lab' | 'just-bash';
-}
-
-/** Run a line; `justBash`: in just-bash alone (the lab's shell, grep and sed off). */
-export async function sh(h: SimHost, command: string, opts: { user?: string; stdin?: string; justBash?: boolean } = {}): Promise<Run> {
-  const before = shellStats.lab;
-  const saved = process.env['PASSTHRU_LAB_SHELL'];
-  if (opts.justBash === true) process.env['PASSTHRU_LAB_SHELL'] = 'just-bash';
-  try {
-    const r = await runShell(h, { user: opts.user ?? 'root', command, stdin: opts.stdin });
-    return { ...r, shell: shellStats.lab > before ? 'lab' : 'just-bash' };
-  } finally {
-    if (saved === undefined) delete process.env['PASSTHRU_LAB_SHELL'];
-    else process.env['PASSTHRU_LAB_SHELL'] = saved;
-  }
+/** Run a line in the host's shell. */
+export async function sh(h: SimHost, command: string, opts: { user?: string; stdin?: string } = {}): Promise<ShellResult> {
+  return runShell(h, { user: opts.user ?? 'root', command, stdin: opts.stdin });
 }
