@@ -6,6 +6,7 @@ import { bootMode } from './boot-mode.ts';
 import { bootloaderFiles } from './bootloader-files.ts';
 import { cpu } from './cpu.ts';
 import { grubDefault } from './grub-files.ts';
+import { hostname } from './hostname.ts';
 import { iommu } from './iommu.ts';
 import { kernelCmdline } from './kernel-cmdline.ts';
 import { novaConfFiles } from './nova-conf-files.ts';
@@ -16,7 +17,7 @@ import { iommuGroups, pciDevices } from './pci-devices.ts';
 import { systemdUnits } from './systemd-units.ts';
 import type { Fact } from './types.ts';
 
-export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits };
+export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, hostname, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits };
 
 export const FACTS = {
   osRelease,
@@ -33,6 +34,7 @@ export const FACTS = {
   novaConfFiles,
   novaConfText,
   bootId,
+  hostname,
 } as const;
 
 export const ALL_FACTS: Fact<unknown>[] = Object.values(FACTS) as Fact<unknown>[];
