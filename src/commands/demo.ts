@@ -1,6 +1,8 @@
 // `passthru demo` (npm start): the whole job on the embedded simulated
-// cluster, as an ordinary user: bring up a small mixed lab, dry run with
-// diffs, roll out with the live view, recap, tear down.
+// cluster, as an ordinary user: bring up a small mixed lab whose computes
+// run instances, dry run with diffs, roll out with the live view (the
+// instances of each compute that reboots are live-migrated away first:
+// -e instances=migrate), recap, tear down.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +31,7 @@ export async function demoCommand(o: { out: NodeJS.WritableStream; tty: boolean 
       inventory: cluster.inventoryPath,
       diff: false,
       forks: 50,
-      extraVars: ['image=cirros-0.6.2-x86_64-disk', 'flavor=gpu.large'],
+      extraVars: ['image=cirros-0.6.2-x86_64-disk', 'flavor=gpu.large', 'instances=migrate'],
       yes: true,
       become: false,
       out: o.out,
@@ -37,9 +39,9 @@ export async function demoCommand(o: { out: NodeJS.WritableStream; tty: boolean 
       signal: never,
       secrets,
     };
-    say(`dry run: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} --check`);
+    say(`dry run: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} -e instances=migrate --check`);
     const checkCode = await runCommand({ ...common, check: true });
-    say(`rollout: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} -e image=cirros-0.6.2-x86_64-disk -e flavor=gpu.large --yes`);
+    say(`rollout: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} -e image=cirros-0.6.2-x86_64-disk -e flavor=gpu.large -e instances=migrate --yes`);
     const applyCode = await runCommand({ ...common, check: false, json: join(dir, 'report.json') });
     say(`done: dry run exited ${checkCode}, rollout exited ${applyCode}; the lab is torn down. On a real cluster: see README.md`);
     return checkCode !== 0 ? checkCode : applyCode;

@@ -7,6 +7,10 @@
 //   "duration_ms", "check", "interrupted", "failed_hosts", "unreachable_hosts",
 //   "limit_retry": "host1,host2" }
 //
+// A host that a step left held back (a compute still disabled in the
+// scheduler after a failed or interrupted drain) has `held`: what, and the
+// command that undoes it.
+//
 // summary counts hosts by their final status. A host's status is the worst across
 // plays (unreachable > failed > changed > ok); skipped when every step was skipped
 // (or it ran none). `last_step` is there only when the run was interrupted: the
@@ -14,6 +18,7 @@
 
 import { rename, rm, writeFile } from 'node:fs/promises';
 import type { EngineEvent, EventBus, HostStatus, StepStatus } from '../engine/events.ts';
+import type { HostHold } from '../steps/types.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { renderDiffs } from './diff.ts';
 import { STEP_INTERRUPTED } from '../engine/step-runner.ts';
@@ -35,6 +40,8 @@ export interface ReportHost {
   steps: ReportStep[];
   /** only in an interrupted run: where the host got to */
   last_step?: { play: string; step: string; done: boolean };
+  /** what passthru left held on the host at the end (e.g. nova-compute disabled), with the command that undoes it */
+  held?: HostHold[];
 }
 
 export interface ReportSummary {
@@ -72,6 +79,7 @@ interface HostTrack {
   ends: HostStatus[];
   warnings: string[];
   last?: { play: string; step: string; done: boolean };
+  holds: Map<string, HostHold>;
 }
 
 export class ReportBuilder {
@@ -93,7 +101,7 @@ export class ReportBuilder {
   private track(host: string): HostTrack {
     let t = this.tracks.get(host);
     if (!t) {
-      t = { steps: [], ends: [], warnings: [] };
+      t = { steps: [], ends: [], warnings: [], holds: new Map() };
       this.tracks.set(host, t);
       this.hostOrder.push(host);
     }
@@ -138,6 +146,12 @@ export class ReportBuilder {
       case 'warning':
         if (e.host !== undefined) this.track(e.host).warnings.push(e.message);
         return;
+      case 'host-hold': {
+        const holds = this.track(e.host).holds;
+        if (e.hold) holds.set(e.key, { what: this.secrets.mask(e.hold.what), undo: this.secrets.mask(e.hold.undo) });
+        else holds.delete(e.key);
+        return;
+      }
       case 'run-end':
         this.endTime = e.time;
         this.interrupted = e.interrupted;
@@ -168,7 +182,13 @@ export class ReportBuilder {
       if (this.interrupted && t.last) {
         entry.last_step = { play: this.secrets.mask(t.last.play), step: this.secrets.mask(t.last.step), done: t.last.done };
       }
-      hosts[name] = { status: entry.status, ...(entry.error !== undefined ? { error: entry.error } : {}), steps: entry.steps, ...(entry.last_step ? { last_step: entry.last_step } : {}) };
+      hosts[name] = {
+        status: entry.status,
+        ...(entry.error !== undefined ? { error: entry.error } : {}),
+        steps: entry.steps,
+        ...(entry.last_step ? { last_step: entry.last_step } : {}),
+        ...(t.holds.size > 0 ? { held: [...t.holds.values()] } : {}),
+      };
       summary[status]++;
       summary.hosts++;
     }

@@ -180,7 +180,13 @@ export const computeDrainStep: StepKind<Args> = {
       changes,
       notes,
       result: { ...result },
-      apply: async (cx) => ({ result: { ...(await drain(cx, cli, a, result, reason)) } }),
+      apply: async (cx) => {
+        const done = await drain(cx, cli, a, result, reason);
+        const notes = [];
+        if (done.moved.length > 0) notes.push(`moved off ${novaHost}: ${done.moved.map((m) => `${m.name} -> ${m.to ?? '?'}`).join(', ')}`);
+        if (done.stopped.length > 0) notes.push(`stopped on ${novaHost}: ${done.stopped.map((i) => i.name).join(', ')}`);
+        return { result: { ...done }, notes };
+      },
     };
   },
 };
