@@ -78,12 +78,14 @@ export interface Migration {
   serverId: string;
   source: string;
   dest: string | null;
-  /** accepted, running, completed, error */
+  /** accepted, running, completed, error (cancelled: aborted by the operator) */
   status: string;
   /** when it ends (ms since the epoch); null: it never does */
   endsAt: number | null;
   /** how it ends */
   outcome: 'completed' | 'error';
+  /** the instance's status before (a paused instance stays paused) */
+  resume?: string | undefined;
   createdAt: string;
   updatedAt: string;
 }

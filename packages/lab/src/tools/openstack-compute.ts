@@ -105,13 +105,13 @@ export function settle(state: OpenstackState, host: LabHostControl, now = Date.n
   const servers = state.servers ?? [];
   const byId = new Map(servers.map((s) => [s.id, s]));
   for (const m of state.migrations ?? []) {
-    if (m.status === 'completed' || m.status === 'error') continue;
+    if (['completed', 'error', 'failed', 'cancelled'].includes(m.status)) continue;
     const s = byId.get(m.serverId);
     if (m.status === 'accepted' && now >= Date.parse(`${m.createdAt}Z`) + 100) m.status = 'running';
     if (m.endsAt === null || now < m.endsAt || !s) continue;
     m.status = m.outcome;
     m.updatedAt = isoNow(now);
-    s.status = 'ACTIVE';
+    s.status = m.resume ?? 'ACTIVE';
     s.taskState = null;
     s.updatedAt = isoNow(now);
     if (m.outcome === 'completed' && m.dest) {
@@ -194,7 +194,9 @@ function invalidState(s: Server, action: string): ToolResult {
 
 /** Where the scheduler would put an instance leaving `source`: an enabled compute with nova-compute up, the emptiest. */
 function schedule(state: OpenstackState, host: LabHostControl, source: string): string | undefined {
-  const load = (h: string): number => (state.servers ?? []).filter((s) => s.host === h).length;
+  // what runs there, and what is on its way there
+  const load = (h: string): number =>
+    (state.servers ?? []).filter((s) => s.host === h).length + (state.migrations ?? []).filter((m) => m.dest === h && (m.status === 'accepted' || m.status === 'running')).length;
   const candidates = (state.services ?? []).filter((svc) => svc.status === 'enabled' && svc.host !== source && computeUp(host, svc.host));
   candidates.sort((a, b) => load(a.host) - load(b.host) || a.host.localeCompare(b.host));
   return candidates[0]?.host;
@@ -301,6 +303,7 @@ function migrate(c: ComputeCli, state: OpenstackState, host: LabHostControl, ver
     status: 'accepted',
     endsAt: precheck !== undefined ? now + 150 : s.migration === 'never' ? null : now + MIGRATION_MS,
     outcome: precheck === undefined ? 'completed' : 'error',
+    resume: s.status,
     createdAt: isoNow(now),
     updatedAt: isoNow(now),
   };
