@@ -16,6 +16,7 @@
 
 import { z } from 'zod';
 import { StepError } from '../../errors.ts';
+import { sleep } from '../../util/sleep.ts';
 import type { Change, StepContext, StepKind } from '../types.ts';
 import { kernelIommuStep } from './kernel-iommu.ts';
 import { OpenstackCli } from './openstack-cli.ts';
@@ -77,16 +78,6 @@ export interface DrainResult {
 
 export const HOLD_SERVICE = 'nova-compute-disabled';
 export const HOLD_STOPPED = 'instances-stopped';
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 
 function list(instances: readonly Instance[]): string {
   return instances.map((i) => `  ${describe(i)}`).join('\n');
@@ -200,11 +191,11 @@ async function drain(ctx: StepContext, cli: OpenstackCli, a: Args, planned: Drai
   if (a.instances === 'refuse' && running.length > 0) {
     throw new StepError(ctx.hostName, STEP, `instances started on ${host} since the plan; nothing was changed on it:\n${list(running)}`, 'run again (with -e instances=migrate or stop to move them)');
   }
-  const result: DrainResult = { ...planned, stopped: [], moved: [] };
+  // passthru's to give back: disabled now by this drain, or still by an earlier run's (never the operator's)
+  const result: DrainResult = { ...planned, enable_after: now.service.status === 'enabled' || isPassthruReason(now.service.reason), stopped: [], moved: [] };
   if (now.service.status === 'enabled') {
     const r = await cli.run(['compute', 'service', 'set', '--disable', '--disable-reason', reason, host, 'nova-compute']);
     if (!r.ok) throw new StepError(ctx.hostName, STEP, `could not disable nova-compute on ${host}: ${r.err}`, `check the credentials in ${cli.openrc} (admin)`);
-    result.enable_after = true;
   }
   if (result.enable_after) ctx.hold(HOLD_SERVICE, { what: `nova-compute on ${host} is disabled in the scheduler (passthru drained it)`, undo: enableCommand(host) });
   // nothing new lands now: what runs is what must leave

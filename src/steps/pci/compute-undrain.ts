@@ -8,6 +8,7 @@
 
 import { z } from 'zod';
 import { StepError } from '../../errors.ts';
+import { sleep } from '../../util/sleep.ts';
 import type { Change, StepKind } from '../types.ts';
 import { OpenstackCli } from './openstack-cli.ts';
 import { describe, isPassthruReason, listInstances, readCompute } from './compute-service.ts';
@@ -25,8 +26,6 @@ const args = z
     openrc: z.string().default(''),
   })
   .strict();
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export const computeUndrainStep: StepKind<z.infer<typeof args>> = {
   kind: 'compute_undrain',
@@ -53,10 +52,9 @@ export const computeUndrainStep: StepKind<z.infer<typeof args>> = {
     const enable = service.status === 'disabled' && isPassthruReason(service.reason);
     if (enable) changes.push({ description: `enable nova-compute on ${host} in the scheduler again` });
     else if (service.status === 'disabled') notes.push(`nova-compute on ${host} stays disabled (reason: ${service.reason ?? 'none'}): not passthru's to enable`);
-    if (changes.length === 0) {
-      ctx.hold(HOLD_SERVICE, undefined);
-      ctx.hold(HOLD_STOPPED, undefined);
-    }
+    // what is not (or no longer) passthru's to undo is not held
+    if (!enable) ctx.hold(HOLD_SERVICE, undefined);
+    if (toStart.length === 0) ctx.hold(HOLD_STOPPED, undefined);
     return {
       changes,
       notes,
@@ -73,7 +71,7 @@ export const computeUndrainStep: StepKind<z.infer<typeof args>> = {
             if (Date.now() >= deadline || cx.signal.aborted) {
               throw new StepError(cx.hostName, STEP, `not running again after ${a.timeout}s: ${left.map(describe).join(', ')}`, `see openstack server show ID; nova-compute on ${host} stays disabled until they run`);
             }
-            await sleep(delay);
+            await sleep(delay, cx.signal);
             delay = Math.min(5000, delay * 2);
           }
           cx.hold(HOLD_STOPPED, undefined);
