@@ -19,6 +19,7 @@ import type { HostSpec, InstanceSpec } from '@passthru/lab/types.ts';
 import { ssh } from '@passthru/lab/real/client.ts';
 import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 import { PLAYBOOK, hostLines, passthru, readReport, type CliRun } from './helpers.ts';
+import { cliEnv, startCli, waitUntil } from '../faults/helpers.ts';
 
 const unavailable = realLabUnavailable();
 if (unavailable) process.stderr.write(`\n*** SKIPPED test/playbooks/drain.test.ts: needs the real-sshd lab: ${unavailable} ***\n\n`);
@@ -96,6 +97,8 @@ describe('a live cloud: computes with instances are drained before their reboot'
     compute('gpu-e', 'gpu-rtx', [{ name: 'batch-1' }]),
     // must reboot; its instances are stopped and started again
     compute('gpu-f', 'gpu-t4', [{ name: 'render-1' }, { name: 'render-2' }]),
+    // must reboot; the run is interrupted (Ctrl-C) while its instance migrates
+    compute('gpu-g', 'gpu-rtx', [{ name: 'etl-1', migration: 'never' }]),
   ];
   const rebooting = ['gpu-a', 'gpu-b', 'gpu-c', 'gpu-d', 'gpu-e', 'gpu-f'];
 
@@ -170,7 +173,7 @@ describe('a live cloud: computes with instances are drained before their reboot'
 
   it('migrate: a refused instance and a migration that never ends fail their computes, left disabled; nothing is lost; the others are rolled out', async () => {
     const json = join(work, 'migrate.json');
-    const r = await run(['-e', 'instances=migrate', '-e', 'drain_timeout=6', '--serial', '3', '--json', json]);
+    const r = await run(['-e', 'instances=migrate', '-e', 'drain_timeout=6', '--serial', '3', '--limit', 'all:!gpu-g', '--json', json]);
     const out = r.stdout + r.stderr;
     assert.equal(r.code, 2, out);
 
@@ -179,6 +182,7 @@ describe('a live cloud: computes with instances are drained before their reboot'
     for (const [name, at] of Object.entries(where)) {
       if (name === 'spare') assert.equal(at, 'SHUTOFF@gpu-a');
       else if (name === 'bigmem') assert.equal(at, 'MIGRATING@gpu-d', 'still migrating, still running where it was');
+      else if (name === 'etl-1') assert.equal(at, 'ACTIVE@gpu-g');
       else assert.match(at, /^ACTIVE@/, `${name}: ${at}`);
     }
     assert.equal(state(lab).servers?.some((s) => s.killedByReboot === true), false);
@@ -213,6 +217,36 @@ describe('a live cloud: computes with instances are drained before their reboot'
     assert.deepEqual([svc['gpu-a']?.['Disabled Reason'], svc['gpu-e']?.Status, svc['gpu-e']?.['Disabled Reason']], [null, 'disabled', OPERATOR_REASON], 'the operator-disabled service stays disabled with its reason');
   });
 
+  it('interrupted (Ctrl-C) while the instances migrate: the compute is not rebooted, its service stays disabled, and the recap and the report say so', async () => {
+    const json = join(work, 'interrupted.json');
+    const cli = startCli(['run', PLAYBOOK, '-i', lab.inventoryPath, '--yes', '--skip-tags', 'nova,openstack', '-e', 'instances=migrate', '--limit', 'gpu-g', '--json', json], {
+      env: cliEnv(work),
+      timeoutMs: RUN_MS,
+    });
+    // the cloud says the drain is under way: gpu-g disabled by passthru, its instance migrating
+    await waitUntil(
+      () => {
+        let s: OpenstackState;
+        try {
+          s = state(lab);
+        } catch {
+          return false; // read while the cloud was writing it
+        }
+        return s.services?.find((x) => x.host === 'gpu-g')?.status === 'disabled' && s.servers?.find((x) => x.name === 'etl-1')?.status === 'MIGRATING';
+      },
+      RUN_MS,
+      'the drain of gpu-g to start',
+    );
+    cli.child.kill('SIGINT');
+    const r = await cli.result;
+    assert.equal(r.code, 130, r.stdout + r.stderr);
+    assert.equal(lab.bootCount('gpu-g'), 1, 'not rebooted');
+    assert.equal((await placement(lab))['etl-1'], 'MIGRATING@gpu-g', 'the instance still runs where it was');
+    assert.equal((await services(lab))['gpu-g']?.Status, 'disabled');
+    assert.match(r.stdout, /  gpu-g: nova-compute on gpu-g is disabled in the scheduler \(passthru drained it\)\n    openstack compute service set --enable gpu-g nova-compute/);
+    assert.deepEqual((readReport(json).hosts['gpu-g'] as { held?: Array<{ undo: string }> }).held?.map((h) => h.undo), ['openstack compute service set --enable gpu-g nova-compute']);
+  });
+
   it('once the operator has fixed what stood in the way, a run with --limit @report.json finishes those computes and gives them back', async () => {
     // the operator's fixes, as the cloud records them: the lock lifted, the stuck migration
     // aborted (the instance stays where it was), the GPU instance moved by hand
@@ -232,7 +266,7 @@ describe('a live cloud: computes with instances are drained before their reboot'
       assert.equal(lab.bootCount(h), 2, h);
       assert.ok(iommuOn(lab, h), h);
     }
-    for (const [name, at] of Object.entries(await placement(lab))) if (name !== 'spare') assert.match(at, /^ACTIVE@/, `${name}: ${at}`);
+    for (const [name, at] of Object.entries(await placement(lab))) if (name !== 'spare' && name !== 'etl-1') assert.match(at, /^ACTIVE@/, `${name}: ${at}`);
     assert.doesNotMatch(r.stdout, /left as they are/);
   });
 });

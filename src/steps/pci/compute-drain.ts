@@ -32,6 +32,7 @@ import {
   novaHostOf,
   parseMigrations,
   parseServices,
+  plannedInstances,
   readCompute,
   runName,
   sortInstances,
@@ -95,7 +96,7 @@ export const computeDrainStep: StepKind<Args> = {
     const reboots = kernel.fail === undefined && kernel.result?.['reboot_required'] === true;
 
     const cli = await OpenstackCli.open(ctx, a.controller, a.openrc, STEP);
-    const services = parseServices(await cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--long'], STEP));
+    const services = parseServices(await cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--long'], STEP, { shared: true }));
     const named = await novaHostOf(ctx, a.nova_host, services);
     if (named.name === undefined) {
       if (!reboots) return { changes: [], skip: 'no reboot here: not drained' };
@@ -126,8 +127,7 @@ export const computeDrainStep: StepKind<Args> = {
       return { changes: [], skip: `${why}; not drained`, result: { ...base } };
     }
 
-    const instances = await listInstances(cli, novaHost, STEP);
-    const sorted = sortInstances(instances);
+    const sorted = sortInstances(await plannedInstances(cli, novaHost, STEP));
     const notes: string[] = [];
     if (sorted.busy.length > 0) {
       return {

@@ -36,6 +36,8 @@ export interface Instance {
   id: string;
   name: string;
   status: string;
+  /** the compute it runs on (`--long` lists only) */
+  host?: string | undefined;
 }
 
 export interface MigrationRow {
@@ -67,9 +69,14 @@ export function parseServices(json: unknown): ComputeService[] {
     }));
 }
 
-/** `openstack server list -f json` */
+/** `openstack server list [--long] -f json` */
 export function parseServers(json: unknown): Instance[] {
-  return rows(json, 'server list').map((r) => ({ id: str(r['ID']) ?? '', name: str(r['Name']) ?? '', status: (str(r['Status']) ?? '').toUpperCase() }));
+  return rows(json, 'server list').map((r) => ({
+    id: str(r['ID']) ?? '',
+    name: str(r['Name']) ?? '',
+    status: (str(r['Status']) ?? '').toUpperCase(),
+    ...(typeof r['Host'] === 'string' ? { host: r['Host'] } : {}),
+  }));
 }
 
 /** `openstack server migration list -f json` (at 2.23 and later: with Id and Type). */
@@ -164,4 +171,10 @@ export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost:
 
 export async function listInstances(cli: OpenstackCli, novaHost: string, step: string): Promise<Instance[]> {
   return parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--host', novaHost], step));
+}
+
+/** For a plan: the instances of every compute in one listing, shared by the computes planning at the same time. */
+export async function plannedInstances(cli: OpenstackCli, novaHost: string, step: string): Promise<Instance[]> {
+  const all = parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { shared: true }));
+  return all.filter((i) => i.host === novaHost);
 }

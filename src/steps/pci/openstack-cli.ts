@@ -15,7 +15,7 @@ import type { StepContext } from '../types.ts';
 export const OPENRC_CANDIDATES = ['/root/admin-openrc', '/root/keystonerc_admin'];
 
 /** openstack CLI processes at once on one controller */
-const AT_ONCE = 4;
+const AT_ONCE = 6;
 
 export interface OpenstackResult {
   ok: boolean;
@@ -67,11 +67,30 @@ export class OpenstackCli {
     });
   }
 
-  /** Run a command that prints JSON (`-f json` is added) and parse it; a failure is the step's error. */
-  async json<T>(argv: readonly string[], step: string, hint?: string): Promise<T> {
-    const r = await this.run([...argv, '-f', 'json']);
-    if (!r.ok) throw new StepError(this.ctx.hostName, step, `openstack ${argv.slice(0, 3).join(' ')} on ${this.on} failed: ${r.err || 'no message'}`, hint ?? `check the credentials in ${this.openrc} and that keystone and nova-api answer`);
+  /**
+   * Run a command that prints JSON (`-f json` is added) and parse it; a
+   * failure is the step's error. `shared`: a read that may join the same
+   * read already on its way for another host (plans of many computes at
+   * once list the cloud once, not once each); never for a read that must
+   * see what this step just changed.
+   */
+  async json<T>(argv: readonly string[], step: string, opts: { hint?: string; shared?: boolean } = {}): Promise<T> {
+    const r = await (opts.shared ? this.joined(argv) : this.run([...argv, '-f', 'json']));
+    if (!r.ok) throw new StepError(this.ctx.hostName, step, `openstack ${argv.slice(0, 3).join(' ')} on ${this.on} failed: ${r.err || 'no message'}`, opts.hint ?? `check the credentials in ${this.openrc} and that keystone and nova-api answer`);
     return parseJson<T>(this.ctx, r.out, `openstack ${argv.slice(0, 3).join(' ')}`, step);
+  }
+
+  private joined(argv: readonly string[]): Promise<OpenstackResult> {
+    const inflight = this.ctx.shared(`openstack-inflight:${this.on}`, () => new Map<string, Promise<OpenstackResult>>());
+    const key = JSON.stringify(argv);
+    let p = inflight.get(key);
+    if (!p) {
+      p = this.run([...argv, '-f', 'json']);
+      inflight.set(key, p);
+      const forget = (): void => void inflight.delete(key);
+      p.then(forget, forget);
+    }
+    return p;
   }
 }
 

@@ -18,10 +18,11 @@ interface Cloud {
 }
 
 function cloud(): Cloud {
+  // the instances of this test on gpu-rtx, none elsewhere
   const specs: HostSpec[] = demoCluster().map((s) =>
     s.name === 'gpu-rtx'
       ? { ...s, instances: [{ name: 'web-1' }, { name: 'gpu-vm', pciDevice: true }, { name: 'pinned', locked: true }, { name: 'slow', migration: 'never' }, { name: 'off', status: 'SHUTOFF' }] }
-      : s,
+      : { ...s, instances: [] },
   );
   const hosts = new Map<string, LabPeer>();
   for (const spec of specs) {
