@@ -75,6 +75,10 @@ function state(lab: RealLab): OpenstackState {
 const RUN_MS = 600_000;
 const TEST = { timeout: 1_200_000 };
 
+/** what a rollout may change on a compute (the rest of /etc is the machine's, which other tests may touch meanwhile) */
+const ROLLOUT_PATHS = ['/etc/default', '/etc/nova', '/boot', '/var/lib/lab'];
+const hashes = (lab: RealLab, host: string): Record<string, string> => lab.fileHashes(host, ROLLOUT_PATHS);
+
 const OPERATOR_REASON = 'RMA 4711: fan replaced, burn-in until Friday';
 
 describe('a live cloud: computes with instances are drained before their reboot', { skip, ...TEST }, () => {
@@ -117,7 +121,7 @@ describe('a live cloud: computes with instances are drained before their reboot'
 
   it('--check lists the computes that would be drained and what would move or stop; refuse (the default) names the instances and the commands', async () => {
     const before = await placement(lab);
-    const hashes = Object.fromEntries(rebooting.map((h) => [h, lab.fileHashes(h)]));
+    const before0 = Object.fromEntries(rebooting.map((h) => [h, hashes(lab, h)]));
     const refuse = await run(['--check']);
     const out = refuse.stdout + refuse.stderr;
     assert.equal(refuse.code, 2, out);
@@ -141,19 +145,19 @@ describe('a live cloud: computes with instances are drained before their reboot'
 
     // nothing was changed anywhere
     assert.deepEqual(await placement(lab), before);
-    for (const h of rebooting) assert.deepEqual(lab.fileHashes(h), hashes[h], `${h} changed in a dry run`);
+    for (const h of rebooting) assert.deepEqual(hashes(lab, h), before0[h], `${h} changed in a dry run`);
     const svc = await services(lab);
     assert.deepEqual(Object.values(svc).filter((s) => s.Status === 'disabled').map((s) => s.Host), ['gpu-e']);
   });
 
   it('refuse: a compute with running instances fails before anything is changed on it; the others go on', async () => {
-    const hashes = Object.fromEntries(rebooting.map((h) => [h, lab.fileHashes(h)]));
+    const before0 = Object.fromEntries(rebooting.map((h) => [h, hashes(lab, h)]));
     const before = await placement(lab);
     const r = await run(['--limit', 'controller:gpu-a:cpu-1:cpu-2']);
     const out = r.stdout + r.stderr;
     assert.equal(r.code, 2, out);
     assert.match(hostLines(out, 'gpu-a'), /2 instance\(s\) run on gpu-a, which must reboot; nothing was changed on it/);
-    assert.deepEqual(lab.fileHashes('gpu-a'), hashes['gpu-a'], 'gpu-a was touched');
+    assert.deepEqual(hashes(lab, 'gpu-a'), before0['gpu-a'], 'gpu-a was touched');
     assert.equal(lab.bootCount('gpu-a'), 1);
     assert.deepEqual(await placement(lab), before);
     assert.equal((await services(lab))['gpu-a']?.Status, 'enabled');
