@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { StepError } from '../../errors.ts';
 import { sleep } from '../../util/sleep.ts';
-import type { Change, StepContext, StepKind } from '../types.ts';
+import type { Change, HostHold, StepContext, StepKind } from '../types.ts';
 import { kernelIommuStep } from './kernel-iommu.ts';
 import { OpenstackCli } from './openstack-cli.ts';
 import {
@@ -80,6 +80,10 @@ export interface DrainResult {
 export const HOLD_SERVICE = 'nova-compute-disabled';
 export const HOLD_STOPPED = 'instances-stopped';
 
+function serviceHold(novaHost: string): HostHold {
+  return { what: `nova-compute on ${novaHost} is disabled in the scheduler (passthru drained it)`, undo: enableCommand(novaHost) };
+}
+
 function list(instances: readonly Instance[]): string {
   return instances.map((i) => `  ${describe(i)}`).join('\n');
 }
@@ -111,6 +115,8 @@ export const computeDrainStep: StepKind<Args> = {
     const novaHost = named.name;
     const service = services.find((s) => s.host === novaHost)!;
     const ours = service.status === 'disabled' && isPassthruReason(service.reason);
+    // still disabled by an earlier passthru run: held until this run gives it back
+    if (ours && !ctx.check) ctx.hold(HOLD_SERVICE, serviceHold(novaHost));
     const base: DrainResult = {
       drained: false,
       controller: a.controller,
@@ -197,7 +203,7 @@ async function drain(ctx: StepContext, cli: OpenstackCli, a: Args, planned: Drai
     const r = await cli.run(['compute', 'service', 'set', '--disable', '--disable-reason', reason, host, 'nova-compute']);
     if (!r.ok) throw new StepError(ctx.hostName, STEP, `could not disable nova-compute on ${host}: ${r.err}`, `check the credentials in ${cli.openrc} (admin)`);
   }
-  if (result.enable_after) ctx.hold(HOLD_SERVICE, { what: `nova-compute on ${host} is disabled in the scheduler (passthru drained it)`, undo: enableCommand(host) });
+  if (result.enable_after) ctx.hold(HOLD_SERVICE, serviceHold(host));
   // nothing new lands now: what runs is what must leave
   running = sortInstances(await listInstances(cli, host, STEP)).running;
   if (running.length === 0) return result;
