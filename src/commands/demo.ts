@@ -1,7 +1,9 @@
 // `passthru demo` (npm start): the whole job on the embedded simulated
-// cluster, as an ordinary user: bring up a small mixed lab, dry run with
-// diffs, roll out with the live view, recap, tear down; the HTML report of
-// the rollout is kept (./passthru-demo-report.html) and its path printed.
+// cluster, as an ordinary user: bring up a small mixed lab whose computes
+// run instances, dry run with diffs, roll out with the live view (the
+// instances of each compute that reboots are live-migrated away first:
+// -e instances=migrate), recap, tear down; the HTML report of the rollout
+// is kept (./passthru-demo-report.html) and its path printed.
 
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -40,7 +42,7 @@ export async function demoCommand(o: { out: NodeJS.WritableStream; tty: boolean 
       inventory: cluster.inventoryPath,
       diff: false,
       forks: 50,
-      extraVars: ['image=cirros-0.6.2-x86_64-disk', 'flavor=gpu.large'],
+      extraVars: ['image=cirros-0.6.2-x86_64-disk', 'flavor=gpu.large', 'instances=migrate'],
       yes: true,
       become: false,
       out: o.out,
@@ -48,10 +50,10 @@ export async function demoCommand(o: { out: NodeJS.WritableStream; tty: boolean 
       signal,
       secrets,
     };
-    say(`dry run: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} --check`);
+    say(`dry run: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} -e instances=migrate --check`);
     const checkCode = await runCommand({ ...common, check: true });
     if (signal.aborted) return EXIT.interrupted;
-    say(`rollout: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} -e image=cirros-0.6.2-x86_64-disk -e flavor=gpu.large --yes`);
+    say(`rollout: passthru run playbooks/pci-passthrough.yaml -i ${cluster.inventoryPath} -e image=cirros-0.6.2-x86_64-disk -e flavor=gpu.large -e instances=migrate --yes`);
     const html = resolve(DEMO_REPORT);
     const applyCode = await runCommand({ ...common, check: false, json: join(dir, 'report.json'), html });
     if (signal.aborted) return EXIT.interrupted;

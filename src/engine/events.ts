@@ -1,7 +1,7 @@
 // The engine reports through this typed event stream and never draws.
 // Renderers (src/ui/) and the JSON report subscribe to it.
 
-import type { FileDiff } from '../steps/types.ts';
+import type { FileDiff, HostHold } from '../steps/types.ts';
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
@@ -39,6 +39,8 @@ export type EngineEvent =
   | { type: 'batch-end'; play: string; index: number; failed: string[]; time: number }
   | { type: 'play-end'; play: string; aborted?: string | undefined; time: number }
   | { type: 'warning'; host?: string | undefined; message: string; time: number }
+  /** a step put a hold on the host (or lifted it: hold undefined), see HostHold */
+  | { type: 'host-hold'; host: string; key: string; hold: HostHold | undefined; time: number }
   | { type: 'run-end'; interrupted: boolean; time: number };
 
 export type EventListener = (e: EngineEvent) => void;

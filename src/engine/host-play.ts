@@ -130,6 +130,8 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
     warn: (message) => bus.emit({ type: 'warning', host: hostName, message, time: Date.now() }),
     secrets: pc.secrets,
     signal: pc.signal,
+    delegate: (name) => pc.pool.get(name),
+    hold: (key, hold) => bus.emit({ type: 'host-hold', host: hostName, key, hold, time: Date.now() }),
   });
 
   const run = async (step: StepDef): Promise<StepRunResult> => {

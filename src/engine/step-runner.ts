@@ -9,6 +9,7 @@ import { evaluate, truthy } from '../playbook/template.ts';
 import { renderArgs } from '../playbook/index.ts';
 import type { StepContext, StepKind, StepPlan } from '../steps/types.ts';
 import type { StepOutcome } from './events.ts';
+import { sleep } from '../util/sleep.ts';
 
 export interface StepRunInput {
   step: StepDef;
@@ -25,16 +26,6 @@ export interface StepRunResult {
   registered: Vars;
   unreachable: boolean;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 
 export async function runStep(input: StepRunInput): Promise<StepRunResult> {
   const { step, kind, ctx } = input;

@@ -6,6 +6,7 @@ import { bootMode } from './boot-mode.ts';
 import { bootloaderFiles } from './bootloader-files.ts';
 import { cpu } from './cpu.ts';
 import { grubDefault } from './grub-files.ts';
+import { hostname } from './hostname.ts';
 import { iommu } from './iommu.ts';
 import { kernelCmdline } from './kernel-cmdline.ts';
 import { novaConfFiles } from './nova-conf-files.ts';
@@ -18,7 +19,7 @@ import { systemdUnits } from './systemd-units.ts';
 import { unitStartTimes } from './unit-start-times.ts';
 import type { Fact } from './types.ts';
 
-export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfMtimes, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits, unitStartTimes };
+export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, hostname, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfMtimes, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits, unitStartTimes };
 
 export const FACTS = {
   osRelease,
@@ -37,6 +38,7 @@ export const FACTS = {
   novaConfMtimes,
   unitStartTimes,
   bootId,
+  hostname,
 } as const;
 
 export const ALL_FACTS: Fact<unknown>[] = Object.values(FACTS) as Fact<unknown>[];

@@ -9,6 +9,8 @@ import { iniStep } from './ini.ts';
 import { lineinfileStep } from './lineinfile.ts';
 import { rebootStep } from './reboot.ts';
 import { serviceStep } from './service.ts';
+import { computeDrainStep } from './pci/compute-drain.ts';
+import { computeUndrainStep } from './pci/compute-undrain.ts';
 import { discoverStep } from './pci/discover.ts';
 import { iommuVerifyStep } from './pci/iommu-verify.ts';
 import { kernelIommuStep } from './pci/kernel-iommu.ts';
@@ -44,6 +46,8 @@ const kinds: StepKind<never>[] = [
   novaRestartStep,
   openstackGpuStep,
   novaUnitsActiveStep,
+  computeDrainStep,
+  computeUndrainStep,
 ] as unknown as StepKind<never>[];
 
 export function stepKinds(extra: StepKind<never>[] = []): Map<string, StepKind<unknown>> {

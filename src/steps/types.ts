@@ -52,6 +52,18 @@ export interface BackupRecord {
   backupPath: string;
 }
 
+/**
+ * Something a step left on a host for a later step to undo (a compute
+ * disabled in the scheduler while it is drained). While a hold is on, the
+ * recap and the JSON report say so, with the command that undoes it.
+ */
+export interface HostHold {
+  /** what is held, e.g. "nova-compute disabled in the scheduler by passthru" */
+  what: string;
+  /** the command that undoes it by hand */
+  undo: string;
+}
+
 export interface StepContext {
   host: RemoteHost;
   hostName: string;
@@ -86,6 +98,14 @@ export interface StepContext {
    * host runs for the hosts whose checks are the same).
    */
   shared<T>(key: string, create: () => T): T;
+  /**
+   * The run's one connection to another inventory host (opened now if it is
+   * not yet), for a step that acts on this host through that one: a compute
+   * drained through the controller's openstack CLI. Rejects as connecting does.
+   */
+  delegate(hostName: string): Promise<RemoteHost>;
+  /** put a hold on this host under `key`, or lift it (undefined) */
+  hold(key: string, hold: HostHold | undefined): void;
 }
 
 export interface StepKind<A = unknown> {

@@ -137,8 +137,19 @@ function verdict(report: Report, paint: Paint): string[] {
   return [`${paint('green', 'OK')}: ${plural(s.hosts, 'host')}, ${s.changed} changed, ${s.ok} unchanged${skipped} (${took})`];
 }
 
+/** What passthru left held on hosts it could not finish (a compute still disabled in the scheduler), and how to undo it. */
+function heldLines(report: Report, paint: Paint): string[] {
+  const held = Object.entries(report.hosts).filter(([, h]) => (h.held?.length ?? 0) > 0);
+  if (held.length === 0) return [];
+  const lines = [paint('yellow', 'left as they are (the host did not finish; undo by hand once it is fixed, or run again):')];
+  for (const [name, h] of held) {
+    for (const x of h.held ?? []) lines.push(`  ${name}: ${x.what}`, `    ${x.undo}`);
+  }
+  return lines;
+}
+
 export function formatRecap(report: Report, opts: RecapOptions): string {
   const paint = painter(opts.color);
-  const sections = [recapLines(report, paint), slowestLines(report, opts.slowest ?? 5, paint), verdict(report, paint)].filter((l) => l.length > 0);
+  const sections = [recapLines(report, paint), slowestLines(report, opts.slowest ?? 5, paint), heldLines(report, paint), verdict(report, paint)].filter((l) => l.length > 0);
   return maskText(opts.secrets ?? globalSecrets, sections.map((l) => l.join('\n')).join('\n\n'));
 }

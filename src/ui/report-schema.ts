@@ -81,6 +81,7 @@ export const ReportSchema = z.strictObject({
       phases: z.array(z.strictObject({ play: z.string(), phase: z.enum(['connect', 'facts']), started_at: iso, duration_ms: ms })),
       steps: z.array(ReportStepSchema),
       last_step: z.strictObject({ play: z.string(), step: z.string(), done: z.boolean() }).optional(),
+      held: z.array(z.strictObject({ what: z.string(), undo: z.string() })).optional(),
     }),
   ),
 });

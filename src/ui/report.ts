@@ -14,6 +14,10 @@
 //                    "changes", "notes", "skip_reason"?, "diff"?, "error"?, "hint"? } ],
 //       "last_step"? } } }
 //
+// A host that a step left held back (a compute still disabled in the
+// scheduler after a failed or interrupted drain) has `held`: what, and the
+// command that undoes it.
+//
 // summary counts hosts by their final status. A host's status is the worst across
 // plays (unreachable > failed > changed > ok); skipped when every step was skipped
 // (or it ran none). `last_step` is there only when the run was interrupted: the
@@ -21,6 +25,7 @@
 
 import { rename, rm, writeFile } from 'node:fs/promises';
 import type { EngineEvent, EventBus, HostStatus, StepStatus } from '../engine/events.ts';
+import type { HostHold } from '../steps/types.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { renderDiffs } from './diff.ts';
 import { STEP_INTERRUPTED } from '../engine/step-runner.ts';
@@ -65,6 +70,8 @@ export interface ReportHost {
   steps: ReportStep[];
   /** only in an interrupted run: where the host got to */
   last_step?: { play: string; step: string; done: boolean };
+  /** what passthru left held on the host at the end (e.g. nova-compute disabled), with the command that undoes it */
+  held?: HostHold[];
 }
 
 export interface ReportSummary {
@@ -137,6 +144,7 @@ interface HostTrack {
   /** step name -> when it started (the step running now) */
   starting: Map<string, number>;
   last?: { play: string; step: string; done: boolean };
+  holds: Map<string, HostHold>;
 }
 
 interface PlayTrack {
@@ -171,7 +179,7 @@ export class ReportBuilder {
   private track(host: string): HostTrack {
     let t = this.tracks.get(host);
     if (!t) {
-      t = { steps: [], phases: [], ends: [], warnings: [], facts: new FactsCollector(), starting: new Map() };
+      t = { steps: [], phases: [], ends: [], warnings: [], facts: new FactsCollector(), starting: new Map(), holds: new Map() };
       this.tracks.set(host, t);
       this.hostOrder.push(host);
     }
@@ -244,6 +252,12 @@ export class ReportBuilder {
         if (e.host !== undefined) this.track(e.host).warnings.push(e.message);
         this.warnings.push({ time: iso(e.time), ...(e.host !== undefined ? { host: e.host } : {}), message: this.mask(e.message) });
         return;
+      case 'host-hold': {
+        const holds = this.track(e.host).holds;
+        if (e.hold) holds.set(e.key, { what: this.secrets.mask(e.hold.what), undo: this.secrets.mask(e.hold.undo) });
+        else holds.delete(e.key);
+        return;
+      }
       case 'run-end':
         this.endTime = e.time;
         this.interrupted = e.interrupted;
@@ -283,6 +297,7 @@ export class ReportBuilder {
       if (this.interrupted && t.last) {
         entry.last_step = { play: this.mask(t.last.play), step: this.mask(t.last.step), done: t.last.done };
       }
+      if (t.holds.size > 0) entry.held = [...t.holds.values()];
       hosts[name] = orderHost(entry);
       summary[status]++;
       summary.hosts++;
@@ -328,6 +343,7 @@ function orderHost(h: ReportHost): ReportHost {
     phases: h.phases,
     steps: h.steps,
     ...(h.last_step ? { last_step: h.last_step } : {}),
+    ...(h.held ? { held: h.held } : {}),
   };
 }
 

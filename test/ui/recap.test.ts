@@ -130,3 +130,12 @@ test('no secret in the recap, and a host named like a secret key is not masked a
   const hand: Report = { ...raw, hosts: { h: { status: 'ok', groups: [], phases: [], steps: [{ name: 'use p4ssw0rd!', play: 'p', status: 'ok', changed: false, started_at: raw.started_at, duration_ms: 5000, changes: [], notes: [] }] } } };
   assert.doesNotMatch(formatRecap(hand, { color: false, secrets }), /p4ssw0rd!/);
 });
+
+test('hosts left held back: what and the command that undoes it, after the slowest steps', () => {
+  const events = smallRun();
+  const end = events.findIndex((e) => e.type === 'run-end');
+  events.splice(end, 0, { type: 'host-hold', host: 'compute-2', key: 'svc', hold: { what: 'nova-compute on compute-2 is disabled in the scheduler (passthru drained it)', undo: 'openstack compute service set --enable compute-2 nova-compute' }, time: at(4) });
+  const text = formatRecap(build(events), { color: false });
+  assert.match(text, /\n\nleft as they are \(the host did not finish; undo by hand once it is fixed, or run again\):\n  compute-2: nova-compute on compute-2 is disabled in the scheduler \(passthru drained it\)\n    openstack compute service set --enable compute-2 nova-compute\n\nFAILED: 1 failed \(compute-2\)/);
+  assert.doesNotMatch(formatRecap(build(smallRun()), { color: false }), /left as they are/);
+});

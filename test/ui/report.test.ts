@@ -173,3 +173,17 @@ test("the run's files, version, options and groups; per host the facts the PCI s
     }],
   });
 });
+
+test('held: what a step left on a host (a compute still disabled in the scheduler) is in the report until it is lifted, masked', () => {
+  const secrets = new SecretRegistry();
+  secrets.add('s3cr3t-pw');
+  const events = smallRun();
+  const end = events.findIndex((e) => e.type === 'run-end');
+  const hold = (host: string, key: string, what: string | undefined): EngineEvent => ({
+    type: 'host-hold', host, key, hold: what === undefined ? undefined : { what, undo: `openstack --os-password s3cr3t-pw compute service set --enable ${host} nova-compute` }, time: at(3),
+  });
+  events.splice(end, 0, hold('compute-1', 'svc', 'nova-compute on compute-1 is disabled'), hold('compute-2', 'svc', 'nova-compute on compute-2 is disabled'), hold('compute-1', 'svc', undefined));
+  const report = ReportSchema.parse(build(events, secrets));
+  assert.equal(report.hosts['compute-1']?.held, undefined, 'a lifted hold is gone');
+  assert.deepEqual(report.hosts['compute-2']?.held, [{ what: 'nova-compute on compute-2 is disabled', undo: 'openstack --os-password ******** compute service set --enable compute-2 nova-compute' }]);
+});

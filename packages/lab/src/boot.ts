@@ -281,6 +281,14 @@ function renderDmesg(spec: HostSpec, kernel: string, cmdline: string, dec: Iommu
   return L.map(([time, s]) => `${ts(time)} ${s}\n`).join('');
 }
 
+/** Boots so far, kept on the host's disk (0 before the first boot). */
+export const BOOT_COUNT = '/var/lib/lab/boot-count';
+
+export function bootCount(fs: LabFs): number {
+  const n = Number((fs.readFile(BOOT_COUNT) ?? '0').trim());
+  return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
 /** Boot the host: write the kernel's view of this boot into fs. */
 /**
  * Which driver holds each device after this boot: vfio-pci for the ids it
@@ -313,6 +321,8 @@ export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
 
   fs.writeFile('/proc/cmdline', `${cmdline}\n`, { mode: 0o444 });
   fs.writeFile('/proc/sys/kernel/random/boot_id', `${bootId}\n`, { mode: 0o444 });
+  // how many times the host booted (kept across boots): the cloud's view of a compute's reboots
+  fs.writeFile(BOOT_COUNT, `${bootCount(fs) + 1}\n`, { mode: 0o644 });
   fs.writeFile('/proc/sys/kernel/osrelease', `${kernel}\n`, { mode: 0o444 });
   fs.writeFile('/proc/version', `${d.banner(kernel)}\n`, { mode: 0o444 });
 

@@ -230,7 +230,7 @@ function buildTree(spec: HostSpec, cluster?: HostSpec[]): { files: Rootfs; dirs:
   if (spec.roles.includes('controller')) {
     const rc = openrc(spec);
     put(rc.path, rc.content, { mode: 0o600 });
-    put(OPENSTACK_STATE, `${JSON.stringify(initialOpenstackState(spec), null, 2)}\n`, { mode: 0o644 });
+    put(OPENSTACK_STATE, `${JSON.stringify(initialOpenstackState(spec, cluster), null, 2)}\n`, { mode: 0o644 });
   }
   if (spec.roles.includes('guest')) {
     put(GUEST_STATE, `${JSON.stringify({ hypervisorHidden: false }, null, 2)}\n`);

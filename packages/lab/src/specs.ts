@@ -304,6 +304,7 @@ export function demoCluster(): HostSpec[] {
       devices: build([...intelBoard(), ...g.devs], [...INTEL_SHARED, g.shared]),
       nova: { release },
       rebootSeconds: 2,
+      instances: [{ name: 'web-1' }, { name: 'db-1' }, { name: 'old-test', status: 'SHUTOFF' }],
     },
     {
       name: 'gpu-t4',
@@ -317,6 +318,7 @@ export function demoCluster(): HostSpec[] {
       devices: build([...intelBoard(), ...dcGpu('10de:1eb8', '10de:12a2', '0000:d8:00.0', '0000:d7:00.0')], INTEL_SHARED),
       nova: { release },
       rebootSeconds: 2,
+      instances: [{ name: 'batch-1' }],
     },
     {
       name: 'gpu-a10',
@@ -343,6 +345,7 @@ export function demoCluster(): HostSpec[] {
       devices: build(intelBoard(), INTEL_SHARED),
       nova: { release },
       rebootSeconds: 2,
+      instances: [{ name: 'ci-runner' }],
     },
   ];
 }

@@ -59,6 +59,25 @@ export interface HostSpec {
   } | undefined;
   /** seconds a reboot takes before sshd answers again */
   rebootSeconds?: number | undefined;
+  /** a compute's instances when the lab starts (the cloud's API on the controller knows them) */
+  instances?: InstanceSpec[] | undefined;
+}
+
+/** An instance (a nova server) running on a lab compute. */
+export interface InstanceSpec {
+  name: string;
+  /** ACTIVE (default), PAUSED or SHUTOFF */
+  status?: 'ACTIVE' | 'PAUSED' | 'SHUTOFF' | undefined;
+  flavor?: string | undefined;
+  image?: string | undefined;
+  /** its project (default `demo`, not the admin's own: only `server list --all-projects` shows it) */
+  project?: string | undefined;
+  /** has a PCI device (a GPU passed through): nova's pre-check refuses to live-migrate it */
+  pciDevice?: boolean | undefined;
+  /** locked by its owner (this lab's cloud enforces locks for admins too, as some sites do) */
+  locked?: boolean | undefined;
+  /** how a live migration of it goes: `completes` (default) or `never` (it stays `running`) */
+  migration?: 'completes' | 'never' | undefined;
 }
 
 export interface FileMeta {
@@ -82,6 +101,17 @@ export interface LabHostControl {
   spec: HostSpec;
   /** reboot soon after the calling command returns (drops every connection) */
   requestReboot(): void;
+  /**
+   * Another host's files, as the cloud sees that host (the controller's API
+   * reads a compute's boots and nova-compute state); undefined when the lab
+   * cannot reach them (a tool run as its own process).
+   */
+  peer?: ((name: string) => LabPeer | undefined) | undefined;
+}
+
+export interface LabPeer {
+  spec: HostSpec;
+  fs: LabFs;
 }
 
 export interface ToolInvocation {

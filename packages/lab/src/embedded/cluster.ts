@@ -122,6 +122,7 @@ export async function startEmbeddedCluster(specs: HostSpec[], opts: EmbeddedClus
 
   const hosts: SimHost[] = [];
   const publicKeys: string[] = [];
+  const peers = new Map<string, SimHost>();
   for (const spec of specs) {
     const keys = generateEd25519();
     publicKeys.push(keys.public.split(' ').slice(0, 2).join(' '));
@@ -136,8 +137,13 @@ export async function startEmbeddedCluster(specs: HostSpec[], opts: EmbeddedClus
         sudoers,
         acceptEnv,
         sharing,
+        peers: (name) => {
+          const h = peers.get(name);
+          return h && { spec: h.spec, fs: h.store };
+        },
       }),
     );
+    peers.set(spec.name, hosts[hosts.length - 1] as SimHost);
   }
   internTable.clear();
   if (specs.length >= 100) collectNow();

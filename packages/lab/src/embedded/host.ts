@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel, Session } from 'ssh2';
-import type { HostSpec, LabHostControl, Tool } from '../types.ts';
+import type { HostSpec, LabHostControl, LabPeer, Tool } from '../types.ts';
 import type { RunningProc, ShellHost, SudoRule } from './commands/context.ts';
 import { hostCred } from './commands/context.ts';
 import { LockTable } from './commands/flock.ts';
@@ -47,7 +47,9 @@ export interface SimHostOptions {
   sudoers: readonly SudoRule[];
   /** sshd's AcceptEnv patterns */
   acceptEnv: readonly string[];
-  /** while a cluster is built: identical hosts share strings and rootfs nodes */
+  /** the other hosts of the cluster (LabHostControl.peer) */
+  peers?: ((name: string) => LabPeer | undefined) | undefined;
+    /** while a cluster is built: identical hosts share strings and rootfs nodes */
   sharing?: { intern: (s: string) => string; pool: NodePool } | undefined;
 }
 
@@ -114,6 +116,7 @@ export class SimHost implements ShellHost {
     this.control = {
       spec: opts.spec,
       requestReboot: () => this.requestReboot(),
+      peer: (name) => opts.peers?.(name),
     };
     this.ssh = new ssh2.Server({ hostKeys: [opts.hostKey], ident: 'OpenSSH_9.2p1 passthru-lab' }, (client, info) => this.onConnection(client, info));
   }

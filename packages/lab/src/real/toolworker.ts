@@ -48,6 +48,8 @@ if (port) {
       onSpawn: (pid) => port.postMessage({ type: 'nova-pid', pid } satisfies FromWorker),
     });
     const server = await ToolServer.start(data.address);
+    // every registered host's files, for the cloud's view of a compute (LabHostControl.peer)
+    const peers = new Map<string, { spec: HostSpec; fs: NodeFs }>();
     port.on('message', (m: ToWorker) => {
       if (m.type === 'warm-nova') {
         void warmNovaChecker().then((available) => port.postMessage({ type: 'nova-warm', available } satisfies FromWorker));
@@ -57,6 +59,7 @@ if (port) {
         void closeNovaChecker().then(() => port.postMessage({ type: 'nova-stopped' } satisfies FromWorker));
         return;
       }
+      for (const h of m.hosts) peers.set(h.spec.name, { spec: h.spec, fs: new NodeFs(h.rootDir) });
       for (const h of m.hosts) {
         const fs = new NodeFs(h.rootDir);
         const control = {
@@ -64,6 +67,7 @@ if (port) {
           requestReboot(): void {
             fs.writeFile('/run/lab/reboot-request', `${new Date().toISOString()}\n`);
           },
+          peer: (name: string) => peers.get(name),
         };
         server.register(h.token, async (req) => {
           const env: Record<string, string> = { ...req.env, PWD: req.cwd };

@@ -1,6 +1,7 @@
 // The openstack CLI (python-openstackclient 6.x on the SDK) for the few
 // commands passthru needs: flavor show/create/set/unset/list/delete, image
-// show/set/unset/list, token issue. Credentials come from the environment
+// show/set/unset/list, token issue, and the compute service and server
+// commands of a drain (openstack-compute.ts). Credentials come from the environment
 // (an openrc sourced in the same shell) or --os-* options, and are checked
 // against the cloud's admin password; keystone (httpd/apache2) and nova-api
 // must be running on the controller for the calls to get through.
@@ -11,6 +12,7 @@ import { hostUnits } from '../distro.ts';
 import { readUnitState } from '../units.ts';
 import { labUuid, sha256, readOpenstackState, writeOpenstackState, type Flavor, type Image, type OpenstackState } from '../openstack-state.ts';
 import { fail, ok } from './util.ts';
+import { COMPUTE_COMMANDS, computeCommand } from './openstack-compute.ts';
 
 type Row = Array<[string, unknown]>;
 
@@ -27,6 +29,7 @@ const VALUED = new Set([
   '--os-region-name', '--os-identity-api-version', '--os-cloud', '--os-interface', '--os-auth-type', '--os-compute-api-version', '--os-image-api-version',
   '-f', '--format', '-c', '--column', '--max-width', '--sort-column', '--sort-ascending', '--ram', '--disk', '--vcpus', '--ephemeral', '--swap', '--id',
   '--property', '--description', '--rxtx-factor', '--project', '--project-domain', '--name', '--limit', '--marker', '--tag',
+  '--host', '--service', '--disable-reason', '--status', '--server', '--type',
 ]);
 
 function parse(argv: string[]): Cli {
@@ -216,9 +219,12 @@ export const openstack: Tool = (inv): ToolResult => {
   }
   if (c.flags.has('--version')) return ok('openstack 6.2.0\n');
   if (c.opts.has('--os-cloud')) return fail(1, 'lab: clouds.yaml (--os-cloud) is not modelled by the passthru lab; source an openrc\n');
-  const [noun = '', verb = '', ...args] = c.words;
-  const cmd = `${noun} ${verb}`.trim();
-  const known = ['flavor show', 'flavor create', 'flavor set', 'flavor unset', 'flavor list', 'flavor delete', 'image show', 'image set', 'image unset', 'image list', 'token issue'];
+  // `compute service list` and `server migration list` take three words
+  const three = c.words[0] === 'compute' || (c.words[0] === 'server' && c.words[1] === 'migration');
+  const [noun = '', verb = '', ...rest] = c.words;
+  const cmd = (three ? `${noun} ${verb} ${rest[0] ?? ''}` : `${noun} ${verb}`).trim();
+  const args = three ? rest.slice(1) : rest;
+  const known = ['flavor show', 'flavor create', 'flavor set', 'flavor unset', 'flavor list', 'flavor delete', 'image show', 'image set', 'image unset', 'image list', 'token issue', ...COMPUTE_COMMANDS];
   if (!cmd) return fail(1, 'lab: interactive openstack shell is not modelled by the passthru lab\n');
   if (!known.includes(cmd)) {
     if (['server', 'hypervisor', 'compute', 'network', 'volume', 'project', 'user', 'endpoint', 'service', 'aggregate', 'host', 'resource', 'catalog'].includes(noun)) {
@@ -244,10 +250,16 @@ export const openstack: Tool = (inv): ToolResult => {
   if (username !== 'admin' || sha256(password) !== state.adminPasswordSha256) {
     return fail(1, `The request you have made requires authentication. (HTTP 401) (Request-ID: ${reqId()})\n`);
   }
-  if (noun === 'flavor' && serviceDown(inv, ['openstack-nova-api.service', 'nova-api.service'])) {
+  if ((noun === 'flavor' || noun === 'server' || noun === 'compute') && serviceDown(inv, ['openstack-nova-api.service', 'nova-api.service'])) {
     return fail(1, `Unable to establish connection to http://${inv.host.spec.name}:8774/v2.1/flavors: HTTPConnectionPool(host='${inv.host.spec.name}', port=8774): Max retries exceeded with url: /v2.1/flavors (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f2c1d6a3d90>: Failed to establish a new connection: [Errno 111] Connection refused'))\n`);
   }
 
+  if (COMPUTE_COMMANDS.includes(cmd)) {
+    const r = computeCommand(c, cmd, args, state, inv, { one: (row) => formatOne(c, row), list: (headers, rows) => formatList(c, headers, rows) });
+    // the cloud moved on (migrations, stops) even when the command itself failed
+    writeOpenstackState(inv.fs, state);
+    return r;
+  }
   switch (cmd) {
     case 'token issue':
       return formatOne(c, [

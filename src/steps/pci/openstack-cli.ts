@@ -1,0 +1,115 @@
+// The openstack CLI on a controller, with the credentials (an openrc)
+// sourced in the same shell: its password is never on a command line and is
+// masked wherever it could show. Used by the steps that talk to the cloud's
+// API: the flavor and image (openstack_gpu, on the controller itself) and the
+// drain of a compute (compute_drain / compute_undrain, through the
+// controller). A controller runs at most a few of these python processes at
+// once, whichever hosts ask.
+
+import pLimit from 'p-limit';
+import { StepError } from '../../errors.ts';
+import type { RemoteHost } from '../../ssh/types.ts';
+import { quote } from '../../util/shell.ts';
+import type { StepContext } from '../types.ts';
+
+export const OPENRC_CANDIDATES = ['/root/admin-openrc', '/root/keystonerc_admin'];
+
+/** openstack CLI processes at once on one controller */
+const AT_ONCE = 6;
+
+export interface OpenstackResult {
+  ok: boolean;
+  out: string;
+  /** stderr, masked */
+  err: string;
+}
+
+export class OpenstackCli {
+  private constructor(
+    private readonly ctx: StepContext,
+    private readonly host: RemoteHost,
+    /** the controller the CLI runs on */
+    readonly on: string,
+    /** the credentials file sourced */
+    readonly openrc: string,
+    private readonly limit: <T>(f: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  /**
+   * The CLI on `hostName` (this step's own host, or another through
+   * ctx.delegate), with the credentials file given or the first of
+   * OPENRC_CANDIDATES there. `step` names the step in errors.
+   */
+  static async open(ctx: StepContext, hostName: string, given: string, step: string): Promise<OpenstackCli> {
+    let host: RemoteHost;
+    try {
+      host = hostName === ctx.hostName ? ctx.host : await ctx.delegate(hostName);
+    } catch (e) {
+      throw new StepError(ctx.hostName, step, `cannot reach ${hostName}, where the openstack CLI runs: ${e instanceof Error ? e.message : String(e)}`, `make ${hostName} reachable, or name another controller`);
+    }
+    const limit = ctx.shared(`openstack-cli-limit:${hostName}`, () => pLimit(AT_ONCE));
+    // looked for once per controller; every host that asks gets its own error
+    const found = ctx.shared(`openstack-openrc:${hostName}:${given}`, () => findOpenrc(ctx, host, given));
+    const openrc = await found;
+    if (openrc === undefined) {
+      const candidates = given ? [given] : OPENRC_CANDIDATES;
+      throw new StepError(ctx.hostName, step, `no credentials file on ${hostName}: ${candidates.join(', ')} not found`, 'pass -e openrc=/path/to/admin-openrc (a file that exports OS_AUTH_URL, OS_USERNAME, OS_PASSWORD...)');
+    }
+    return new OpenstackCli(ctx, host, hostName, openrc, limit);
+  }
+
+  /** Run `openstack ARGV` (never throws for a non-zero exit). */
+  run(argv: readonly string[], timeoutMs = 120_000): Promise<OpenstackResult> {
+    const line = `. ${quote([this.openrc])} >/dev/null 2>&1 || { echo ${quote([`cannot source ${this.openrc}`])} >&2; exit 97; }; ${quote(['openstack', ...argv])}`;
+    return this.limit(async () => {
+      const r = await this.host.exec(line, { become: this.ctx.become, timeoutMs, signal: this.ctx.signal });
+      return { ok: r.exitCode === 0, out: r.stdout, err: this.ctx.secrets.mask(r.stderr.trim()) };
+    });
+  }
+
+  /**
+   * Run a command that prints JSON (`-f json` is added) and parse it; a
+   * failure is the step's error. `shared`: a read that may join the same
+   * read already on its way for another host (plans of many computes at
+   * once list the cloud once, not once each); never for a read that must
+   * see what this step just changed.
+   */
+  async json<T>(argv: readonly string[], step: string, opts: { hint?: string; shared?: boolean } = {}): Promise<T> {
+    const r = await (opts.shared ? this.joined(argv) : this.run([...argv, '-f', 'json']));
+    if (!r.ok) throw new StepError(this.ctx.hostName, step, `openstack ${argv.slice(0, 3).join(' ')} on ${this.on} failed: ${r.err || 'no message'}`, opts.hint ?? `check the credentials in ${this.openrc} and that keystone and nova-api answer`);
+    return parseJson<T>(this.ctx, r.out, `openstack ${argv.slice(0, 3).join(' ')}`, step);
+  }
+
+  private joined(argv: readonly string[]): Promise<OpenstackResult> {
+    const inflight = this.ctx.shared(`openstack-inflight:${this.on}`, () => new Map<string, Promise<OpenstackResult>>());
+    const key = JSON.stringify(argv);
+    let p = inflight.get(key);
+    if (!p) {
+      p = this.run([...argv, '-f', 'json']);
+      inflight.set(key, p);
+      const forget = (): void => void inflight.delete(key);
+      p.then(forget, forget);
+    }
+    return p;
+  }
+}
+
+export function parseJson<T>(ctx: StepContext, text: string, what: string, step: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new StepError(ctx.hostName, step, `unexpected output from ${what}: ${ctx.secrets.mask(text.slice(0, 200))}`);
+  }
+}
+
+/** The credentials file (given, or the first candidate that exists) and its text, in one round trip; its secrets are registered. */
+async function findOpenrc(ctx: StepContext, host: RemoteHost, given: string): Promise<string | undefined> {
+  const candidates = given ? [given] : OPENRC_CANDIDATES;
+  const script = candidates.map((f) => `[ -r ${quote([f])} ] && { echo ${quote([f])}; cat ${quote([f])}; exit 0; }`).join('; ') + '; exit 1';
+  const r = await host.exec(script, { become: ctx.become });
+  const nl = r.stdout.indexOf('\n');
+  const found = (nl < 0 ? r.stdout : r.stdout.slice(0, nl)).trim();
+  if (r.exitCode !== 0 || !found) return undefined;
+  ctx.secrets.addFromText(nl < 0 ? '' : r.stdout.slice(nl + 1));
+  return found;
+}
