@@ -3,20 +3,21 @@
 //
 // { "hosts": { "<name>": { "status", "error"?, "steps": [ { "name", "play", "status",
 //     "changed", "diff"?, "duration_ms", "error"? } ], "last_step"? } },
-//   "summary": { "ok", "changed", "failed", "unreachable", "skipped", "hosts" },
+//   "summary": { "ok", "changed", "failed", "unreachable", "skipped", "ignored", "hosts" },
 //   "duration_ms", "check", "interrupted", "failed_hosts", "unreachable_hosts",
 //   "limit_retry": "host1,host2" }
 //
 // summary counts hosts by their final status. A host's status is the worst across
 // plays (unreachable > failed > changed > ok); skipped when every step was skipped
-// (or it ran none). `last_step` is there only when the run was interrupted: the
+// (or it ran none). `ignored` counts the steps that failed with ignore_errors
+// (status "ignored"; their host goes on and is not failed for them, as in
+// Ansible). `last_step` is there only when the run was interrupted: the
 // last step the host started, and whether it finished.
 
 import { rename, rm, writeFile } from 'node:fs/promises';
 import type { EngineEvent, EventBus, HostStatus, StepStatus } from '../engine/events.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { renderDiffs } from './diff.ts';
-import { STEP_INTERRUPTED } from '../engine/step-runner.ts';
 
 export interface ReportStep {
   name: string;
@@ -43,6 +44,8 @@ export interface ReportSummary {
   failed: number;
   unreachable: number;
   skipped: number;
+  /** steps that failed with ignore_errors: true (all hosts) */
+  ignored: number;
   hosts: number;
 }
 
@@ -60,10 +63,13 @@ export interface Report {
 
 const RANK: Record<HostStatus, number> = { skipped: 0, ok: 1, changed: 2, failed: 3, unreachable: 4 };
 
-/** The worst of some statuses (unreachable > failed > changed > ok > skipped); skipped when none. */
+/** The worst of some statuses (unreachable > failed > changed > ok > skipped); skipped when none. An ignored failure counts as ok. */
 export function worstStatus(statuses: Iterable<HostStatus | StepStatus>): HostStatus {
   let worst: HostStatus = 'skipped';
-  for (const s of statuses) if (RANK[s] > RANK[worst]) worst = s;
+  for (const status of statuses) {
+    const s = status === 'ignored' ? 'ok' : status;
+    if (RANK[s] > RANK[worst]) worst = s;
+  }
   return worst;
 }
 
@@ -129,7 +135,7 @@ export class ReportBuilder {
         // keep the documented key order: name, play, status, changed, diff, duration_ms, error
         t.steps.push(orderStep(step));
         // a step cut short by Ctrl-C did not finish
-        t.last = { play: e.play, step: e.step, done: !(o.status === 'failed' && o.error === STEP_INTERRUPTED) };
+        t.last = { play: e.play, step: e.step, done: o.interrupted !== true };
         return;
       }
       case 'host-end':
@@ -149,7 +155,7 @@ export class ReportBuilder {
 
   build(): Report {
     const hosts: Record<string, ReportHost> = {};
-    const summary: ReportSummary = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, hosts: 0 };
+    const summary: ReportSummary = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, ignored: 0, hosts: 0 };
     const failed: string[] = [];
     const unreachable: string[] = [];
     for (const name of this.hostOrder) {
@@ -170,6 +176,7 @@ export class ReportBuilder {
       }
       hosts[name] = { status: entry.status, ...(entry.error !== undefined ? { error: entry.error } : {}), steps: entry.steps, ...(entry.last_step ? { last_step: entry.last_step } : {}) };
       summary[status]++;
+      summary.ignored += t.steps.filter((st) => st.status === 'ignored').length;
       summary.hosts++;
     }
     const end = this.endTime ?? this.now();
