@@ -39,6 +39,8 @@ export interface PlayContext {
 
 /** Variables whose value can change under a step without a register of this host: other hosts' results. */
 const ALWAYS_VOLATILE = ['hostvars', 'play_hosts'];
+/** every host's variables: never walked to find what a step reads through them */
+const NOT_LOOKED_INTO: ReadonlySet<string> = new Set(['hostvars']);
 
 export async function runHostPlay(pc: PlayContext, hostName: string): Promise<HostStatus> {
   const { play, state, bus } = pc;
@@ -239,7 +241,7 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
  */
 function unknownInCheck(step: CompiledStep, hs: HostRunState, vars: Vars): string | undefined {
   if (hs.unknownInCheck.size === 0) return undefined;
-  const reads = readsThrough(step.reads, vars, new Set()).reads;
+  const reads = readsThrough(step.reads, vars, NOT_LOOKED_INTO).reads;
   for (const [variable, why] of hs.unknownInCheck) {
     if (reads.has(variable)) {
       return `reads "${variable}", which is not known in --check: ${why}; if that step only reads, give it \`readonly: true\` so it runs in --check too`;

@@ -23,10 +23,13 @@ const common = {
   ok_codes: z.array(z.number().int()).default([0]),
 };
 
+/** an argv word; a number is written as YAML gives it (`[sleep, 5]`), as Ansible does */
+const word = z.union([z.string(), z.number().transform(String)]);
+
 const commandArgs = z.union([
   z.string().transform((cmd) => ({ argv: splitWords(cmd), ...defaults() })),
-  z.array(z.string()).min(1).transform((argv) => ({ argv, ...defaults() })),
-  z.object({ argv: z.array(z.string()).min(1), ...common }).strict(),
+  z.array(word).min(1).transform((argv) => ({ argv, ...defaults() })),
+  z.object({ argv: z.array(word).min(1), ...common }).strict(),
 ]);
 const shellArgs = z.union([
   z.string().transform((script) => ({ script, ...defaults() })),
