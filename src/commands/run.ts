@@ -72,7 +72,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const extraVars = await parseExtraVars(o.extraVars);
   for (const [k, v] of Object.entries(extraVars)) if (isSecretKey(k) && typeof v === 'string') secrets.add(v);
   const kinds = stepKinds();
-  const playbook = await loadPlaybook(o.playbook, { kinds: new Set(kinds.keys()) });
+  const playbook = await loadPlaybook(o.playbook, { kinds });
   const tags = checkTags(playbook, o.tags, o.skipTags);
   const limit = o.limit !== undefined ? await resolveLimit(o.limit) : undefined;
   if (o.syntaxCheck) {

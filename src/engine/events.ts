@@ -3,7 +3,8 @@
 
 import type { FileDiff, HostHold } from '../steps/types.ts';
 
-export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+/** `ignored`: the step failed and has `ignore_errors: true` (the host goes on; counted as ok and ignored, as in Ansible) */
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'ignored' | 'skipped' | 'unreachable';
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
 export interface StepOutcome {
@@ -19,6 +20,8 @@ export interface StepOutcome {
   /** check mode: depends on an earlier change */
   pending?: string | undefined;
   skipReason?: string | undefined;
+  /** the run was interrupted (Ctrl-C) while the step ran: its command was stopped before it finished */
+  interrupted?: boolean | undefined;
   notes: string[];
   /** the step's kind (`reboot`, `pci_discover`...): the report reads facts and the reboot span by it */
   kind?: string | undefined;

@@ -5,15 +5,14 @@
 import type { Fact } from '../facts/types.ts';
 import type { Vars } from '../inventory/types.ts';
 import type { Play, StepDef } from '../playbook/index.ts';
-import { renderArgs } from '../playbook/index.ts';
-import { evaluate, truthy } from '../playbook/template.ts';
 import type { RemoteHost } from '../ssh/types.ts';
 import type { StepContext, StepKind } from '../steps/types.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
+import { compileStep, readsThrough, type CompiledStep } from './compile.ts';
 import type { ConnectionPool } from './connections.ts';
 import type { EventBus, HostStatus, StepOutcome } from './events.ts';
 import { FactCache } from './fact-cache.ts';
-import type { RunState } from './state.ts';
+import type { HostRunState, RunState } from './state.ts';
 import { worse } from './state.ts';
 import { errorText, runStep, type StepRunResult } from './step-runner.ts';
 
@@ -38,9 +37,15 @@ export interface PlayContext {
   laterSteps: (host: string) => Array<{ steps: StepDef[]; vars: Vars }>;
 }
 
+/** Variables whose value can change under a step without a register of this host: other hosts' results. */
+const ALWAYS_VOLATILE = ['hostvars', 'play_hosts'];
+/** every host's variables: never walked to find what a step reads through them */
+const NOT_LOOKED_INTO: ReadonlySet<string> = new Set(['hostvars']);
+
 export async function runHostPlay(pc: PlayContext, hostName: string): Promise<HostStatus> {
   const { play, state, bus } = pc;
   const hs = state.host(hostName);
+  const compile = (s: StepDef): CompiledStep => compileStep(s, pc.kinds);
   const emitStep = (step: string, outcome: StepOutcome): void => {
     bus.emit({ type: 'step-end', play: play.name, host: hostName, step, outcome, time: Date.now() });
   };
@@ -81,19 +86,20 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
   const later = pc.laterSteps(hostName);
   // the steps still to run on this host from `position` on (the one running included)
   let position = 0;
-  const notYetRegistered = (): Set<string> =>
-    new Set([...steps.slice(position), ...play.handlers, ...later.flatMap((l) => l.steps)].flatMap((st) => (st.register ? [st.register] : [])));
+  const remaining = (): StepDef[] => [...steps.slice(position), ...play.handlers, ...later.flatMap((l) => l.steps)];
+  /** what may still change before a step's turn: results registered from here on, and other hosts' */
+  const volatile = (): Set<string> => new Set([...ALWAYS_VOLATILE, ...remaining().flatMap((st) => (st.register ? [st.register] : []))]);
   // when the host starts the play: what this play and the later ones will read (a run
   // that changes nothing reads each host once)
   const everything = (): Fact<unknown>[] => {
-    const pending = notYetRegistered();
-    const out = declaredFacts([...steps.slice(position), ...play.handlers], pc.kinds, baseVars(), pending);
-    for (const l of later) out.push(...declaredFacts(l.steps, pc.kinds, state.varsFor(hostName, l.vars, pc.check, pc.playHosts), pending));
+    const v = volatile();
+    const out = declaredFacts([...steps.slice(position), ...play.handlers].map(compile), hs, baseVars(), v);
+    for (const l of later) out.push(...declaredFacts(l.steps.map(compile), hs, state.varsFor(hostName, l.vars, pc.check, pc.playHosts), v));
     return out;
   };
   // a fact missing after a change: read it with what the steps up to the next disruptive one
   // (a reboot, a restart: it changes what they would read) will read
-  facts.lookAhead(() => declaredFacts(untilDisruptive([...steps.slice(position), ...play.handlers], pc.kinds), pc.kinds, baseVars(), notYetRegistered()));
+  facts.lookAhead(() => declaredFacts(untilDisruptive([...steps.slice(position), ...play.handlers].map(compile)), hs, baseVars(), volatile()));
   // read-only: it goes along with taking the host lock, and is simply not used when the lock is refused
   const prefetched = facts.prefetch(everything(), become).catch((e: unknown) => {
     // a fact that cannot be read fails the step that needs it, with its own message
@@ -111,42 +117,55 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
   await prefetched;
   bus.emit({ type: 'host-phase', play: play.name, host: hostName, phase: 'facts', start: connected, time: Date.now() });
 
-  const makeCtx = (step: StepDef): StepContext => ({
-    host,
-    hostName,
-    vars: baseVars(),
-    check: pc.check,
-    become: step.become ?? become,
-    becomeUser: step.becomeUser ?? play.becomeUser,
-    timeoutMs: step.timeoutMs,
-    gather: (f) => facts.get(f, step.become ?? become),
-    invalidateFacts: () => facts.invalidate(),
-    shared: (key, create) => state.shared(key, create),
-    hostvars: (n) => state.visibleVars(n),
-    hostvar: (n, v) => state.visibleVar(n, v),
-    groups: state.groups,
-    backups: hs.backups,
-    pendingChanges: [...pendingChanges],
-    warn: (message) => bus.emit({ type: 'warning', host: hostName, message, time: Date.now() }),
-    secrets: pc.secrets,
-    signal: pc.signal,
-    delegate: (name) => pc.pool.get(name),
-    hold: (key, hold) => bus.emit({ type: 'host-hold', host: hostName, key, hold, time: Date.now() }),
-  });
+  const makeCtx = (step: StepDef, vars: Vars = baseVars()): StepContext => {
+    const reader = { host: hostName, step: step.name, kind: step.kind };
+    return {
+      host,
+      hostName,
+      vars,
+      check: pc.check,
+      become: step.become ?? become,
+      becomeUser: step.becomeUser ?? play.becomeUser,
+      timeoutMs: step.timeoutMs,
+      gather: (f) => facts.get(f, step.become ?? become),
+      invalidateFacts: () => facts.invalidate(),
+      services: state.services,
+      input: (output) => state.readInput(hostName, undefined, output, reader),
+      inputFrom: (other, variable, output) => state.readInput(other, variable, output, reader),
+      hostvars: (n) => state.visibleVars(n),
+      hostvar: (n, v) => state.visibleVar(n, v),
+      groups: state.groups,
+      backups: hs.backups,
+      pendingChanges: [...pendingChanges],
+      warn: (message) => bus.emit({ type: 'warning', host: hostName, message, time: Date.now() }),
+      secrets: pc.secrets,
+      signal: pc.signal,
+      delegate: (name) => pc.pool.get(name),
+      hold: (key, hold) => bus.emit({ type: 'host-hold', host: hostName, key, hold, time: Date.now() }),
+    };
+  };
 
-  const run = async (step: StepDef): Promise<StepRunResult> => {
-    const kind = pc.kinds.get(step.kind);
-    hs.lastStep = step.name;
-    bus.emit({ type: 'step-start', play: play.name, host: hostName, step: step.name, kind: step.kind, time: Date.now() });
-    if (!kind) {
-      return { outcome: outcomeOf('failed', step.name, new Error(`unknown step kind '${step.kind}'`)), registered: {}, unreachable: false };
-    }
-    if (step.runOnce) {
-      let shared = pc.runOnce.get(step);
+  const runOne = (step: CompiledStep): Promise<StepRunResult> => {
+    const ctx = makeCtx(step.def);
+    return runStep({
+      step,
+      ctx,
+      vars: ctx.vars,
+      decide: () => hs.prep.decide(step, ctx.vars),
+      unknownInCheck: pc.check ? unknownInCheck(step, hs, ctx.vars) : undefined,
+      confirm: pc.confirm,
+    });
+  };
+
+  const run = async (def: StepDef): Promise<StepRunResult> => {
+    const step = compile(def);
+    hs.lastStep = def.name;
+    bus.emit({ type: 'step-start', play: play.name, host: hostName, step: def.name, kind: def.kind, time: Date.now() });
+    if (def.runOnce) {
+      let shared = pc.runOnce.get(def);
       if (!shared) {
-        const ctx = makeCtx(step);
-        shared = runStep({ step, kind, ctx, vars: ctx.vars, confirm: pc.confirm }).then((result) => ({ host: hostName, result }));
-        pc.runOnce.set(step, shared);
+        shared = runOne(step).then((result) => ({ host: hostName, result }));
+        pc.runOnce.set(def, shared);
       }
       const { host: ranOn, result } = await shared;
       if (ranOn !== hostName) {
@@ -154,30 +173,49 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
       }
       return result;
     }
-    const ctx = makeCtx(step);
-    return runStep({ step, kind, ctx, vars: ctx.vars, confirm: pc.confirm });
+    return runOne(step);
+  };
+
+  /** Register, report and count a finished step; says whether the host goes on. */
+  const record = (def: StepDef, r: StepRunResult): void => {
+    state.register(hostName, def, r.registered);
+    if (pc.check && def.register !== undefined) {
+      if (r.notRunInCheck) hs.unknownInCheck.set(def.register, `step "${def.name}" does not run in --check (a command that is not readonly)`);
+      else if (r.outcome.pending !== undefined && r.outcome.status === 'skipped') hs.unknownInCheck.set(def.register, `step "${def.name}" is pending in --check (it depends on changes not made)`);
+      else hs.unknownInCheck.delete(def.register);
+    }
+    if (pc.check && r.notRunInCheck && def.register !== undefined) {
+      const readers = remaining().filter((s) => s !== def && compile(s).reads.has(def.register as string));
+      if (readers.length > 0) {
+        r.outcome.notes.push(
+          `in --check this step does not run, so "${def.register}" holds no rc or output: ${readers.map((s) => `"${s.name}"`).join(', ')} read${readers.length === 1 ? 's' : ''} it and cannot be decided; if it only reads, give it \`readonly: true\` so it runs in --check too`,
+        );
+      }
+    }
+    const ignored = r.outcome.status === 'failed' && def.ignoreErrors && !r.outcome.interrupted;
+    const outcome: StepOutcome = ignored ? { ...r.outcome, status: 'ignored' } : r.outcome;
+    emitStep(def.name, outcome);
+    status = worse(status, ignored ? (outcome.changed ? 'changed' : 'ok') : outcome.status === 'ignored' ? 'ok' : outcome.status);
   };
 
   // expensive read-only work the steps can start early (checks of planned files on another host...)
-  for (const step of steps) startPrepare(step, pc.kinds, makeCtx(step));
+  for (const def of steps) startPrepare(compile(def), hs, makeCtx(def), volatile());
 
-  for (const [index, step] of steps.entries()) {
+  for (const [index, def] of steps.entries()) {
     if (pc.signal.aborted) break;
     position = index;
-    const r = await run(step);
-    if (step.register) hs.registered[step.register] = r.registered;
-    emitStep(step.name, r.outcome);
-    status = worse(status, r.outcome.status === 'failed' && step.ignoreErrors ? 'ok' : r.outcome.status);
+    const r = await run(def);
+    record(def, r);
     if (r.outcome.changed) {
-      for (const n of step.notify) notified.add(n);
-      if (pc.check) pendingChanges.push(step.name);
+      for (const n of def.notify) notified.add(n);
+      if (pc.check) pendingChanges.push(def.name);
     }
     if (r.unreachable || r.outcome.status === 'unreachable') {
       hs.out = 'unreachable';
       status = 'unreachable';
       break;
     }
-    if (r.outcome.status === 'failed' && !step.ignoreErrors) {
+    if (r.outcome.status === 'failed' && (!def.ignoreErrors || r.outcome.interrupted)) {
       hs.out = 'failed';
       break;
     }
@@ -190,10 +228,8 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
     for (const handler of play.handlers) {
       if (!notified.has(handler.name) && !handler.listen.some((l) => notified.has(l))) continue;
       const r = await run(handler);
-      if (handler.register) hs.registered[handler.register] = r.registered;
-      emitStep(handler.name, r.outcome);
-      status = worse(status, r.outcome.status === 'failed' && handler.ignoreErrors ? 'ok' : r.outcome.status);
-      if (r.outcome.status === 'failed' && !handler.ignoreErrors) hs.out = 'failed';
+      record(handler, r);
+      if (r.outcome.status === 'failed' && (!handler.ignoreErrors || r.outcome.interrupted)) hs.out = 'failed';
       if (r.outcome.status === 'unreachable') {
         hs.out = 'unreachable';
         break;
@@ -206,36 +242,38 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
 }
 
 /**
- * The step's `when` as far as it can be told now: false, or true/unknown. A
- * condition naming a result not registered yet (`kernel.reboot_required`,
- * `gpu.has_gpu | default(false)` before the discovery ran) is unknown.
+ * Check mode: why the step cannot be decided, when it reads (also through
+ * other variables) a result registered by a step that did not really run.
  */
-function maybeRuns(step: StepDef, vars: Vars, notYetRegistered: ReadonlySet<string>): boolean {
-  if (step.when.some((cond) => (cond.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []).some((name) => notYetRegistered.has(name)))) return true;
-  try {
-    return step.when.every((cond) => truthy(evaluate(cond, vars, step.location)));
-  } catch {
-    return true;
+function unknownInCheck(step: CompiledStep, hs: HostRunState, vars: Vars): string | undefined {
+  if (hs.unknownInCheck.size === 0) return undefined;
+  const reads = readsThrough(step.reads, vars, NOT_LOOKED_INTO).reads;
+  for (const [variable, why] of hs.unknownInCheck) {
+    if (reads.has(variable)) {
+      return `reads "${variable}", which is not known in --check: ${why}; if that step only reads, give it \`readonly: true\` so it runs in --check too`;
+    }
   }
+  return undefined;
 }
 
 /** The steps up to and with the first disruptive one: what runs before the host's state changes for sure. */
-function untilDisruptive(steps: StepDef[], kinds: ReadonlyMap<string, StepKind<unknown>>): StepDef[] {
-  const i = steps.findIndex((st) => kinds.get(st.kind)?.disruptive === true);
+function untilDisruptive(steps: CompiledStep[]): CompiledStep[] {
+  const i = steps.findIndex((st) => st.kind?.disruptive === true);
   return i < 0 ? steps : steps.slice(0, i + 1);
 }
 
-function declaredFacts(steps: StepDef[], kinds: ReadonlyMap<string, StepKind<unknown>>, vars: Vars, notYetRegistered: ReadonlySet<string>): Fact<unknown>[] {
+/**
+ * The facts the steps will read: those of every step that may run (its `when`
+ * does not say no yet) whose arguments are known now (those that depend on a
+ * result registered later are decided at the step's turn).
+ */
+function declaredFacts(steps: CompiledStep[], hs: HostRunState, vars: Vars, volatile: ReadonlySet<string>): Fact<unknown>[] {
   const out: Fact<unknown>[] = [];
   for (const step of steps) {
-    const kind = kinds.get(step.kind);
-    if (!kind?.facts || !maybeRuns(step, vars, notYetRegistered)) continue;
-    try {
-      const parsed = kind.schema.safeParse(renderArgs(step, vars));
-      if (parsed.success) out.push(...kind.facts(parsed.data));
-    } catch {
-      // args that depend on registered values are templated at the step's turn
-    }
+    if (!step.kind?.facts) continue;
+    const { runs, args } = hs.prep.peek(step, vars, volatile);
+    if (runs === false || args === undefined) continue;
+    out.push(...step.kind.facts(args));
   }
   return out;
 }
@@ -246,17 +284,11 @@ function declaredFacts(steps: StepDef[], kinds: ReadonlyMap<string, StepKind<unk
  * awaited, never fails the host: the step itself does the work again if the
  * preparation did not happen or did not fit.
  */
-function startPrepare(step: StepDef, kinds: ReadonlyMap<string, StepKind<unknown>>, ctx: StepContext): void {
-  const kind = kinds.get(step.kind);
-  if (!kind?.prepare) return;
-  try {
-    if (!step.when.every((cond) => truthy(evaluate(cond, ctx.vars, step.location)))) return;
-    const parsed = kind.schema.safeParse(renderArgs(step, ctx.vars));
-    if (!parsed.success) return;
-    void kind.prepare(ctx, parsed.data).catch(() => undefined);
-  } catch {
-    // a condition or an argument that depends on a later result: nothing to prepare
-  }
+function startPrepare(step: CompiledStep, hs: HostRunState, ctx: StepContext, volatile: ReadonlySet<string>): void {
+  if (!step.kind?.prepare) return;
+  const { runs, args } = hs.prep.peek(step, ctx.vars, volatile);
+  if (runs !== true || args === undefined) return;
+  void step.kind.prepare(ctx, args).catch(() => undefined);
 }
 
 function outcomeOf(status: StepOutcome['status'], name: string, e: unknown): StepOutcome {

@@ -1,21 +1,32 @@
-// One step on one host: when -> template args -> validate -> plan -> (apply)
-// -> register, with retries/until, changed_when/failed_when, a timeout, and
-// one retry after a dropped connection for steps that are safe to repeat.
+// One step on one host: when -> args (both decided once per host and step,
+// step-prep.ts) -> plan -> (apply) -> register, with retries/until,
+// changed_when/failed_when, a timeout, and one retry after a dropped
+// connection for steps that are safe to repeat.
+//
+// As in Ansible, changed_when, failed_when and until see the step's result
+// whatever its outcome (a command's exit code included): changed_when and
+// failed_when are decided first, then until; when until still does not hold
+// after the last attempt, the step fails.
 
-import { ConfigError, ConnectionLostError, HostError, UnreachableError, formatLocation, isPassthruError } from '../errors.ts';
+import { ConnectionLostError, HostError, UnreachableError, formatLocation, isPassthruError } from '../errors.ts';
 import type { Vars } from '../inventory/types.ts';
-import type { StepDef } from '../playbook/index.ts';
-import { evaluate, truthy } from '../playbook/template.ts';
-import { renderArgs } from '../playbook/index.ts';
-import type { StepContext, StepKind, StepPlan } from '../steps/types.ts';
+import type { StepContext, StepPlan } from '../steps/types.ts';
+import { holds, type CompiledStep, type Condition } from './compile.ts';
 import type { StepOutcome } from './events.ts';
 import { sleep } from '../util/sleep.ts';
+import type { Decision } from './step-prep.ts';
 
 export interface StepRunInput {
-  step: StepDef;
-  kind: StepKind<unknown>;
+  step: CompiledStep;
   ctx: StepContext;
   vars: Vars;
+  /** the step's `when` and arguments on this host (throws what fails the step) */
+  decide: () => Decision;
+  /**
+   * check mode: why this step cannot be decided (it reads the result of a
+   * step that did not run in check mode); undefined when it can
+   */
+  unknownInCheck?: string | undefined;
   /** called before any apply; rejects a change that no approved plan showed (see engine/run.ts) */
   confirm: ((what: string) => Promise<void>) | undefined;
 }
@@ -25,156 +36,178 @@ export interface StepRunResult {
   /** the value to register (also set for skipped steps, as Ansible does) */
   registered: Vars;
   unreachable: boolean;
+  /** check mode: the step did not run (a command that is not readonly), so its result holds no output */
+  notRunInCheck?: boolean | undefined;
 }
 
+type Finish = (o: Partial<StepOutcome>, registered: Vars, unreachable?: boolean) => StepRunResult;
+
+/** The error of a step that was running when the run was interrupted (Ctrl-C): its command was stopped. */
+export const STEP_INTERRUPTED = 'interrupted (Ctrl-C): stopped before it finished';
+
 export async function runStep(input: StepRunInput): Promise<StepRunResult> {
-  const { step, kind, ctx } = input;
+  const { step, ctx } = input;
+  const def = step.def;
   const started = Date.now();
-  const base: StepOutcome = { name: step.name, status: 'ok', changed: false, changes: [], diffs: [], duration_ms: 0, notes: [], kind: kind.kind };
-  const finish = (o: Partial<StepOutcome>, registered: Vars, unreachable = false): StepRunResult => ({
+  const base: StepOutcome = { name: def.name, status: 'ok', changed: false, changes: [], diffs: [], duration_ms: 0, notes: [], kind: def.kind };
+  const finish: Finish = (o, registered, unreachable = false) => ({
     outcome: { ...base, ...o, duration_ms: Date.now() - started, result: registered },
     registered,
     unreachable,
   });
 
+  let decision: Decision;
   try {
-    for (const cond of step.when) {
-      if (!truthy(evaluate(cond, input.vars, step.location))) {
-        return finish({ status: 'skipped', skipReason: `when: ${cond}` }, { changed: false, skipped: true, skip_reason: `condition is false: ${cond}` });
-      }
-    }
+    decision = input.decide();
+  } catch (e) {
+    if (ctx.check && input.unknownInCheck !== undefined) return pending(input.unknownInCheck, finish);
+    return finish(failureFields(e, def.location), { changed: false, failed: true, msg: errorText(e) });
+  }
+  if (!decision.runs) {
+    return finish({ status: 'skipped', skipReason: `when: ${decision.reason}` }, { changed: false, skipped: true, skip_reason: `condition is false: ${decision.reason}` });
+  }
+  const args = decision.args;
 
-    const rendered = renderArgs(step, input.vars);
-    const parsed = kind.schema.safeParse(rendered);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      throw new ConfigError(step.location, `step '${step.name}' (${kind.kind}): ${path}${issue?.message ?? 'invalid arguments'}`, `see the '${kind.kind}' step in docs/playbook-format.md`);
-    }
-    const args = parsed.data;
-
-    const attempts = step.until !== undefined ? Math.max(1, step.retries + 1) : 1;
+  try {
+    const attempts = step.until !== undefined ? Math.max(1, def.retries + 1) : 1;
     let last: StepRunResult | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      last = await attemptOnce(input, args, finish);
-      if (step.until === undefined) break;
-      if (last.outcome.status !== 'failed') {
-        const vars = step.register ? { ...input.vars, [step.register]: last.registered } : { ...input.vars, ...last.registered };
-        if (truthy(evaluate(step.until, vars, step.location))) break;
-      }
-      if (attempt === attempts) {
-        if (last.outcome.status !== 'failed') {
-          last = finish({ ...last.outcome, status: 'failed', error: `condition still false after ${attempts} attempts: ${step.until}` }, last.registered);
-        }
+      last = await attemptOnce(input, args, finish, attempt);
+      if (step.until === undefined || last.unreachable) break;
+      if (last.notRunInCheck && readsResult(step.until, def.register)) {
+        last.outcome.notes.push(checkModeNote('until', def.register));
         break;
       }
-      if (input.ctx.signal.aborted) break;
-      await sleep(step.delayMs, input.ctx.signal);
+      if (holds(step.until, resultVars(input.vars, def.register, last.registered), def)) break;
+      if (attempt === attempts) {
+        last.registered['failed'] = true;
+        last = finish(
+          { ...last.outcome, status: 'failed', error: `until: condition still false after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${step.until.src}${last.outcome.error ? `\n${last.outcome.error}` : ''}` },
+          last.registered,
+        );
+        break;
+      }
+      if (ctx.signal.aborted) break;
+      await sleep(def.delayMs, ctx.signal);
     }
     return last as StepRunResult;
   } catch (e) {
     // Ctrl-C stops the commands in flight: the step did not fail, it was cut short
-    if (ctx.signal.aborted) return finish({ status: 'failed', error: STEP_INTERRUPTED }, { changed: false, failed: true, msg: STEP_INTERRUPTED });
-    return finish(failureFields(e, step), { changed: false, failed: true, msg: errorText(e) }, e instanceof UnreachableError && !(e instanceof ConnectionLostError));
+    if (ctx.signal.aborted) return finish({ status: 'failed', error: STEP_INTERRUPTED, interrupted: true }, { changed: false, failed: true, msg: STEP_INTERRUPTED });
+    return finish(failureFields(e, def.location), { changed: false, failed: true, msg: errorText(e) }, e instanceof UnreachableError && !(e instanceof ConnectionLostError));
   }
 }
 
-/** The error of a step that was running when the run was interrupted (Ctrl-C): its command was stopped. */
-export const STEP_INTERRUPTED = 'interrupted (Ctrl-C): stopped before it finished';
+/** The variables a step's own until/changed_when/failed_when see: its result under its `register` name (or at the top level without one). */
+function resultVars(vars: Vars, register: string | undefined, result: Vars): Vars {
+  return register ? { ...vars, [register]: result } : { ...vars, ...result };
+}
+
+/** Does this condition read the step's result? (Without `register`, the result's fields are top-level variables: assume it does.) */
+function readsResult(c: Condition, register: string | undefined): boolean {
+  return register === undefined || c.reads.has(register);
+}
+
+function checkModeNote(key: string, register: string | undefined): string {
+  return `${key} not evaluated: in --check this step does not run, so ${register ? `"${register}"` : 'its result'} holds no output; if it only reads, give it \`readonly: true\` so it runs in --check too`;
+}
+
+function pending(why: string, finish: Finish): StepRunResult {
+  return finish({ status: 'skipped', pending: why, skipReason: why }, { changed: false, skipped: true, skip_reason: why });
+}
 
 /** One attempt; a step that is safe to repeat is run once more after a dropped connection. */
-async function attemptOnce(
-  input: StepRunInput,
-  args: unknown,
-  finish: (o: Partial<StepOutcome>, registered: Vars, unreachable?: boolean) => StepRunResult,
-): Promise<StepRunResult> {
+async function attemptOnce(input: StepRunInput, args: unknown, finish: Finish, attempt: number): Promise<StepRunResult> {
   try {
-    return await attemptStep(input, args, finish);
+    return await attemptStep(input, args, finish, attempt);
   } catch (e) {
-    if (!(e instanceof ConnectionLostError) || !input.kind.repeatable || input.ctx.signal.aborted) throw e;
-    input.ctx.warn(`connection lost during '${input.step.name}'; reconnecting and running it once more (it is safe to repeat)`);
+    const kind = input.step.kind;
+    if (!(e instanceof ConnectionLostError) || !kind?.repeatable || input.ctx.signal.aborted) throw e;
+    input.ctx.warn(`connection lost during '${input.step.def.name}'; reconnecting and running it once more (it is safe to repeat)`);
     await input.ctx.host.reconnect({ signal: input.ctx.signal });
     input.ctx.invalidateFacts();
-    const again = await attemptStep(input, args, finish);
+    const again = await attemptStep(input, args, finish, attempt);
     again.outcome.notes.push('ran again after the connection dropped');
     return again;
   }
 }
 
-async function attemptStep(
-  input: StepRunInput,
-  args: unknown,
-  finish: (o: Partial<StepOutcome>, registered: Vars, unreachable?: boolean) => StepRunResult,
-): Promise<StepRunResult> {
-  const { step, kind, ctx } = input;
+async function attemptStep(input: StepRunInput, args: unknown, finish: Finish, attempt: number): Promise<StepRunResult> {
+  const { step, ctx } = input;
+  const def = step.def;
+  const kind = step.kind;
+  if (!kind) throw new HostError(ctx.hostName, `${def.name}: unknown step kind '${def.kind}'`);
   let plan: StepPlan;
   try {
-    plan = await withTimeout(kind.plan(ctx, args), step.timeoutMs, ctx.hostName, step.name);
+    plan = await withTimeout(kind.plan(ctx, args), def.timeoutMs, ctx.hostName, def.name);
   } catch (e) {
-    if (ctx.check && ctx.pendingChanges.length > 0 && !(e instanceof UnreachableError)) {
-      return pendingResult(ctx, e, finish);
-    } else throw e;
+    if (ctx.check && ctx.pendingChanges.length > 0 && !(e instanceof UnreachableError)) return pendingAfter(ctx, e, finish);
+    throw e;
   }
 
   const changes = plan.changes.map((c) => c.description);
   const diffs = plan.changes.flatMap((c) => (c.diff ? [c.diff] : []));
   const notes = [...(plan.notes ?? [])];
-  if (plan.fail) {
-    if (ctx.check && ctx.pendingChanges.length > 0) return pendingResult(ctx, new Error(plan.fail.message), finish);
-    return finish({ status: 'failed', error: plan.fail.message, hint: plan.fail.hint, notes }, { changed: false, failed: true, msg: plan.fail.message, ...plan.result });
-  }
-  if (plan.skip !== undefined) {
+  if (plan.skip !== undefined && plan.fail === undefined) {
     return finish({ status: 'skipped', skipReason: plan.skip, notes }, { changed: false, skipped: true, skip_reason: plan.skip, ...plan.result });
   }
 
   let result: Vars = { ...plan.result };
-  let changed = plan.changes.length > 0;
+  let fail = plan.fail;
+  let changed = plan.changes.length > 0 && fail === undefined;
+  const notRunInCheck = ctx.check && changed && kind.skipsInCheck?.(args) === true;
   if (changed && !ctx.check) {
-    if (!plan.apply) throw new HostError(ctx.hostName, `${step.name}: step planned changes but cannot apply them (bug in step kind '${kind.kind}')`);
-    if (input.confirm) await input.confirm(`${step.name} (${kind.kind})`);
+    if (!plan.apply) throw new HostError(ctx.hostName, `${def.name}: step planned changes but cannot apply them (bug in step kind '${kind.kind}')`);
+    if (input.confirm) await input.confirm(`${def.name} (${kind.kind})`);
     let outcome;
     try {
-      outcome = await withTimeout(plan.apply(ctx), step.timeoutMs, ctx.hostName, step.name);
+      outcome = await withTimeout(plan.apply(ctx), def.timeoutMs, ctx.hostName, def.name);
     } finally {
       ctx.invalidateFacts();
     }
     if (outcome?.result) result = { ...result, ...outcome.result };
     if (outcome?.notes) notes.push(...outcome.notes);
+    if (outcome?.fail) fail = outcome.fail;
   }
 
-  let status: StepOutcome['status'] = changed ? 'changed' : 'ok';
-  let error: string | undefined;
-  const registered: Vars = { ...result, changed, failed: false };
-  const condVars = step.register ? { ...input.vars, [step.register]: registered } : { ...input.vars, ...registered };
+  const registered: Vars = { ...result, changed, failed: fail !== undefined };
+  if (fail !== undefined) registered['msg'] = fail.message;
+  if (step.until !== undefined) registered['attempts'] = attempt;
+  const condVars = (): Vars => resultVars(input.vars, def.register, registered);
+  // changed_when first, then failed_when (as Ansible decides them)
   if (step.changedWhen !== undefined) {
-    changed = truthy(evaluate(step.changedWhen, condVars, step.location));
-    registered['changed'] = changed;
-    status = changed ? 'changed' : 'ok';
+    if (notRunInCheck && readsResult(step.changedWhen, def.register)) notes.push(checkModeNote('changed_when', def.register));
+    else registered['changed'] = changed = holds(step.changedWhen, condVars(), def);
   }
-  if (step.failedWhen !== undefined && truthy(evaluate(step.failedWhen, condVars, step.location))) {
-    status = 'failed';
-    error = `failed_when: ${step.failedWhen}`;
-    registered['failed'] = true;
+  if (step.failedWhen !== undefined) {
+    if (notRunInCheck && readsResult(step.failedWhen, def.register)) notes.push(checkModeNote('failed_when', def.register));
+    else {
+      const failed = holds(step.failedWhen, condVars(), def);
+      registered['failed'] = failed;
+      registered['failed_when_result'] = failed;
+      if (!failed && fail !== undefined) notes.push(`failed_when is false: not a failure (${fail.message.split('\n')[0] ?? ''})`);
+      fail = failed ? (fail ?? { message: `failed_when: ${step.failedWhen.src}` }) : undefined;
+    }
   }
-  const pending = plan.pending;
-  return finish({ status, changed, changes, diffs, notes, error, pending }, registered);
+  if (fail !== undefined && ctx.check && ctx.pendingChanges.length > 0) {
+    return pendingAfter(ctx, new Error(fail.message), finish);
+  }
+  if (fail !== undefined) {
+    return { ...finish({ status: 'failed', changed, changes, diffs, notes, error: fail.message, hint: fail.hint }, registered), notRunInCheck };
+  }
+  return { ...finish({ status: changed ? 'changed' : 'ok', changed, changes, diffs, notes, pending: plan.pending }, registered), notRunInCheck };
 }
 
-function pendingResult(
-  ctx: StepContext,
-  e: unknown,
-  finish: (o: Partial<StepOutcome>, registered: Vars) => StepRunResult,
-): StepRunResult {
-  const why = `depends on earlier change(s) not made in check mode (${ctx.pendingChanges.join(', ')}): ${errorText(e)}`;
-  return finish({ status: 'skipped', pending: why, skipReason: why }, { changed: false, skipped: true, skip_reason: why });
+function pendingAfter(ctx: StepContext, e: unknown, finish: Finish): StepRunResult {
+  return pending(`depends on earlier change(s) not made in check mode (${ctx.pendingChanges.join(', ')}): ${errorText(e)}`, finish);
 }
 
-function failureFields(e: unknown, step: StepDef): Partial<StepOutcome> {
+function failureFields(e: unknown, location: CompiledStep['def']['location']): Partial<StepOutcome> {
   if (e instanceof UnreachableError && !(e instanceof ConnectionLostError)) {
     return { status: 'unreachable', error: errorText(e), hint: e.hint };
   }
   if (isPassthruError(e)) return { status: 'failed', error: errorText(e), hint: e.hint };
-  return { status: 'failed', error: `${formatLocation(step.location)}: ${errorText(e)}` };
+  return { status: 'failed', error: `${formatLocation(location)}: ${errorText(e)}` };
 }
 
 export function errorText(e: unknown): string {
@@ -194,4 +227,3 @@ async function withTimeout<T>(p: Promise<T>, ms: number | undefined, host: strin
     clearTimeout(timer);
   }
 }
-

@@ -793,3 +793,49 @@ export function evalExpr(e: Expr, vars: Vars, resolve: Resolve = (v) => v): unkn
     }
   }
 }
+
+// ---------------------------------------------------------------- variables
+
+/**
+ * The variables an expression reads (the names at the root of its lookups:
+ * `gpu` for `gpu.has_gpu | default(false)`, `groups` and `compute_group` for
+ * `groups[compute_group]`), from its syntax tree.
+ */
+export function variablesOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+  switch (e.t) {
+    case 'lit':
+      break;
+    case 'var':
+      out.add(e.name);
+      break;
+    case 'get':
+      variablesOf(e.obj, out);
+      variablesOf(e.key, out);
+      break;
+    case 'list':
+      for (const x of e.items) variablesOf(x, out);
+      break;
+    case 'dict':
+      for (const [k, v] of e.entries) {
+        variablesOf(k, out);
+        variablesOf(v, out);
+      }
+      break;
+    case 'neg':
+    case 'not':
+    case 'test':
+      variablesOf(e.e, out);
+      break;
+    case 'and':
+    case 'or':
+    case 'cmp':
+      variablesOf(e.l, out);
+      variablesOf(e.r, out);
+      break;
+    case 'filter':
+      variablesOf(e.e, out);
+      for (const a of e.argExprs) variablesOf(a, out);
+      break;
+  }
+  return out;
+}

@@ -4,7 +4,9 @@
 // Everything that can be checked before connecting to a host is checked here:
 // keys (with "did you mean"), value types (zod), the action of each step
 // against the known step kinds, notify against the play's handlers, and the
-// syntax of every expression and {{ template }}.
+// syntax of every expression and {{ template }}, and (given the kinds'
+// schemas) every step's options: all of them when the arguments hold no
+// {{ }}, their names otherwise.
 
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -24,7 +26,8 @@ import {
   type StepInput,
 } from './schema.ts';
 import { closest, didYouMean, listOf } from './suggest.ts';
-import { checkExpression, compileTemplate, render, type Where } from './template.ts';
+import { optionsProblem, type KindOptions } from './step-options.ts';
+import { checkExpression, compileTemplate, hasTemplate, render, type Where } from './template.ts';
 import type { LoadOptions, Play, Playbook, SerialSpec, SerialValue, StepDef } from './types.ts';
 import { RESERVED_VARS, checkTemplates, checkVars, isPlainMapping, loadVarsFileSync } from './vars-file.ts';
 import { locationOf, parseYaml, readTextFile, type Path, type YamlSource } from './yaml-source.ts';
@@ -75,6 +78,18 @@ export function parsePlaybook(text: string, file: string, opts: LoadOptions): Pl
 
 // ---------------------------------------------------------------- helpers
 
+/**
+ * The issue to report: in a union of forms (`command: "text"`, a list, or a
+ * mapping), the one of the form the user wrote (the deepest, or an unknown key).
+ */
+function deepest(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const first = issues[0];
+  if (!first || first.code !== 'invalid_union') return [...issues];
+  const inner = first.errors.map((alt) => alt[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
+  const pick = inner.find((i) => i.code === 'unrecognized_keys') ?? inner.filter((i) => i.code !== 'invalid_type' || i.path.length > 0).sort((a, b) => b.path.length - a.path.length)[0];
+  return pick ? deepest([{ ...pick, path: [...first.path, ...pick.path] }]) : [...issues];
+}
+
 function toList(v: string | string[] | undefined): string[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [v];
@@ -100,13 +115,53 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Does a value hold a {{ }} anywhere (strings, lists, mappings)? */
+function templated(v: unknown): boolean {
+  if (typeof v === 'string') return hasTemplate(v);
+  if (Array.isArray(v)) return v.some(templated);
+  if (isPlainMapping(v)) return Object.values(v).some(templated);
+  return false;
+}
+
 class Loader {
   private readonly kinds: ReadonlySet<string>;
+  private readonly options: ReadonlyMap<string, KindOptions> | undefined;
   constructor(
     private readonly src: YamlSource,
     opts: LoadOptions,
   ) {
-    this.kinds = opts.kinds;
+    this.kinds = new Set(opts.kinds.keys());
+    this.options = opts.kinds instanceof Map ? (opts.kinds as ReadonlyMap<string, KindOptions>) : undefined;
+  }
+
+  /**
+   * A step's options against its kind's schema: all of them when nothing is
+   * templated; with {{ }}, the names (values are checked on each host, once
+   * rendered).
+   */
+  private checkOptions(kind: string, args: unknown, path: Path, label: string): void {
+    const k = this.options?.get(kind);
+    if (!k) return;
+    let issues;
+    if (!templated(args)) {
+      const r = k.schema.safeParse(args);
+      if (r.success) return;
+      issues = r.error.issues;
+    } else {
+      if (!isPlainMapping(args)) return;
+      // only the names: every value stands in as valid-looking as the schema makes it
+      const r = k.schema.safeParse(args);
+      if (r.success) return;
+      issues = r.error.issues.filter((i) => i.code === 'unrecognized_keys');
+      if (issues.length === 0) {
+        const unions = r.error.issues.filter((i) => i.code === 'invalid_union');
+        issues = unions.flatMap((u) => (u.code === 'invalid_union' ? u.errors.flat().filter((i) => i.code === 'unrecognized_keys') : []));
+      }
+      if (issues.length === 0) return;
+    }
+    const p = optionsProblem(k, deepest(issues));
+    const loc = p.atKey ? this.keyAt([...path, ...p.path]) : this.at([...path, ...p.path]);
+    throw new ConfigError(loc, `${label}: ${kind}: ${p.message}`, p.hint);
   }
 
   private at(path: Path): ErrorLocation {
@@ -371,6 +426,7 @@ class Loader {
 
     const args = raw[kind] === null || raw[kind] === undefined ? {} : raw[kind];
     checkTemplates(args, [...path, kind], (p) => this.at(p));
+    this.checkOptions(kind, args, [...path, kind], label);
     const until = this.joined(input.until, [...path, 'until'], label, 'until');
     const changedWhen = this.joined(input.changed_when, [...path, 'changed_when'], label, 'changed_when');
     const failedWhen = this.joined(input.failed_when, [...path, 'failed_when'], label, 'failed_when');

@@ -14,7 +14,7 @@
 
 import { ConfigError, type ErrorLocation } from '../errors.ts';
 import type { Vars } from '../inventory/types.ts';
-import { ExprError, Undefined, evalExpr, parseExpression, toText, truthy, undefinedError, type Expr } from './expression.ts';
+import { ExprError, Undefined, evalExpr, parseExpression, toText, truthy, undefinedError, variablesOf, type Expr } from './expression.ts';
 
 export { truthy, Undefined };
 
@@ -194,15 +194,56 @@ export function render(value: unknown, vars: Vars, where?: Where): unknown {
  */
 export function evaluate(expr: string, vars: Vars, where?: ErrorLocation): unknown {
   const loc = where ?? UNKNOWN;
-  const r = new Renderer(vars, loc);
-  const resolve = (v: unknown): unknown => (typeof v === 'string' && hasTemplate(v) ? r.str(v, [], 1) : v);
+  let parsed: Expr;
   try {
-    const v = evalExpr(parseExpression(expr), vars, resolve);
-    if (v instanceof Undefined) throw undefinedError(v);
-    return v;
+    parsed = parseExpression(expr);
   } catch (e) {
     fail(e, loc, `(${expr})`);
   }
+  return evaluateParsed(parsed, expr, vars, loc);
+}
+
+/** evaluate() of an expression parsed already (`src` is its text, for messages). */
+export function evaluateParsed(expr: Expr, src: string, vars: Vars, where?: ErrorLocation): unknown {
+  const loc = where ?? UNKNOWN;
+  const r = new Renderer(vars, loc);
+  const resolve = (v: unknown): unknown => (typeof v === 'string' && hasTemplate(v) ? r.str(v, [], 1) : v);
+  try {
+    const v = evalExpr(expr, vars, resolve);
+    if (v instanceof Undefined) throw undefinedError(v);
+    return v;
+  } catch (e) {
+    fail(e, loc, `(${src})`);
+  }
+}
+
+const readsOf = new WeakMap<object, ReadonlySet<string>>();
+const NOTHING: ReadonlySet<string> = new Set();
+
+/**
+ * The variables the {{ }} in a value read (in strings, lists and mappings),
+ * from the syntax trees. A template that does not parse reads nothing here
+ * (rendering it reports the error).
+ */
+export function templateVariables(value: unknown): ReadonlySet<string> {
+  if (typeof value === 'string') {
+    if (!hasTemplate(value)) return NOTHING;
+    try {
+      const out = new Set<string>();
+      for (const p of compileTemplate(value).parts) if (typeof p === 'object') variablesOf(p.expr, out);
+      return out;
+    } catch {
+      return NOTHING;
+    }
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Undefined || !(Array.isArray(value) || isPlain(value))) return NOTHING;
+  const known = readsOf.get(value);
+  if (known) return known;
+  const out = new Set<string>();
+  for (const x of Array.isArray(value) ? value : Object.values(value)) for (const n of templateVariables(x)) out.add(n);
+  const result = out.size === 0 ? NOTHING : out;
+  readsOf.set(value, result);
+  return result;
 }
 
 /** All the conditions hold (a `when:` list is an "and"). An empty list holds. */

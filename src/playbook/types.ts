@@ -3,6 +3,7 @@
 
 import type { ErrorLocation } from '../errors.ts';
 import type { Vars } from '../inventory/types.ts';
+import type { KindOptions } from './step-options.ts';
 
 export type { Vars };
 
@@ -66,6 +67,10 @@ export interface Playbook {
 }
 
 export interface LoadOptions {
-  /** the step kinds the engine knows (the action keys a step may use) */
-  kinds: ReadonlySet<string>;
+  /**
+   * the step kinds the engine knows (the action keys a step may use); given
+   * with their schemas (the engine's map of kinds), every step's options are
+   * checked too, before any host is contacted
+   */
+  kinds: ReadonlySet<string> | ReadonlyMap<string, KindOptions>;
 }

@@ -32,6 +32,7 @@ export function editBlock(text: string, a: Args): string {
 
 export const blockinfileStep: StepKind<Args> = {
   kind: 'blockinfile',
+  aliases: { dest: 'path', destfile: 'path', name: 'path' },
   schema: args,
   plan: (ctx, a) => planFileEdit(ctx, a.path, (before) => ({ after: editBlock(before, a) }), { ...a, description: `block in ${a.path}` }),
 };

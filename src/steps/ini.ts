@@ -44,6 +44,7 @@ export function iniOps(a: Args): IniOp[] {
 
 export const iniStep: StepKind<Args> = {
   kind: 'ini',
+  aliases: { dest: 'path', key: 'option' },
   schema: args,
   plan: (ctx, a) =>
     planFileEdit(ctx, a.path, (before) => ({ after: editOslo(before, iniOps(a)) }), {

@@ -55,6 +55,7 @@ export function editLines(text: string, a: Args): string {
 
 export const lineinfileStep: StepKind<Args> = {
   kind: 'lineinfile',
+  aliases: { regex: 'regexp', dest: 'path', destfile: 'path', name: 'path' },
   schema: args,
   plan: (ctx, a) =>
     planFileEdit(ctx, a.path, (before) => ({ after: editLines(before, a) }), {

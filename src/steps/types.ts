@@ -10,6 +10,8 @@ import type { Fact } from '../facts/types.ts';
 import type { Vars } from '../inventory/types.ts';
 import type { RemoteHost } from '../ssh/types.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
+import type { StepOutput } from './contract.ts';
+import type { RunServices } from './services.ts';
 
 export interface FileDiff {
   path: string;
@@ -28,6 +30,11 @@ export interface ApplyOutcome {
   /** registered value after apply (replaces the plan's result) */
   result?: Record<string, unknown> | undefined;
   notes?: string[] | undefined;
+  /**
+   * the change ran and did not succeed (a command's exit code): the step fails
+   * unless its `failed_when` says otherwise; `result` is registered all the same
+   */
+  fail?: { message: string; hint?: string | undefined } | undefined;
 }
 
 export interface StepPlan {
@@ -39,7 +46,7 @@ export interface StepPlan {
   result?: Record<string, unknown> | undefined;
   /** check mode: the outcome depends on an earlier change that was not made; says which */
   pending?: string | undefined;
-  /** the step cannot go on for this host (e.g. no VT-x): the host fails, nothing is touched */
+  /** the step cannot go on for this host (e.g. no VT-x): the host fails (unless `failed_when` says otherwise), nothing is touched */
   fail?: { message: string; hint?: string | undefined } | undefined;
   /** nothing to do here, with the reason (e.g. "no passthrough device on this host") */
   skip?: string | undefined;
@@ -92,12 +99,21 @@ export interface StepContext {
   warn(message: string): void;
   secrets: SecretRegistry;
   signal: AbortSignal;
+  /** run-wide objects shared by every host's steps (e.g. the batch of nova checks one host runs for the others) */
+  services: RunServices;
   /**
-   * A run-wide object shared by every host's steps, made by `create` the
-   * first time `key` is asked for (e.g. the batch of nova checks that one
-   * host runs for the hosts whose checks are the same).
+   * The result an earlier step of kind `output.kind` registered on this host
+   * (the latest one), checked against `output.schema`; undefined when no such
+   * step ran here, or it was skipped or failed. A result of the wrong shape,
+   * or one replaced by another step's, is an error naming both steps.
    */
-  shared<T>(key: string, create: () => T): T;
+  input<T>(output: StepOutput<T>): T | undefined;
+  /**
+   * What step kind `output.kind` registered as `variable` on another host
+   * (`hostvars[host][variable]`), checked the same way; undefined when
+   * nothing was registered there under that name, or it was skipped or failed.
+   */
+  inputFrom<T>(host: string, variable: string, output: StepOutput<T>): T | undefined;
   /**
    * The run's one connection to another inventory host (opened now if it is
    * not yet), for a step that acts on this host through that one: a compute
@@ -113,13 +129,24 @@ export interface StepKind<A = unknown> {
   kind: string;
   /** validates the step's arguments (after templating) */
   schema: z.ZodType<A>;
+  /** what it registers, for the steps that read it (StepContext.input) */
+  output?: StepOutput<unknown> | undefined;
+  /** the outputs of earlier steps it reads (documentation of the contract; read with StepContext.input) */
+  reads?: readonly StepOutput<unknown>[] | undefined;
+  /** Ansible's names of some options (`regex` for `regexp`): a playbook using one is told the passthru name */
+  aliases?: Readonly<Record<string, string>> | undefined;
+  /**
+   * the step does nothing in check mode (a command that is not `readonly`):
+   * its registered result holds no output there
+   */
+  skipsInCheck?: ((args: A) => boolean) | undefined;
   /** facts this step will read, so the engine can gather them with the others in one round trip */
   facts?(args: A): Fact<unknown>[];
   plan(ctx: StepContext, args: A): Promise<StepPlan>;
   /**
    * Start expensive read-only work early: called (never awaited) when the host
    * starts the play, for a step whose condition already holds. It may only
-   * read and warm what `ctx.shared` holds; plan() must work the same without it.
+   * read and warm what `ctx.services` holds; plan() must work the same without it.
    */
   prepare?(ctx: StepContext, args: A): Promise<void>;
   /** safe to run again after a dropped connection (read-only or idempotent) */

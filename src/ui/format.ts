@@ -27,6 +27,7 @@ export const STATUS_STYLE: Record<StepStatus | HostStatus, Style> = {
   ok: 'green',
   changed: 'yellow',
   failed: 'red',
+  ignored: 'yellow',
   unreachable: 'red',
   skipped: 'cyan',
 };
@@ -46,6 +47,8 @@ export function describeOutcome(o: StepOutcome, paint: Paint): string {
       return paint(style, 'skipped') + (o.skipReason ? ` (${o.skipReason})` : '');
     case 'failed':
       return paint(style, 'FAILED') + (o.error ? `: ${firstLine(o.error)}` : '');
+    case 'ignored':
+      return paint(style, 'failed, ignored') + (o.error ? `: ${firstLine(o.error)}` : '') + ' (ignore_errors)';
     case 'unreachable':
       return paint(style, 'UNREACHABLE') + (o.error ? `: ${firstLine(o.error)}` : '');
   }

@@ -1,8 +1,8 @@
 // The recap printed after a run, in the manner of Ansible's PLAY RECAP:
 //
 //   PLAY RECAP
-//   compute-1 : ok=7  changed=3 unreachable=0 failed=0 skipped=1
-//   ctl-1     : ok=10 changed=0 unreachable=0 failed=0 skipped=0
+//   compute-1 : ok=7  changed=3 unreachable=0 failed=0 skipped=1 ignored=0
+//   ctl-1     : ok=10 changed=0 unreachable=0 failed=0 skipped=0 ignored=1
 //
 //   slowest steps
 //     compute-1  reboot            93.2s
@@ -10,7 +10,8 @@
 //   OK: 2 hosts, 1 changed, 1 unchanged (2m03s)
 //
 // Per host, as in Ansible: ok counts the steps that succeeded (changed ones
-// included), changed those that changed something.
+// included), changed those that changed something, ignored the steps that
+// failed with ignore_errors (counted in ok too, and never in failed).
 
 import type { HostStatus } from '../engine/events.ts';
 import { painter, type Paint } from './color.ts';
@@ -32,15 +33,17 @@ interface Counts {
   unreachable: number;
   failed: number;
   skipped: number;
+  ignored: number;
 }
 
-const COLUMNS = ['ok', 'changed', 'unreachable', 'failed', 'skipped'] as const;
+const COLUMNS = ['ok', 'changed', 'unreachable', 'failed', 'skipped', 'ignored'] as const;
 
 export function hostCounts(h: ReportHost): Counts {
-  const c: Counts = { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0 };
+  const c: Counts = { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, ignored: 0 };
   for (const s of h.steps) {
-    if (s.status === 'ok' || s.status === 'changed') c.ok++;
-    if (s.status === 'changed') c.changed++;
+    if (s.status === 'ok' || s.status === 'changed' || s.status === 'ignored') c.ok++;
+    if (s.status === 'changed' || (s.status === 'ignored' && s.changed)) c.changed++;
+    if (s.status === 'ignored') c.ignored++;
     if (s.status === 'failed') c.failed++;
     if (s.status === 'unreachable') c.unreachable++;
     if (s.status === 'skipped') c.skipped++;
@@ -57,6 +60,7 @@ const COUNT_STYLE: Record<(typeof COLUMNS)[number], Parameters<Paint>[0]> = {
   unreachable: 'red',
   failed: 'red',
   skipped: 'cyan',
+  ignored: 'yellow',
 };
 
 function plural(n: number, word: string): string {

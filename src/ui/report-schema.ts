@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { REPORT_SCHEMA } from './report.ts';
 
 const status = z.enum(['ok', 'changed', 'failed', 'unreachable', 'skipped']);
+/** a step's status: a host's, or a failure that ignore_errors let pass */
+const stepStatus = z.enum(['ok', 'changed', 'failed', 'unreachable', 'skipped', 'ignored']);
 const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 time');
 const ms = z.number().int().nonnegative();
 
@@ -41,7 +43,7 @@ export const ReportStepSchema = z.strictObject({
   name: z.string(),
   play: z.string(),
   kind: z.string().optional(),
-  status,
+  status: stepStatus,
   changed: z.boolean(),
   started_at: iso,
   duration_ms: ms,
@@ -65,7 +67,7 @@ export const ReportSchema = z.strictObject({
   inventory: z.string().nullable(),
   options: z.record(z.string(), z.unknown()),
   plays: z.array(z.strictObject({ name: z.string(), started_at: iso, duration_ms: ms, hosts: z.number().int().nonnegative(), aborted: z.string().optional() })),
-  summary: z.strictObject({ ok: ms, changed: ms, failed: ms, unreachable: ms, skipped: ms, hosts: ms }),
+  summary: z.strictObject({ ok: ms, changed: ms, failed: ms, unreachable: ms, skipped: ms, ignored: ms, hosts: ms }),
   failed_hosts: z.array(z.string()),
   unreachable_hosts: z.array(z.string()),
   limit_retry: z.string(),

@@ -5,7 +5,7 @@
 // { "schema": 2, "passthru", "started_at", "ended_at", "duration_ms", "check", "interrupted",
 //   "playbook", "inventory", "options",
 //   "plays": [ { "name", "started_at", "duration_ms", "hosts", "aborted"? } ],
-//   "summary": { "ok", "changed", "failed", "unreachable", "skipped", "hosts" },
+//   "summary": { "ok", "changed", "failed", "unreachable", "skipped", "ignored", "hosts" },
 //   "failed_hosts", "unreachable_hosts", "limit_retry": "host1,host2",
 //   "warnings": [ { "time", "host"?, "message" } ], "flavors": [ { "name", "alias" } ],
 //   "hosts": { "<name>": { "status", "error"?, "groups", "facts"?,
@@ -20,7 +20,9 @@
 //
 // summary counts hosts by their final status. A host's status is the worst across
 // plays (unreachable > failed > changed > ok); skipped when every step was skipped
-// (or it ran none). `last_step` is there only when the run was interrupted: the
+// (or it ran none). `ignored` counts the steps that failed with ignore_errors
+// (status "ignored"; their host goes on and is not failed for them, as in
+// Ansible). `last_step` is there only when the run was interrupted: the
 // last step the host started, and whether it finished.
 
 import { rename, rm, writeFile } from 'node:fs/promises';
@@ -28,7 +30,6 @@ import type { EngineEvent, EventBus, HostStatus, StepStatus } from '../engine/ev
 import type { HostHold } from '../steps/types.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { renderDiffs } from './diff.ts';
-import { STEP_INTERRUPTED } from '../engine/step-runner.ts';
 import { FactsCollector, flavorOf, flavorsIn, type HostFacts } from './facts-summary.ts';
 
 export const REPORT_SCHEMA = 2;
@@ -80,6 +81,8 @@ export interface ReportSummary {
   failed: number;
   unreachable: number;
   skipped: number;
+  /** steps that failed with ignore_errors: true (all hosts) */
+  ignored: number;
   hosts: number;
 }
 
@@ -128,10 +131,13 @@ export interface ReportMeta {
 
 const RANK: Record<HostStatus, number> = { skipped: 0, ok: 1, changed: 2, failed: 3, unreachable: 4 };
 
-/** The worst of some statuses (unreachable > failed > changed > ok > skipped); skipped when none. */
+/** The worst of some statuses (unreachable > failed > changed > ok > skipped); skipped when none. An ignored failure counts as ok. */
 export function worstStatus(statuses: Iterable<HostStatus | StepStatus>): HostStatus {
   let worst: HostStatus = 'skipped';
-  for (const s of statuses) if (RANK[s] > RANK[worst]) worst = s;
+  for (const status of statuses) {
+    const s = status === 'ignored' ? 'ok' : status;
+    if (RANK[s] > RANK[worst]) worst = s;
+  }
   return worst;
 }
 
@@ -242,7 +248,7 @@ export class ReportBuilder {
         if (o.status !== 'skipped' && o.status !== 'failed') t.facts.add(o.kind, o.result);
         for (const f of flavorsIn(o.kind, o.result)) this.flavors.set(f.name, f.alias);
         // a step cut short by Ctrl-C did not finish
-        t.last = { play: e.play, step: e.step, done: !(o.status === 'failed' && o.error === STEP_INTERRUPTED) };
+        t.last = { play: e.play, step: e.step, done: o.interrupted !== true };
         return;
       }
       case 'host-end':
@@ -269,7 +275,7 @@ export class ReportBuilder {
 
   build(meta: ReportMeta = { version: 'unknown' }): Report {
     const hosts: Record<string, ReportHost> = {};
-    const summary: ReportSummary = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, hosts: 0 };
+    const summary: ReportSummary = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, ignored: 0, hosts: 0 };
     const failed: string[] = [];
     const unreachable: string[] = [];
     const flavors = [...this.flavors].map(([name, alias]) => ({ name: this.mask(name), alias: this.mask(alias) }));
@@ -300,6 +306,7 @@ export class ReportBuilder {
       if (t.holds.size > 0) entry.held = [...t.holds.values()];
       hosts[name] = orderHost(entry);
       summary[status]++;
+      summary.ignored += t.steps.filter((st) => st.status === 'ignored').length;
       summary.hosts++;
     }
     const end = this.endTime ?? this.now();

@@ -153,7 +153,7 @@ test('a change on a host makes its next step read the facts again', async () => 
 });
 
 test('prepare starts when the play starts, before the steps before it ran; hosts share run-wide objects', async () => {
-  const seen: Array<{ host: string; at: number }> = [];
+  const seen: Array<{ host: string; at: number; services: unknown }> = [];
   let slowDone = 0;
   const slow: StepKind<Record<string, never>> = {
     kind: 'slow',
@@ -168,9 +168,9 @@ test('prepare starts when the play starts, before the steps before it ran; hosts
     kind: 'early',
     schema: z.object({}).strict(),
     prepare: async (ctx) => {
-      ctx.shared('seen', () => seen).push({ host: ctx.hostName, at: Date.now() });
+      seen.push({ host: ctx.hostName, at: Date.now(), services: ctx.services });
     },
-    plan: async (ctx) => ({ changes: [], result: { shared: ctx.shared('seen', () => [] as unknown[]) === seen } }),
+    plan: async (ctx) => ({ changes: [], result: { shared: seen.every((x) => x.services === ctx.services) } }),
   };
   const k = new Map(kinds);
   for (const x of [slow, early]) k.set(x.kind, x as unknown as StepKind<unknown>);

@@ -289,7 +289,7 @@ describe('the CLI on bad files: exit 1 and FILE:LINE, never a stack trace', () =
   writeFileSync(goodInventory, '[compute]\nc1 ansible_host=127.0.51.254 ansible_port=1\n');
   // a playbook whose only play matches no host: a good inventory is loaded and nothing is contacted
   const noHostPlaybook = join(dir, 'nohost.yaml');
-  writeFileSync(noHostPlaybook, '- name: nothing\n  hosts: zz_no_such_group\n  steps:\n    - name: s\n      command: [true]\n');
+  writeFileSync(noHostPlaybook, '- name: nothing\n  hosts: zz_no_such_group\n  steps:\n    - name: s\n      command: ["true"]\n');
 
   it('bad inventories', async () => {
     let bad = 0;

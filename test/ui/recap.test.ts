@@ -44,14 +44,31 @@ test('PLAY RECAP: one aligned line per host with Ansible-style counts', () => {
   const lines = text.split('\n');
   assert.equal(lines[0], 'PLAY RECAP');
   assert.deepEqual(lines.slice(1, 4), [
-    'ctl-1      : ok=10 changed=0 unreachable=0 failed=0 skipped=0',
-    'compute-1  : ok=7  changed=3 unreachable=0 failed=0 skipped=1',
-    'compute-12 : ok=0  changed=0 unreachable=1 failed=0 skipped=0',
+    'ctl-1      : ok=10 changed=0 unreachable=0 failed=0 skipped=0 ignored=0',
+    'compute-1  : ok=7  changed=3 unreachable=0 failed=0 skipped=1 ignored=0',
+    'compute-12 : ok=0  changed=0 unreachable=1 failed=0 skipped=0 ignored=0',
   ]);
-  for (const col of [':', 'changed=', 'unreachable=', 'failed=', 'skipped=']) {
+  for (const col of [':', 'changed=', 'unreachable=', 'failed=', 'skipped=', 'ignored=']) {
     const cols = new Set(lines.slice(1, 4).map((l) => l.indexOf(col)));
     assert.equal(cols.size, 1, `"${col}" is aligned`);
   }
+});
+
+test('an ignored failure counts in ok and ignored (changed too when it changed), never in failed', () => {
+  const play = 'p';
+  const text = formatRecap(
+    build([
+      { type: 'run-start', check: false, plays: [play], hosts: ['c1'], time: at(0) },
+      { type: 'step-end', play, host: 'c1', step: 'a', time: at(1), outcome: outcome({ name: 'a', status: 'ignored', error: 'exited 1' }) },
+      { type: 'step-end', play, host: 'c1', step: 'b', time: at(1), outcome: outcome({ name: 'b', status: 'ignored', changed: true, error: 'exited 2' }) },
+      { type: 'step-end', play, host: 'c1', step: 'c', time: at(1), outcome: outcome({ name: 'c', status: 'ok' }) },
+      { type: 'host-end', play, host: 'c1', status: 'changed', time: at(2) },
+      { type: 'run-end', interrupted: false, time: at(2) },
+    ]),
+    { color: false },
+  );
+  assert.equal(text.split('\n')[1], 'c1 : ok=3 changed=1 unreachable=0 failed=0 skipped=0 ignored=2');
+  assert.match(text, /^OK: 1 host, 1 changed/m);
 });
 
 test('the 5 slowest steps, slowest first, with host and seconds', () => {

@@ -38,7 +38,7 @@ test('report of a run with a change and a failure: exact shape and values', () =
   ]);
   assert.match(report.hosts['compute-1']?.steps[0]?.diff ?? '', /^--- \/etc\/default\/grub \(before\)\n\+\+\+ \/etc\/default\/grub \(after\)\n@@/);
   assert.equal(report.hosts['compute-1']?.steps[1]?.diff, undefined);
-  assert.deepEqual(report.summary, { ok: 0, changed: 1, failed: 1, unreachable: 0, skipped: 0, hosts: 2 });
+  assert.deepEqual(report.summary, { ok: 0, changed: 1, failed: 1, unreachable: 0, skipped: 0, ignored: 0, hosts: 2 });
   assert.equal(report.duration_ms, 4000);
   assert.equal(report.check, false);
   assert.equal(report.interrupted, false);
@@ -65,7 +65,7 @@ test('a host status is the worst across plays; skipped only when every step was 
   assert.deepEqual(Object.fromEntries(Object.entries(r.hosts).map(([h, v]) => [h, v.status])), { h1: 'changed', h2: 'unreachable', h3: 'skipped', h4: 'ok', h5: 'unreachable' });
   assert.equal(r.hosts['h2']?.error, 'h2 unreachable');
   assert.equal(r.hosts['h5']?.error, 'connect to 10.0.0.35:22: connection refused');
-  assert.deepEqual(r.summary, { ok: 1, changed: 1, failed: 0, unreachable: 2, skipped: 1, hosts: 5 });
+  assert.deepEqual(r.summary, { ok: 1, changed: 1, failed: 0, unreachable: 2, skipped: 1, ignored: 0, hosts: 5 });
   assert.deepEqual(r.unreachable_hosts, ['h2', 'h5']);
   assert.equal(r.limit_retry, 'h2,h5');
 });
@@ -76,6 +76,35 @@ test('interrupted run: flag, and where each host got to', () => {
   assert.deepEqual(r.hosts['compute-1']?.last_step, { play: 'pci-passthrough', step: 'vfio modules', done: true });
   assert.deepEqual(r.hosts['compute-2']?.last_step, { play: 'pci-passthrough', step: 'kernel arguments', done: false });
   assert.equal(r.duration_ms, 5000);
+});
+
+test('a step failed with ignore_errors is counted ignored, and its host is not failed', () => {
+  const play = 'p';
+  const r = ReportSchema.parse(
+    build([
+      { type: 'run-start', check: false, plays: [play], hosts: ['c1'], time: at(0) },
+      { type: 'step-end', play, host: 'c1', step: 'probe', time: at(1), outcome: outcome({ name: 'probe', status: 'ignored', error: 'command false: exited 1' }) },
+      { type: 'step-end', play, host: 'c1', step: 'after', time: at(2), outcome: outcome({ name: 'after', status: 'ok' }) },
+      { type: 'host-end', play, host: 'c1', status: 'ok', time: at(3) },
+      { type: 'run-end', interrupted: false, time: at(3) },
+    ]),
+  );
+  assert.equal(r.hosts['c1']?.status, 'ok');
+  assert.deepEqual(r.hosts['c1']?.steps.map((s) => s.status), ['ignored', 'ok']);
+  assert.deepEqual(r.summary, { ok: 1, changed: 0, failed: 0, unreachable: 0, skipped: 0, ignored: 1, hosts: 1 });
+  assert.deepEqual(r.failed_hosts, []);
+});
+
+test('a step cut short by Ctrl-C is told by its outcome, not by its message', () => {
+  const play = 'p';
+  const ev = (interrupted: boolean, error: string): EngineEvent[] => [
+    { type: 'run-start', check: false, plays: [play], hosts: ['c1'], time: at(0) },
+    { type: 'step-start', play, host: 'c1', step: 's', time: at(1) },
+    { type: 'step-end', play, host: 'c1', step: 's', time: at(2), outcome: outcome({ name: 's', status: 'failed', error, interrupted }) },
+    { type: 'run-end', interrupted: true, time: at(3) },
+  ];
+  assert.equal(build(ev(true, 'anything')).hosts['c1']?.last_step?.done, false);
+  assert.equal(build(ev(false, 'interrupted (Ctrl-C): stopped before it finished')).hosts['c1']?.last_step?.done, true, 'the text alone says nothing');
 });
 
 test('check mode is recorded', () => {

@@ -6,6 +6,7 @@
 
 import { planPci, type HostDevices, type PciPlan } from '../../nova/pci.ts';
 import type { StepContext } from '../types.ts';
+import { discoveryOutput, type Discovery } from './discover.ts';
 
 export interface ClusterDevices {
   hosts: HostDevices[];
@@ -14,28 +15,26 @@ export interface ClusterDevices {
   missing: string[];
 }
 
-type Discovered = { devices?: HostDevices['devices']; vendors?: string[]; skipped?: boolean };
-
 /** The cluster from each compute's registered discovery result (`results[i]` is `names[i]`'s). */
-function clusterDevices(names: readonly string[], results: readonly unknown[]): ClusterDevices {
+function clusterDevices(names: readonly string[], results: ReadonlyArray<Discovery | undefined>): ClusterDevices {
   const hosts: HostDevices[] = [];
   const missing: string[] = [];
   const vendors = new Set<string>();
   for (const [i, name] of names.entries()) {
-    const d = results[i] as Discovered | undefined;
-    if (!d || !Array.isArray(d.devices)) {
+    const d = results[i];
+    if (!d) {
       missing.push(name);
       continue;
     }
-    for (const v of d.vendors ?? []) vendors.add(v);
+    for (const v of d.vendors) vendors.add(v);
     hosts.push({ host: name, devices: d.devices });
   }
   return { hosts, vendors: vendors.size > 0 ? [...vendors] : ['10de'], missing };
 }
 
-interface Planned {
+export interface PlannedCluster {
   /** each compute's registered discovery result (a registered result is never changed, only replaced) */
-  results: unknown[];
+  results: Array<Discovery | undefined>;
   cluster: ClusterDevices;
   plan: PciPlan;
 }
@@ -47,13 +46,13 @@ interface Planned {
  */
 export function clusterPlan(ctx: StepContext, computeGroup: string, discovered: string): { cluster: ClusterDevices; plan: PciPlan } {
   const names = ctx.groups[computeGroup] ?? [];
-  const results = names.map((name) => ctx.hostvar(name, discovered));
-  const plans = ctx.shared('pci-cluster-plans', () => new Map<string, Planned>());
+  const results = names.map((name) => ctx.inputFrom(name, discovered, discoveryOutput));
+  const plans = ctx.services.pciClusterPlans;
   const key = `${computeGroup}\0${discovered}`;
   const known = plans.get(key);
   if (known && known.results.length === results.length && known.results.every((r, i) => r === results[i])) return known;
   const cluster = clusterDevices(names, results);
-  const planned = { results, cluster, plan: planPci(cluster.hosts, { vendors: cluster.vendors }) };
+  const planned: PlannedCluster = { results, cluster, plan: planPci(cluster.hosts, { vendors: cluster.vendors }) };
   plans.set(key, planned);
   return planned;
 }

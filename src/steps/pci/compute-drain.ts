@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { StepError } from '../../errors.ts';
 import { sleep } from '../../util/sleep.ts';
 import type { Change, HostHold, StepContext, StepKind } from '../types.ts';
+import { stepOutput } from '../contract.ts';
 import { vfioStep } from './vfio.ts';
 import { kernelIommuStep } from './kernel-iommu.ts';
 import { OpenstackCli } from './openstack-cli.ts';
@@ -65,6 +66,22 @@ const args = z
 
 type Args = z.infer<typeof args>;
 
+const instanceRef = z.object({ id: z.string(), name: z.string() });
+/** What compute_drain registers (compute_undrain reads it). */
+export const drainOutput = stepOutput(
+  'compute_drain',
+  z.object({
+    drained: z.boolean(),
+    controller: z.string(),
+    nova_host: z.string(),
+    policy: z.enum(['refuse', 'migrate', 'stop']),
+    enable_after: z.boolean(),
+    operator_disabled: z.string().nullable(),
+    stopped: z.array(instanceRef),
+    moved: z.array(instanceRef.extend({ to: z.string().nullable() })),
+  }),
+);
+
 /** What compute_undrain reads (registered). */
 export interface DrainResult {
   /** the compute was (or would be) drained in this run */
@@ -95,6 +112,7 @@ function list(instances: readonly Instance[]): string {
 export const computeDrainStep: StepKind<Args> = {
   kind: 'compute_drain',
   schema: args,
+  output: drainOutput,
   // it moves or stops instances: on a terminal without --yes, asked first
   disruptive: true,
   // what kernel_iommu reads (to tell whether a reboot comes), and the compute's name in nova

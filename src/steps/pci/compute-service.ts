@@ -5,7 +5,6 @@
 // migration list`). Pure parsers and the rules of a drain; the steps that
 // act on them are compute-drain.ts and compute-undrain.ts.
 
-import { userInfo } from 'node:os';
 import { hostname, novaConfText } from '../../facts/index.ts';
 import { getValues } from '../../inifile/oslo.ts';
 import { StepError } from '../../errors.ts';
@@ -127,15 +126,7 @@ export function enableCommand(novaHost: string): string {
 
 /** The run's name in a disable reason: when and by whom it was started. */
 export function runName(ctx: StepContext): string {
-  return ctx.shared('passthru-run-name', () => {
-    let user = process.env['USER'] ?? process.env['LOGNAME'];
-    try {
-      user ??= userInfo().username;
-    } catch {
-      user ??= 'unknown';
-    }
-    return `${new Date().toISOString().slice(0, 19)}Z ${user}`;
-  });
+  return ctx.services.runName;
 }
 
 /**

@@ -12,8 +12,7 @@ import { sleep } from '../../util/sleep.ts';
 import type { Change, StepKind } from '../types.ts';
 import { OpenstackCli } from './openstack-cli.ts';
 import { describe, isPassthruReason, listInstances, readCompute } from './compute-service.ts';
-import { HOLD_SERVICE, HOLD_STOPPED, type DrainResult } from './compute-drain.ts';
-import { registered } from './roles.ts';
+import { HOLD_SERVICE, HOLD_STOPPED, drainOutput, type DrainResult } from './compute-drain.ts';
 
 const STEP = 'give back';
 
@@ -30,8 +29,9 @@ const args = z
 export const computeUndrainStep: StepKind<z.infer<typeof args>> = {
   kind: 'compute_undrain',
   schema: args,
+  reads: [drainOutput],
   async plan(ctx, a) {
-    const d = registered<DrainResult>(ctx, a.drained) ?? skippedDrain(ctx.vars[a.drained]);
+    const d: DrainResult | undefined = ctx.inputFrom(ctx.hostName, a.drained, drainOutput) ?? skippedDrain(ctx.vars[a.drained]);
     if (d === undefined || typeof d.nova_host !== 'string' || typeof d.controller !== 'string') {
       return { changes: [], skip: `nothing to give back: no drain result '${a.drained}' on this host (the compute_drain step did not run)` };
     }
@@ -87,7 +87,7 @@ export const computeUndrainStep: StepKind<z.infer<typeof args>> = {
   },
 };
 
-/** A drain skipped because no reboot was needed still registers the compute (registered() drops skipped results). */
+/** A drain skipped because no reboot was needed still registers the compute (ctx.input drops skipped results). */
 function skippedDrain(v: unknown): DrainResult | undefined {
   if (v === null || typeof v !== 'object' || (v as { failed?: boolean }).failed === true) return undefined;
   const d = v as Partial<DrainResult>;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { iommu, pciDevices } from '../../facts/index.ts';
 import { planPci } from '../../nova/pci.ts';
+import { stepOutput } from '../contract.ts';
 import type { StepKind } from '../types.ts';
 
 const args = z
@@ -13,9 +14,36 @@ const args = z
   })
   .strict();
 
+const pciFunction = z.object({
+  address: z.string(),
+  vendor: z.string(),
+  device: z.string(),
+  class: z.string(),
+  vendorName: z.string().optional(),
+  deviceName: z.string().optional(),
+  className: z.string().optional(),
+  iommuGroup: z.number().optional(),
+  driver: z.string().optional(),
+  bootVga: z.boolean().optional(),
+});
+
+/** What `pci_discover` registers (nova_pci and openstack_gpu read it from every compute). */
+export const discoveryOutput = stepOutput(
+  'pci_discover',
+  z.object({
+    has_gpu: z.boolean(),
+    vendors: z.array(z.string()),
+    cards: z.array(z.object({ slot: z.string(), model: z.string(), functions: z.array(z.string()) })),
+    devices: z.array(pciFunction),
+    iommu_active: z.boolean(),
+  }),
+);
+export type Discovery = z.infer<typeof discoveryOutput.schema>;
+
 export const discoverStep: StepKind<z.infer<typeof args>> = {
   kind: 'pci_discover',
   schema: args,
+  output: discoveryOutput,
   repeatable: true,
   facts: () => [pciDevices, iommu],
   async plan(ctx, a) {
@@ -38,16 +66,13 @@ export const discoverStep: StepKind<z.infer<typeof args>> = {
         notes.push(`${card.slot}: ${card.functions.map((f) => `${f.address.slice(-1)}=${f.vendor}:${f.device}${f.iommuGroup !== undefined ? `/g${f.iommuGroup}` : ''}`).join(' ')}`);
       }
     }
-    return {
-      changes: [],
-      notes,
-      result: {
-        has_gpu: cards.length > 0,
-        vendors,
-        cards: cards.map((c) => ({ slot: c.slot, model: c.model, functions: c.functions.map((f) => f.address) })),
-        devices,
-        iommu_active: io.active,
-      },
+    const result: Discovery = {
+      has_gpu: cards.length > 0,
+      vendors,
+      cards: cards.map((c) => ({ slot: c.slot, model: c.model, functions: c.functions.map((f) => f.address) })),
+      devices,
+      iommu_active: io.active,
     };
+    return { changes: [], notes, result };
   },
 };

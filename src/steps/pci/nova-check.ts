@@ -12,7 +12,7 @@
 
 import { createHash } from 'node:crypto';
 import { novaCall, parseNovaValues, type NovaCall, type NovaCheck, type NovaPython, type NovaValuesResult } from '../../nova/check.ts';
-import { NovaCheckBatcher, unitsOf, type NovaUnit, type UnitAnswer } from '../../nova/check-batch.ts';
+import { unitsOf, type NovaCheckBatcher, type NovaUnit, type UnitAnswer } from '../../nova/check-batch.ts';
 import { structureOf } from '../../inifile/oslo.ts';
 import type { NovaValues } from '../../nova/values.ts';
 import { StepError } from '../../errors.ts';
@@ -25,11 +25,8 @@ export interface NovaCandidate {
   values: NovaValues;
 }
 
-const BATCHER = 'nova-check-batcher';
-const READS = 'nova-check-reads';
-
 function batcher(ctx: StepContext): NovaCheckBatcher {
-  return ctx.shared(BATCHER, () => new NovaCheckBatcher());
+  return ctx.services.novaCheckBatcher;
 }
 
 /** One python process on this host (check.ts novaCall). */
@@ -52,7 +49,7 @@ export function sameValues(a: NovaValues, b: NovaValues): boolean {
   return JSON.stringify([a.alias, a.device_spec, a.filters?.enabled, a.filters?.available]) === JSON.stringify([b.alias, b.device_spec, b.filters?.enabled, b.filters?.available]);
 }
 
-interface ShapeRead {
+export interface ShapeRead {
   /** what oslo.config read on the host that read this shape */
   read: Promise<NovaValuesResult>;
   /** what passthru read in that host's files */
@@ -71,7 +68,7 @@ interface ShapeRead {
  * itself. A read that did not finish (its host went down) is read again.
  */
 function osloRead(ctx: StepContext, c: NovaCandidate, python: string, stack: string, background: boolean): Promise<NovaValuesResult> {
-  const reads = ctx.shared(READS, () => new Map<string, ShapeRead>());
+  const reads = ctx.services.novaCheckReads;
   const shape = c.files.map((f) => `${f.path}\n${structureOf(f.text)}`).join('\n\0\n');
   const key = `${stack}\n${c.checks.join(',')}\n${createHash('sha256').update(shape).digest('hex')}`;
   const known = reads.get(key);

@@ -6,6 +6,7 @@
 // loaded with nova's own code where nova is installed (nova-check.ts).
 // Registers which units must restart (`restart`).
 
+import { stepOutput } from '../contract.ts';
 import { z } from 'zod';
 import { novaConfFiles, novaConfText, osRelease, novaVersion, systemdUnits } from '../../facts/index.ts';
 import { NOVA_PYTHON_PROBE, checksForRole, type NovaCheck } from '../../nova/check.ts';
@@ -18,8 +19,9 @@ import { readRemoteFile, writeRemoteFile } from '../../ssh/files.ts';
 import type { Change, StepContext, StepKind, StepPlan } from '../types.ts';
 import { clusterPlan } from './cluster-devices.ts';
 import { novaCheck, prepareNovaCheck, type NovaCandidate } from './nova-check.ts';
-import type { PreflightResult } from './preflight.ts';
-import { registered, rolesOf } from './roles.ts';
+import { discoveryOutput } from './discover.ts';
+import { preflightOutput } from './preflight.ts';
+import { rolesOf } from './roles.ts';
 
 const args = z
   .object({
@@ -39,13 +41,13 @@ type Args = z.infer<typeof args>;
 
 function hostRoles(ctx: StepContext, a: Args): NovaRole[] {
   if (a.role !== 'auto') return [a.role];
-  const pre = registered<PreflightResult>(ctx, 'preflight');
+  const pre = ctx.input(preflightOutput);
   const roles = pre?.roles.filter((r): r is NovaRole => r === 'controller' || r === 'compute');
   return roles && roles.length > 0 ? roles : rolesOf(ctx, { controller: a.controller_group, compute: a.compute_group });
 }
 
-async function hostNova(ctx: StepContext, roles: NovaRole[]): Promise<{ release: NovaRelease; units: Partial<Record<NovaService, ServiceRef>>; files: string[] }> {
-  const pre = registered<PreflightResult>(ctx, 'preflight');
+async function hostNova(ctx: StepContext, roles: NovaRole[]): Promise<{ release: NovaRelease; units: Partial<Record<NovaService, ServiceRef | undefined>>; files: string[] }> {
+  const pre = ctx.input(preflightOutput);
   if (pre) return { release: pre.release, units: pre.units, files: pre.nova_conf_files };
   // run without the preflight play (--start-at-step, --tags): read it here
   const os = await ctx.gather(osRelease);
@@ -82,15 +84,56 @@ function toCheck(c: Candidate): NovaCandidate {
   return { files: c.planned.map((p) => ({ path: p.path, text: p.after })), checks: c.checks, values: c.values };
 }
 
+/** What a candidate was computed from: the same inputs give the same candidate. */
+interface CandidateInputs {
+  roles: string;
+  nova: Awaited<ReturnType<typeof hostNova>>;
+  cluster: ReturnType<typeof clusterPlan>;
+  files: Array<{ path: string; content: string }>;
+}
+
+function sameInputs(x: CandidateInputs, y: CandidateInputs): boolean {
+  return (
+    x.roles === y.roles &&
+    x.cluster === y.cluster &&
+    x.nova.release === y.nova.release &&
+    JSON.stringify(x.nova.units) === JSON.stringify(y.nova.units) &&
+    x.files.length === y.files.length &&
+    x.files.every((f, i) => f.path === y.files[i]?.path && f.content === y.files[i]?.content)
+  );
+}
+
+/**
+ * The candidate of one host's step, by its arguments (the engine renders and
+ * validates them once per host and step: prepare and plan get the same
+ * object): made once, and again only when what it is made from changed in
+ * between (an earlier step edited nova.conf, a compute registered other devices).
+ */
+const candidates = new WeakMap<Args, { inputs: CandidateInputs; value: Candidate | StepPlan }>();
+
 /** What this host's nova config files should become; a StepPlan when there is nothing to write. */
 async function candidate(ctx: StepContext, a: Args): Promise<Candidate | StepPlan> {
   const roles = hostRoles(ctx, a);
   if (roles.length === 0) return { changes: [], skip: `host is in neither '${a.controller_group}' nor '${a.compute_group}'` };
-  const { release, units, files: paths } = await hostNova(ctx, roles);
-  const { cluster, plan: pci } = clusterPlan(ctx, a.compute_group, a.discovered);
+  const nova = await hostNova(ctx, roles);
+  const planned = clusterPlan(ctx, a.compute_group, a.discovered);
+  const { cluster } = planned;
   if (cluster.hosts.length === 0) {
     return { changes: [], skip: `no compute of '${a.compute_group}' reported its devices (${cluster.missing.join(', ') || 'none in the group'})` };
   }
+  const files = await readConfigs(ctx, nova.files);
+  const inputs: CandidateInputs = { roles: roles.join(','), nova, cluster: planned, files };
+  const known = candidates.get(a);
+  if (known && sameInputs(known.inputs, inputs)) return known.value;
+  const value = makeCandidate(ctx, a, inputs, roles);
+  candidates.set(a, { inputs, value });
+  return value;
+}
+
+function makeCandidate(ctx: StepContext, a: Args, inputs: CandidateInputs, roles: NovaRole[]): Candidate | StepPlan {
+  const { release, units } = inputs.nova;
+  const { cluster, plan: pci } = inputs.cluster;
+  const files = inputs.files;
   const notes: string[] = [];
   if (cluster.missing.length > 0) notes.push(`aliases derived from ${cluster.hosts.length} computes; not from ${cluster.missing.join(', ')} (failed or not reached)`);
   if (pci.aliases.length === 0) return { changes: [], skip: 'no GPU found on any compute: nothing to configure', notes };
@@ -107,7 +150,6 @@ async function candidate(ctx: StepContext, a: Args): Promise<Candidate | StepPla
   // A compute that did not report (failed, unreachable, --limit) may carry a GPU model
   // only it has: keep the aliases already there instead of taking them for stale.
   if (cluster.missing.length > 0) wanted.isManagedAlias = () => false;
-  const files = await readConfigs(ctx, paths);
   for (const f of files) ctx.secrets.addFromText(f.content);
   if (files.length === 0) throw new StepError(ctx.hostName, 'nova.conf', 'no nova configuration file found', 'install and configure nova first');
   const planned = planNovaConfFiles(files, roles, release, wanted);
@@ -129,9 +171,13 @@ async function candidate(ctx: StepContext, a: Args): Promise<Candidate | StepPla
   return { roles, release, planned, changes, notes, result, checks, values: novaValues(planned.map((p) => p.after), release, checks) };
 }
 
+/** What nova_pci registers (nova_restart reads it): the units whose options this run changes. */
+export const novaPciOutput = stepOutput('nova_pci', z.object({ restart: z.array(z.string()) }).passthrough());
+
 export const novaPciStep: StepKind<Args> = {
   kind: 'nova_pci',
   schema: args,
+  reads: [preflightOutput, discoveryOutput],
   facts: () => [NOVA_PYTHON_PROBE, novaConfText],
   async prepare(ctx, a) {
     // announce this host's checks: the first host that runs a batch of nova checks
@@ -144,7 +190,8 @@ export const novaPciStep: StepKind<Args> = {
   async plan(ctx, a) {
     const c = await candidate(ctx, a);
     if (!('planned' in c)) return c;
-    const { changes, notes, result, planned } = c;
+    const { changes, result, planned } = c;
+    const notes = [...c.notes];
     if (a.nova_check && ctx.check) {
       const probe = await ctx.gather(NOVA_PYTHON_PROBE);
       const { problem, checked } = await novaCheck(ctx, toCheck(c), probe);

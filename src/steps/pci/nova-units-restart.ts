@@ -17,7 +17,8 @@ import { quote } from '../../util/shell.ts';
 import type { Change, StepContext, StepKind } from '../types.ts';
 import { restartUnits } from '../service.ts';
 import type { PreflightResult } from './preflight.ts';
-import { registered } from './roles.ts';
+import { preflightOutput } from './preflight.ts';
+import { novaPciOutput } from './nova-pci.ts';
 
 const args = z
   .object({
@@ -46,14 +47,15 @@ export const novaRestartStep: StepKind<Args> = {
   kind: 'nova_restart',
   schema: args,
   disruptive: true,
+  reads: [preflightOutput, novaPciOutput],
   facts: () => [unitStartTimes, novaConfMtimes, novaConfFiles],
   async plan(ctx, a) {
-    const pre = registered<PreflightResult>(ctx, 'preflight');
+    const pre = ctx.input(preflightOutput);
     if (!pre) return { changes: [], skip: 'no preflight result for this host (run the preflight step)' };
     const refs = Object.values(pre.units).filter((u): u is ServiceRef => u !== undefined);
     if (refs.length === 0) return { changes: [], skip: 'no nova units on this host' };
     // what this run changes (in check mode: would change) in nova.conf, per unit
-    const fromRun = new Set((registered<{ restart?: unknown }>(ctx, a.changes_from)?.restart as string[] | undefined) ?? []);
+    const fromRun = new Set(ctx.inputFrom(ctx.hostName, a.changes_from, novaPciOutput)?.restart ?? []);
     const starts = (await ctx.gather(unitStartTimes)).units;
     const mtimes = (await ctx.gather(novaConfMtimes)).files;
     const files = pre.nova_conf_files.length > 0 ? pre.nova_conf_files : (await ctx.gather(novaConfFiles)).files;

@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { systemdUnits } from '../../facts/index.ts';
 import type { StepKind } from '../types.ts';
 import { unitError, unitStates } from '../service.ts';
-import type { PreflightResult } from './preflight.ts';
-import { registered } from './roles.ts';
+import { preflightOutput } from './preflight.ts';
 
 const args = z.object({}).strict();
 
@@ -13,9 +12,10 @@ export const novaUnitsActiveStep: StepKind<z.infer<typeof args>> = {
   kind: 'nova_units_active',
   schema: args,
   repeatable: true,
+  reads: [preflightOutput],
   facts: () => [systemdUnits],
   async plan(ctx) {
-    const pre = registered<PreflightResult>(ctx, 'preflight');
+    const pre = ctx.input(preflightOutput);
     if (!pre) return { changes: [], skip: 'no preflight result for this host (run the preflight step)' };
     const units = Object.values(pre.units).flatMap((u) => (u && u.kind === 'systemd' ? [u.unit] : []));
     if (units.length === 0) return { changes: [], skip: 'no systemd units to check' };

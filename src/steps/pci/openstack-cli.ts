@@ -47,9 +47,12 @@ export class OpenstackCli {
     } catch (e) {
       throw new StepError(ctx.hostName, step, `cannot reach ${hostName}, where the openstack CLI runs: ${e instanceof Error ? e.message : String(e)}`, `make ${hostName} reachable, or name another controller`);
     }
-    const limit = ctx.shared(`openstack-cli-limit:${hostName}`, () => pLimit(AT_ONCE));
+    const limits = ctx.services.openstackLimits;
+    const limit = limits.get(hostName) ?? limits.set(hostName, pLimit(AT_ONCE)).get(hostName)!;
     // looked for once per controller; every host that asks gets its own error
-    const found = ctx.shared(`openstack-openrc:${hostName}:${given}`, () => findOpenrc(ctx, host, given));
+    const openrcs = ctx.services.openstackOpenrc;
+    const key = `${hostName}\0${given}`;
+    const found = openrcs.get(key) ?? openrcs.set(key, findOpenrc(ctx, host, given)).get(key)!;
     const openrc = await found;
     if (openrc === undefined) {
       const candidates = given ? [given] : OPENRC_CANDIDATES;
@@ -81,7 +84,8 @@ export class OpenstackCli {
   }
 
   private joined(argv: readonly string[]): Promise<OpenstackResult> {
-    const inflight = this.ctx.shared(`openstack-inflight:${this.on}`, () => new Map<string, Promise<OpenstackResult>>());
+    const all = this.ctx.services.openstackInflight;
+    const inflight = all.get(this.on) ?? all.set(this.on, new Map<string, Promise<OpenstackResult>>()).get(this.on)!;
     const key = JSON.stringify(argv);
     let p = inflight.get(key);
     if (!p) {

@@ -9,6 +9,7 @@ import { StepError } from '../../errors.ts';
 import type { Change, StepKind } from '../types.ts';
 import { clusterPlan } from './cluster-devices.ts';
 import { OpenstackCli, parseJson } from './openstack-cli.ts';
+import { discoveryOutput } from './discover.ts';
 
 const args = z
   .object({
@@ -52,6 +53,7 @@ function flavorsFor(models: CardModel[], a: Args): Array<{ name: string; spec: s
 export const openstackGpuStep: StepKind<Args> = {
   kind: 'openstack_gpu',
   schema: args,
+  reads: [discoveryOutput],
   async plan(ctx, a) {
     const models = clusterPlan(ctx, a.compute_group, a.discovered).plan.models;
     if (models.length === 0) return { changes: [], skip: 'no GPU found on any compute: no flavor to create' };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { bootMode, cpu, novaConfFiles, novaVersion, osRelease, systemdUnits } from '../../facts/index.ts';
 import { NovaServiceError, detectUnits, type NovaFamily, type NovaService, type ServiceRef } from '../../nova/services.ts';
 import { releaseFromVersion, type NovaRelease } from '../../nova/release.ts';
+import { stepOutput } from '../contract.ts';
 import type { StepKind } from '../types.ts';
 import { rolesOf } from './roles.ts';
 
@@ -17,20 +18,31 @@ const args = z
   })
   .strict();
 
-export interface PreflightResult {
-  roles: string[];
-  os: string;
-  family: 'debian' | 'el';
-  major: number | undefined;
-  boot_mode: 'bios' | 'uefi';
-  cpu_vendor: 'intel' | 'amd';
-  virt_flag: string | undefined;
-  nova_family: NovaFamily;
-  release: NovaRelease;
-  nova_version: string | undefined;
-  units: Partial<Record<NovaService, ServiceRef>>;
-  nova_conf_files: string[];
-}
+const service = z.enum(['api', 'scheduler', 'compute']);
+const serviceRef = z.union([
+  z.object({ kind: z.literal('systemd'), unit: z.string(), service }),
+  z.object({ kind: z.literal('container'), engine: z.enum(['docker', 'podman']), name: z.string(), service }),
+]);
+
+/** What `pci_preflight` registers (nova_pci and nova_units_active read it). */
+export const preflightOutput = stepOutput(
+  'pci_preflight',
+  z.object({
+    roles: z.array(z.string()),
+    os: z.string(),
+    family: z.enum(['debian', 'el']),
+    major: z.number().optional(),
+    boot_mode: z.enum(['bios', 'uefi']),
+    cpu_vendor: z.enum(['intel', 'amd']),
+    virt_flag: z.string().optional(),
+    nova_family: z.enum(['el', 'debian', 'kolla']),
+    release: z.custom<NovaRelease>((v) => typeof v === 'string' && v !== '', 'a nova release name'),
+    nova_version: z.string().optional(),
+    units: z.object({ api: serviceRef.optional(), scheduler: serviceRef.optional(), compute: serviceRef.optional() }),
+    nova_conf_files: z.array(z.string()),
+  }),
+);
+export type PreflightResult = z.infer<typeof preflightOutput.schema>;
 
 const FIRMWARE_VT = {
   intel: { flag: 'vmx', setting: 'Intel Virtualization Technology (VT-x)' },
@@ -40,6 +52,7 @@ const FIRMWARE_VT = {
 export const preflightStep: StepKind<z.infer<typeof args>> = {
   kind: 'pci_preflight',
   schema: args,
+  output: preflightOutput,
   repeatable: true,
   facts: () => [osRelease, bootMode, cpu, systemdUnits, novaConfFiles, novaVersion],
   async plan(ctx, a) {
@@ -104,7 +117,7 @@ export const preflightStep: StepKind<z.infer<typeof args>> = {
     };
     return {
       changes: [],
-      result: result as unknown as Record<string, unknown>,
+      result,
       notes: [`${result.os}, ${boot.toUpperCase()}, ${c.model || c.vendor}, nova ${release}${version.version ? ` (${version.version})` : ''}, ${roles.join('+')}`],
     };
   },

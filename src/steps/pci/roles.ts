@@ -9,11 +9,3 @@ export function rolesOf(ctx: StepContext, groups: { controller: string; compute:
   if ((ctx.groups[groups.compute] ?? []).includes(ctx.hostName)) out.push('compute');
   return out;
 }
-
-/** A value registered by an earlier step on this host (e.g. `preflight`), if any. */
-export function registered<T>(ctx: StepContext, name: string): T | undefined {
-  const v = ctx.vars[name];
-  if (v === undefined || v === null || typeof v !== 'object') return undefined;
-  if ((v as { skipped?: boolean }).skipped === true || (v as { failed?: boolean }).failed === true) return undefined;
-  return v as T;
-}

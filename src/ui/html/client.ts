@@ -10,7 +10,7 @@ export const CLIENT_JS = String.raw`
   var t0 = performance.now();
   var D = JSON.parse(document.getElementById('data').textContent);
   var T = D.texts;
-  var STATUS = ['ok', 'changed', 'failed', 'unreachable', 'skipped'];
+  var STATUS = ['ok', 'changed', 'failed', 'unreachable', 'skipped', 'ignored'];
   var SEGKIND = ['connect', 'facts', 'step', 'reboot', 'verify'];
   var total = Math.max(1, D.run.duration_ms);
   function $(id) { return document.getElementById(id); }

@@ -8,7 +8,7 @@ import type { HostFacts } from '../facts-summary.ts';
 
 /** What a lane segment stands for. */
 export const SEG = { connect: 0, facts: 1, step: 2, reboot: 3, verify: 4 } as const;
-const STATUS_CODE = { ok: 0, changed: 1, failed: 2, unreachable: 3, skipped: 4 } as const;
+const STATUS_CODE = { ok: 0, changed: 1, failed: 2, unreachable: 3, skipped: 4, ignored: 5 } as const;
 
 /** Step kinds drawn as the verification. */
 const VERIFY_KINDS = new Set(['iommu_verify', 'nova_units_active', 'assert']);

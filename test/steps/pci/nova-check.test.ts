@@ -8,6 +8,7 @@ import { NOVA_PYTHON_PROBE, type NovaPython } from '../../../src/nova/check.ts';
 import { novaValues } from '../../../src/nova/values.ts';
 import { novaCheck, prepareNovaCheck, type NovaCandidate } from '../../../src/steps/pci/nova-check.ts';
 import type { StepContext } from '../../../src/steps/types.ts';
+import { RunServices } from '../../../src/steps/services.ts';
 import type { ExecOptions, ExecResult, RemoteHost } from '../../../src/ssh/types.ts';
 import { SecretRegistry } from '../../../src/util/secrets.ts';
 import { requireNova } from '../../nova/helpers.ts';
@@ -34,7 +35,7 @@ class LocalHost implements RemoteHost {
 }
 
 function contexts(names: string[]): { ctxs: StepContext[]; hosts: LocalHost[] } {
-  const shared = new Map<string, unknown>();
+  const services = new RunServices();
   const hosts = names.map((n) => new LocalHost(n));
   const ctxs = hosts.map(
     (host) =>
@@ -45,10 +46,7 @@ function contexts(names: string[]): { ctxs: StepContext[]; hosts: LocalHost[] } 
         check: false,
         secrets: new SecretRegistry(),
         signal: new AbortController().signal,
-        shared: <T>(key: string, create: () => T): T => {
-          if (!shared.has(key)) shared.set(key, create());
-          return shared.get(key) as T;
-        },
+        services,
       }) as unknown as StepContext,
   );
   return { ctxs, hosts };
