@@ -47,18 +47,18 @@ const PLAYBOOK = `- name: compute setup
   tags: [setup]
   steps:
     - name: kernel arguments
-      command: [true]
+      command: ["true"]
       tags: [kernel]
     - name: reboot
-      command: [true]
+      command: ["true"]
       tags: [kernel, reboot]
     - name: untagged step
-      command: [true]
+      command: ["true"]
 - name: controllers
   hosts: controller
   steps:
     - name: nova.conf
-      command: [true]
+      command: ["true"]
       tags: [nova]
 `;
 
@@ -184,7 +184,7 @@ describe('the command line, without any host answering', () => {
     assert.equal(good.code, 0, show(good));
     assert.equal(good.stdout, `\nplaybook: ${playbook}\n`);
     const badFile = join(dir, 'bad.yaml');
-    writeFileSync(badFile, PLAYBOOK.replace('command: [true]\n      tags: [kernel]', 'comand: [true]\n      tags: [kernel]'));
+    writeFileSync(badFile, PLAYBOOK.replace('command: ["true"]\n      tags: [kernel]', 'comand: ["true"]\n      tags: [kernel]'));
     const bad = await offline(['run', badFile, '-i', inventory, '--syntax-check']);
     assert.equal(bad.code, 1, show(bad));
     assert.match(bad.stderr, new RegExp(`^error: ${badFile.replace(/\./g, '\\.')}:\\d+`), show(bad));

@@ -70,7 +70,7 @@ describe('a closed pipe ends passthru quietly', () => {
     const inv = join(work, 'big2.ini');
     writeFileSync(inv, '[compute]\ngpu[00001:20000] ansible_host=10.0.0.1\n');
     const pb = join(work, 'site.yaml');
-    writeFileSync(pb, '- name: p\n  hosts: compute\n  steps:\n    - name: s\n      command: [true]\n');
+    writeFileSync(pb, '- name: p\n  hosts: compute\n  steps:\n    - name: s\n      command: ["true"]\n');
     const r = await piped(['run', pb, '-i', inv, '--list-hosts'], 3, {}, work);
     assert.equal(r.stdout.split('\n').length, 4, show(r));
     assertQuiet(r);

@@ -37,7 +37,7 @@ const PLAYBOOKS: Case[] = [
   { name: 'a file cut short', file: 'truncated.yaml', content: '- name: p\n  hosts: [all\n  steps:\n    - name: s\n', expect: /^3:3: YAML: / },
   { name: 'nesting 20000 deep', file: 'deep.yaml', content: `- name: p\n  hosts: all\n  vars:\n    deep: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, expect: /^4:\d+: YAML: .*\n.*nested too deeply/ },
   { name: 'a duplicate key', file: 'dup.yaml', content: '- name: p\n  hosts: all\n  hosts: compute\n  steps: []\n', expect: /^3:3: YAML: map keys must be unique/ },
-  { name: 'a python object tag', file: 'pytag.yaml', content: `- name: !!python/object/apply:os.system ["touch ${tmp.dir}/PWNED"]\n  hosts: all\n`, expect: /^1:9: YAML: unresolved tag/ },
+  { name: 'a python object tag', file: 'pytag.yaml', content: `- name: !!python/object/apply:os.system ["touch ${tmp.dir}/PWNED"]\n  hosts: all\n`, expect: /^1:\d+: YAML: unsupported tag tag:yaml\.org,2002:python\/object\/apply:os\.system/ },
   { name: 'an unknown filter', file: 'filter.yaml', content: '- name: p\n  hosts: all\n  steps:\n    - name: s\n      command: ["{{ x | nosuchfilter }}"]\n', expect: /^5:17: unknown filter "nosuchfilter"/ },
 ];
 
@@ -46,7 +46,7 @@ const INVENTORIES: Case[] = [
   { name: 'a port that is not a number', file: 'port.ini', content: '[compute]\nc1 ansible_port=notaport\n', expect: /^2: ansible_port on host 'c1' must be a port number/ },
   { name: 'hosts as a list', file: 'wrong-type.yml', content: 'all:\n  hosts: [a, b]\n', expect: /^2: invalid "hosts" entry for group 'all': it must be a mapping, found a list/ },
   { name: 'an unknown key', file: 'unknown-key.yml', content: 'all:\n  hostz:\n    a: {}\n', expect: /^2: unknown key 'hostz' in group 'all'/ },
-  { name: 'an alias bomb', file: 'bomb.yml', content: `all:\n  vars:\n${bomb('    ')}\n  hosts:\n    a: {}\n`, expect: /^4: YAML aliases expand to \d+ values/ },
+  { name: 'an alias bomb', file: 'bomb.yml', content: `all:\n  vars:\n${bomb('    ')}\n  hosts:\n    a: {}\n`, expect: /^4:\d+: YAML: too many aliases \(\*name\): this looks like an alias bomb/ },
   { name: 'binary data', file: 'binary.ini', content: Buffer.concat([Buffer.from('[compute]\nc1\n'), Buffer.from([0x00, 0x01, 0x02, 0xff])]), expect: /^3: this is a binary file, not an inventory/ },
   { name: 'nesting 20000 deep', file: 'deep.yml', content: `all:\n  vars:\n    deep: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, expect: /^3:\d+: YAML/ },
   { name: 'groups in a loop', file: 'cycle.ini', content: '[a:children]\nb\n[b:children]\na\n', expect: /^4: adding group 'a' as a child of 'b' makes a loop/ },
