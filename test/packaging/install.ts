@@ -44,15 +44,19 @@ export function ordinaryUser(): User {
   return { name: 'nobody', uid, gid };
 }
 
+/** spawn() options that run a child as `user` (only root can switch; anyone else is that user already) */
+export function asUser(user: User): { uid: number; gid: number } | Record<string, never> {
+  return process.getuid?.() === 0 && user.uid !== SELF.uid ? { uid: user.uid, gid: user.gid } : {};
+}
+
 /** A command as `user` (spawned, never spawnSync: a lab may serve from this process). */
 export function run(cmd: string, args: string[], as: { user: User; env: NodeJS.ProcessEnv }, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const switchUser = process.getuid?.() === 0 && as.user.uid !== SELF.uid;
     const child = spawn(cmd, args, {
       cwd: opts.cwd ?? as.env['HOME'] ?? '/',
       env: as.env,
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(switchUser ? { uid: as.user.uid, gid: as.user.gid } : {}),
+      ...asUser(as.user),
     });
     let stdout = '';
     let stderr = '';
