@@ -15,8 +15,8 @@ import { LAB_SUDO_PASSWORD, realLabUnavailable, startRealLab, type RealLab } fro
 
 const BIN = fileURLToPath(new URL('../../bin/passthru.js', import.meta.url));
 const BOOT_ID = '/proc/sys/kernel/random/boot_id';
-/** an address of this file's second block where nothing listens */
-const UNUSED_ADDRESS = '127.0.41.250';
+/** an address of the lab's block where nothing listens (its hosts are .1 to .4, its tool server .255) */
+const unusedAddress = (lab: RealLab): string => (lab.hosts[0]?.address ?? '127.0.10.1').replace(/\.\d+$/, '.250');
 
 const unavailable = realLabUnavailable();
 if (unavailable) process.stderr.write(`\n*** SKIPPED test/commands/exec.test.ts: ${unavailable} ***\n\n`);
@@ -90,7 +90,8 @@ describe('passthru exec on real sshd hosts', { skip: unavailable ? `SKIPPED: ${u
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'passthru-exec-test-'));
     const specs = mixedCluster().filter((s) => ['ctl1', 'ubuntu', 'amd', 'nogpu'].includes(s.name));
-    lab = await startRealLab(specs, { base: '127.0.40', rebootSeconds: 0.5 });
+    // no fixed base: the lab claims a free address block (another test run on this machine may hold one)
+    lab = await startRealLab(specs, { rebootSeconds: 0.5 });
     names = lab.hosts.map((h) => h.name);
   });
   after(async () => {
@@ -186,6 +187,7 @@ describe('passthru exec on real sshd hosts', { skip: unavailable ? `SKIPPED: ${u
 
   it('an inventory host at an unused address is UNREACHABLE, the others answer, exit 4', async () => {
     const path = join(work, 'ghost.ini');
+    const UNUSED_ADDRESS = unusedAddress(lab);
     writeFileSync(path, readFileSync(lab.inventoryPath, 'utf8').replace('[compute]\n', `[compute]\nghost ansible_host=${UNUSED_ADDRESS} ansible_port=22\n`));
     const json = join(work, 'ghost.json');
     const r = await passthru(['exec', '-i', path, '--json', json, 'all', '--', 'cat', BOOT_ID]);
