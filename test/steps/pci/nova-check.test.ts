@@ -19,7 +19,9 @@ class LocalHost implements RemoteHost {
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (command.includes('python3')) this.pythons++;
     return new Promise((resolve, reject) => {
-      const p = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+      // a session of its own, as sshd gives each command: the background check nices its
+      // session's autogroup, which must not be this test run's (it would starve what follows)
+      const p = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
