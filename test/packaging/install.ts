@@ -13,8 +13,6 @@ export interface User {
   name: string;
   uid: number;
   gid: number;
-  /** HOME for the user's commands; undefined: keep this process's */
-  home?: string;
 }
 
 export interface Installed {
@@ -96,27 +94,26 @@ export async function installAsUser(tarball: string, dir: string, user: User): P
   const prefix = join(dir, 'prefix');
   mkdirSync(prefix, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', NO_COLOR: '1' };
-  let as = user;
   if (process.getuid?.() === 0 && user.uid !== 0) {
+    // the other user's own HOME and npm cache, in the temp dir
     const home = join(dir, 'home');
     mkdirSync(home, { recursive: true });
-    as = { ...user, home };
     env['HOME'] = home;
     env['npm_config_cache'] = join(home, '.npm');
     delete env['npm_config_prefix'];
     delete env['npm_config_userconfig'];
     chownTree(dir, user);
   }
-  const r = await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', tarball], { user: as, env }, { cwd: dir });
+  const r = await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', tarball], { user, env }, { cwd: dir });
   if (r.code !== 0) {
     const out = `${r.stdout}\n${r.stderr}`;
     const line = out.split('\n').find((l) => OFFLINE.test(l));
-    if (line !== undefined) return { skip: `needs the npm registry, or the package's dependencies in ${as.name}'s npm cache (npm said: ${line.trim()})` };
-    throw new Error(`npm install -g --prefix ${prefix} ${tarball} as ${as.name} failed (exit ${r.code}):\n${out}`);
+    if (line !== undefined) return { skip: `needs the npm registry, or the package's dependencies in ${user.name}'s npm cache (npm said: ${line.trim()})` };
+    throw new Error(`npm install -g --prefix ${prefix} ${tarball} as ${user.name} failed (exit ${r.code}):\n${out}`);
   }
   const bin = join(prefix, 'bin', 'passthru');
   const pkg = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as { name: string };
-  return { user: as, prefix, bin, packageDir: join(prefix, 'lib', 'node_modules', ...pkg.name.split('/')), env: { ...env, PATH: `${join(prefix, 'bin')}:${env['PATH'] ?? ''}` } };
+  return { user, prefix, bin, packageDir: join(prefix, 'lib', 'node_modules', ...pkg.name.split('/')), env: { ...env, PATH: `${join(prefix, 'bin')}:${env['PATH'] ?? ''}` } };
 }
 
 /** Give dir and everything under it to user (as root; anyone else owns what they made already). */
