@@ -27,6 +27,8 @@ class LocalHost implements RemoteHost {
       p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       p.on('error', reject);
+      // a command that exits without reading its stdin closes the pipe first (EPIPE): sshd drops it too
+      p.stdin.on('error', () => undefined);
       p.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? 255 }));
       p.stdin.end(opts.stdin ?? '');
     });
