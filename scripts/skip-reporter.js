@@ -1,20 +1,37 @@
 // A node:test reporter that says one thing at the end: how many tests were
 // skipped, and why (a test that needs root, sshd or python3-nova skips with
 // a reason saying so). Used by scripts/test.js beside the spec reporter.
+//
+// A suite skipped whole (describe(..., { skip })) does not run its body, so
+// its tests are never seen one by one: it is counted as a suite.
 export default async function* skipReporter(source) {
   const reasons = new Map();
-  let skipped = 0;
+  let tests = 0;
+  let skippedTests = 0;
+  let skippedSuites = 0;
   for await (const event of source) {
-    if ((event.type === 'test:pass' || event.type === 'test:fail') && event.data.skip !== undefined && event.data.details?.type !== 'suite') {
-      skipped++;
-      const why = typeof event.data.skip === 'string' ? event.data.skip.replace(/^SKIPPED:?\s*/i, '') : 'no reason given';
-      reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
+    const suite = event.data.details?.type === 'suite';
+    if (!suite) tests++;
+    if (event.data.skip === undefined) continue;
+    const why = typeof event.data.skip === 'string' ? event.data.skip.replace(/^SKIPPED:?\s*/i, '') : 'no reason given';
+    const r = reasons.get(why) ?? { tests: 0, suites: 0 };
+    if (suite) {
+      skippedSuites++;
+      r.suites++;
+    } else {
+      skippedTests++;
+      r.tests++;
     }
+    reasons.set(why, r);
   }
-  if (skipped === 0) {
-    yield '\nskipped: 0 tests (every test ran)\n';
+  if (skippedTests === 0 && skippedSuites === 0) {
+    yield `\nskipped: none (all ${tests} tests ran)\n`;
     return;
   }
-  const lines = [...reasons].sort((a, b) => b[1] - a[1]).map(([why, n]) => `  ${n} ${why}`);
-  yield `\n${lines.join('\n')}\nskipped: ${skipped} tests, for want of what the lines above name (as root with openssh-server and python3-nova, none skip)\n`;
+  const count = (n, what) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const both = (r) => [r.tests ? count(r.tests, 'test') : '', r.suites ? count(r.suites, 'whole suite') : ''].filter(Boolean).join(' + ');
+  const lines = [...reasons].sort((a, b) => b[1].tests + b[1].suites - (a[1].tests + a[1].suites)).map(([why, r]) => `  ${both(r).padEnd(24)} ${why}`);
+  const suites = skippedSuites ? ` and ${count(skippedSuites, 'whole suite')}` : '';
+  yield `\n${lines.join('\n')}\nskipped: ${skippedTests} of ${tests} tests${suites}, for want of what the lines above name (as root with openssh-server and python3-nova, none skip)\n`;
 }

@@ -46,6 +46,7 @@ import { benchCluster } from '@passthru/lab/specs.ts';
 import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 import { killRunning, measure, type Measurement } from './measure.ts';
 import { parseRecap } from './recap.ts';
+import { keepStartupSection } from './startup-section.ts';
 import { evaluateTargets, fmtS, ISSUE_ANSIBLE_12, PHASE_TITLES, PHASES, resultsTable, targetsTable, type Phase, type RunResult, type Tool } from './table.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -539,7 +540,8 @@ async function main(): Promise<number> {
   const round = (_k: string, v: unknown): unknown => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
   writeFileSync(jsonPath, `${JSON.stringify(json, round, 2)}\n`);
   const mdPath = write ? join(HERE, 'RESULTS.md') : join(logsDir, 'RESULTS.md');
-  writeFileSync(mdPath, resultsMarkdown(targetsMd, tableMd));
+  // the startup figures (npm run bench:startup) stay
+  writeFileSync(mdPath, keepStartupSection(resultsMarkdown(targetsMd, tableMd), existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : undefined));
   say(`wrote ${relative(ROOT, jsonPath) || jsonPath} and ${relative(ROOT, mdPath) || mdPath}`);
   return results.some((r) => r.exitCode !== 0) ? 1 : 0;
 }

@@ -43,7 +43,28 @@ const PLAYBOOK = `
       ignore_errors: true
 `;
 
-/** Every command line on this machine holding one of `secrets`, polled until stopped. */
+/**
+ * Is pid this test process or one of its descendants (the CLI, the lab's hosts
+ * and their sessions)? Other test runs on this machine may show the lab's
+ * secrets in their own command lines. undefined: the process is gone.
+ */
+function ours(pid: number): boolean | undefined {
+  for (let p = pid, hops = 0; hops < 64; hops++) {
+    if (p === process.pid) return true;
+    if (p <= 1) return false;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+    p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  }
+  return false;
+}
+
+/** Every command line of this test's processes holding one of `secrets`, polled until stopped. */
 function watchCommandLines(secrets: string[]): { stop(): string[] } {
   const seen = new Set<string>();
   const poll = (): void => {
@@ -55,7 +76,8 @@ function watchCommandLines(secrets: string[]): { stop(): string[] } {
       } catch {
         continue;
       }
-      if (secrets.some((s) => cmdline.includes(s))) seen.add(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
+      // a process gone before its parents were read is counted: it may have been ours
+      if (secrets.some((s) => cmdline.includes(s)) && ours(Number(pid)) !== false) seen.add(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
     }
   };
   const timer = setInterval(poll, 5);

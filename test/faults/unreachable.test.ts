@@ -54,8 +54,6 @@ describe('a host unreachable at the start', { skip: unavailable ? `SKIPPED: ${un
     assert.deepEqual(report.unreachable_hosts, [down]);
     assert.deepEqual(report.failed_hosts, []);
     for (const h of up) assert.equal(report.hosts[h]?.status, 'changed', h);
-    // it took one connection attempt, not a retry loop on the dead host
-    assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
   });
 
   it('exit 2 when another host also failed; both are named', async () => {

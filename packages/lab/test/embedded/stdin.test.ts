@@ -109,11 +109,10 @@ test("passthru's remote file write with a late stdin: every byte arrives", async
 test('a command that does not read stdin runs without waiting for EOF', async () => {
   const c = await connect();
   for (const command of ['cat /proc/cmdline', 'echo hi; uname -r', 'grep -c . /etc/hostname', 'sh -c "cat /etc/hostname </dev/null"', 'if [ -e /etc/passwd ]; then echo yes; fi']) {
-    const t0 = Date.now();
-    const r = await exec(c, command, () => undefined, 3000);
+    // stdin is never closed: a command waiting for its EOF would never end (the helper gives up after 10 s)
+    const r = await exec(c, command, () => undefined);
     assert.ok(r !== 'timeout', `${command} waited for an EOF that never came`);
     assert.equal(r.code, 0, `${command}: ${r.stderr}`);
-    assert.ok(Date.now() - t0 < 2000, command);
   }
 });
 

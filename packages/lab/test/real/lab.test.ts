@@ -140,13 +140,11 @@ describe('real lab: three real sshd hosts', { skip: unavailable ? `SKIPPED: ${un
     );
     assert.equal(edit.code, 0, edit.stderr);
     assert.ok(Number(edit.stdout.trim()) >= 1, 'update-grub wrote the args into grub.cfg');
-    const started = Date.now();
     const r = await ssh(lab, name, 'reboot');
     assert.ok(r.code === 0 || r.code === 255, `reboot returns or drops the connection (exit ${r.code}: ${r.stderr})`);
     await lab.waitUp(name); // right after the command: must wait for the reboot, not see the old boot
     assert.notEqual(lab.bootId(name), oldBoot);
     assert.equal(await held.ended, 255, 'the open session is dropped');
-    assert.ok(Date.now() - started < 10_000);
     const after = await pollSsh(lab, name, 'cat /proc/sys/kernel/random/boot_id; cat /proc/cmdline', (out) => !out.startsWith(oldBoot));
     const [bootId, cmdline] = after.trim().split('\n');
     assert.notEqual(bootId, oldBoot);
