@@ -35,6 +35,8 @@ export type EngineEvent =
   | { type: 'batch-start'; play: string; index: number; hosts: string[]; time: number }
   | { type: 'host-start'; play: string; host: string; time: number }
   | { type: 'step-start'; play: string; host: string; step: string; kind?: string | undefined; time: number }
+  /** the step starts changing the host (its plan is made; a reboot goes down now) */
+  | { type: 'step-apply'; play: string; host: string; step: string; kind: string; time: number }
   /** before a host's first step in a play: connected (`start`: when dialing began), then its facts gathered (`start`: when connected) */
   | { type: 'host-phase'; play: string; host: string; phase: 'connect' | 'facts'; start: number; time: number }
   | { type: 'step-end'; play: string; host: string; step: string; outcome: StepOutcome; time: number }

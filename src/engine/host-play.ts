@@ -154,6 +154,7 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
       decide: () => hs.prep.decide(step, ctx.vars),
       unknownInCheck: pc.check ? unknownInCheck(step, hs, ctx.vars) : undefined,
       confirm: pc.confirm,
+      onApply: () => bus.emit({ type: 'step-apply', play: play.name, host: hostName, step: step.def.name, kind: step.def.kind, time: Date.now() }),
     });
   };
 

@@ -90,9 +90,11 @@ export function createPlainRenderer(bus: EventBus, opts: PlainRendererOptions): 
         if (verbose) write(`${at(e.time)} ${tag(e.host)} start`);
         return;
       case 'step-start':
-        // a reboot is worth a line when it starts: the host is down from here on
         if (verbose) write(`${at(e.time)} ${tag(e.host)} ${e.step} ...`);
-        else if (e.kind === 'reboot') write(`${at(e.time)} ${tag(e.host)} ${e.step}: going down`);
+        return;
+      case 'step-apply':
+        // a reboot is worth a line when it really starts: the host is down from here on
+        if (e.kind === 'reboot') write(`${at(e.time)} ${tag(e.host)} ${e.step}: going down`);
         return;
       case 'step-end':
         stepEnd(e.host, e.step, e.outcome, e.time);

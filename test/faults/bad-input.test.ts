@@ -29,9 +29,9 @@ interface Case {
 
 const PLAYBOOKS: Case[] = [
   { name: 'steps of the wrong type', file: 'wrong-type.yaml', content: '- name: p\n  hosts: all\n  steps: "not a list"\n', expect: /^3:10: play "p": steps must be a list/ },
-  { name: 'an unknown step key', file: 'unknown-key.yaml', content: '- name: p\n  hosts: all\n  steps:\n    - name: s\n      command: [true]\n      retrys: 3\n', expect: /^6:7: .*unknown step key "retrys" \(did you mean "retries"\?\)/ },
+  { name: 'an unknown step key', file: 'unknown-key.yaml', content: '- name: p\n  hosts: all\n  steps:\n    - name: s\n      command: ["true"]\n      retrys: 3\n', expect: /^6:7: .*unknown step key "retrys" \(did you mean "retries"\?\)/ },
   { name: 'an unknown step kind', file: 'unknown-kind.yaml', content: '- name: p\n  hosts: all\n  steps:\n    - name: s\n      shel: ls\n', expect: /^5:7: .*unknown step kind "shel" \(did you mean "shell"\?\)/ },
-  { name: 'a timeout that is not a number', file: 'timeout.yaml', content: '- name: p\n  hosts: all\n  steps:\n    - name: s\n      command: [true]\n      timeout: soon\n', expect: /^6:16: .*timeout must be a number of seconds/ },
+  { name: 'a timeout that is not a number', file: 'timeout.yaml', content: '- name: p\n  hosts: all\n  steps:\n    - name: s\n      command: ["true"]\n      timeout: soon\n', expect: /^6:16: .*timeout must be a number of seconds/ },
   { name: 'an alias bomb', file: 'bomb.yaml', content: `- name: p\n  hosts: all\n  vars:\n${bomb('    ')}\n`, expect: /^5:\d+: YAML: too many aliases/ },
   { name: 'binary data', file: 'binary.yaml', content: Buffer.concat([Buffer.from('- name: p\n  hosts: all\n'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0xfe])]), expect: /^3:\d+: this is a binary file/ },
   { name: 'a file cut short', file: 'truncated.yaml', content: '- name: p\n  hosts: [all\n  steps:\n    - name: s\n', expect: /^3:3: YAML: / },

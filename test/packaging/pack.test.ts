@@ -116,7 +116,7 @@ describe('the npm package', () => {
       const playbook = join(i.packageDir, 'playbooks', 'pci-passthrough.yaml');
       const hashes = () => specs.map((s) => lab.fs(s.name).readFile('/etc/default/grub'));
       const grubBefore = hashes();
-      const r = await run(i.bin, ['run', playbook, '-i', lab.inventoryPath, '--check', '-e', 'image=cirros-0.6.2-x86_64-disk', '-e', 'flavor=gpu.large'], i);
+      const r = await run(i.bin, ['run', playbook, '-i', lab.inventoryPath, '--check', '-e', 'image=cirros-0.6.2-x86_64-disk', '-e', 'flavor=gpu.large', '-e', 'instances=migrate'], i);
       assert.equal(r.code, 0, show(r));
       const out = r.stdout + r.stderr;
       assert.doesNotMatch(out, /\n\s+at .+\(.*:\d+:\d+\)/, 'no stack trace');

@@ -53,7 +53,7 @@ test('the IOMMU from the firmware: arguments for it, off-arguments removed, no r
   const nestedBoots = lab.bootCount('nested');
 
   const report = join(work, 'r.json');
-  const r = await passthru(['run', PLAYBOOK, '-i', lab.inventoryPath, '--yes', '--json', report, '-e', 'image=cirros'], 600_000);
+  const r = await passthru(['run', PLAYBOOK, '-i', lab.inventoryPath, '--yes', '--json', report, '-e', 'image=cirros-0.6.2-x86_64-disk'], 600_000);
   assert.equal(r.code, 2, `exit 2: nofw fails\n${r.stdout}\n${r.stderr}`);
   const rep = readReport(report);
   const errors = Object.fromEntries(Object.entries(rep.hosts).map(([h, v]) => [h, v.steps.filter((st) => st.error !== undefined).map((st) => `${st.name}: ${st.error}`)]));

@@ -23,6 +23,7 @@ test('vfio-pci: the GPU functions bound at boot, in the same reboot; host device
     t.skip(`SKIPPED: ${why}`);
     return;
   }
+  // the demo's gpu-rtx runs instances: stopped for the reboot and started again (there is no other compute to migrate them to)
   const specs = demoCluster().filter((s) => s.name === 'controller' || s.name === 'gpu-rtx');
   const rtx = specs.find((s) => s.name === 'gpu-rtx')!;
   const gpu = rtx.devices.filter((d) => d.vendor === '10de');
@@ -49,12 +50,12 @@ test('vfio-pci: the GPU functions bound at boot, in the same reboot; host device
   assert.equal(before.get(gpu[0]!.address), 'nouveau');
   const boots = lab.bootCount('gpu-rtx');
 
-  const check = await passthru(['run', PLAYBOOK, '-i', lab.inventoryPath, '--check', '--diff'], 600_000);
+  const check = await passthru(['run', PLAYBOOK, '-i', lab.inventoryPath, '-e', 'instances=stop', '--check', '--diff'], 600_000);
   assert.match(hostLines(check.stdout, 'gpu-rtx'), /bind GPUs to vfio-pci.*\/etc\/modprobe\.d\/passthru-vfio\.conf/);
   assert.match(check.stdout, /\+options vfio-pci ids=10de:10f7,10de:1ad6,10de:1ad7,10de:1e04/);
 
   const report = join(work, 'r.json');
-  const r = await passthru(['run', PLAYBOOK, '-i', lab.inventoryPath, '--yes', '--json', report], 600_000);
+  const r = await passthru(['run', PLAYBOOK, '-i', lab.inventoryPath, '-e', 'instances=stop', '--yes', '--json', report], 600_000);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.equal(lab.bootCount('gpu-rtx'), boots + 1, 'one reboot for the IOMMU and vfio together');
   const conf = lab.readFile('gpu-rtx', '/etc/modprobe.d/passthru-vfio.conf');
@@ -66,7 +67,7 @@ test('vfio-pci: the GPU functions bound at boot, in the same reboot; host device
   for (const d of rtx.devices.filter((x) => x.vendor !== '10de' && x.driver)) assert.equal(after.get(d.address), d.driver, `${d.address} keeps ${d.driver}`);
   assert.match(hostLines(r.stdout, 'gpu-rtx'), /verify vfio-pci: ok/);
 
-  const again = await passthru(['run', PLAYBOOK, '-i', lab.inventoryPath, '--yes', '--json', report], 600_000);
+  const again = await passthru(['run', PLAYBOOK, '-i', lab.inventoryPath, '-e', 'instances=stop', '--yes', '--json', report], 600_000);
   assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
   assert.equal(readReport(report).hosts['gpu-rtx']?.status, 'ok', 'nothing to change the second time');
   assert.equal(lab.bootCount('gpu-rtx'), boots + 1, 'no second reboot');

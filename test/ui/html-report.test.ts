@@ -43,7 +43,7 @@ describe('HTML report of a rollout on the embedded lab, in headless Chromium', {
       check: false,
       diff: false,
       forks: 50,
-      extraVars: ['image=cirros-0.6.2-x86_64-disk', 'flavor=gpu.large'],
+      extraVars: ['image=cirros-0.6.2-x86_64-disk', 'flavor=gpu.large', 'instances=migrate'],
       json,
       html,
       yes: true,

@@ -51,7 +51,7 @@ async function watchRun(o: { width: number; height: number; hosts: number; resiz
   try {
     const conf = join(lab.dir, 'tmux.conf');
     writeFileSync(conf, 'set -g history-limit 100000\n');
-    const cmd = `node ${BIN} run ${PLAYBOOK} -i ${lab.cluster.inventoryPath} -e image=cirros-0.6.2-x86_64-disk -e flavor=gpu.large --yes; echo PASSTHRU-EXIT=$?; sleep 600`;
+    const cmd = `node ${BIN} run ${PLAYBOOK} -i ${lab.cluster.inventoryPath} -e image=cirros-0.6.2-x86_64-disk -e flavor=gpu.large -e instances=migrate --yes; echo PASSTHRU-EXIT=$?; sleep 600`;
     await tmux('-f', conf, 'new-session', '-d', '-s', 'ui', '-x', String(o.width), '-y', String(o.height), cmd);
     const screens: Screen[] = [];
     let resized = false;

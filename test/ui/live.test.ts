@@ -31,7 +31,7 @@ function bigRun(n: number): { model: LiveModel; events: EngineEvent[] } {
       ev.push({ type: 'step-end', play: 'Roll out', host, step: 'kernel arguments', time: at(3), outcome: outcome({ name: 'kernel arguments', status: 'failed', error: `grub2-mkconfig exited 1 on ${host}: a very long error message that goes on and on well past the width of any terminal one might have\nsecond line` }) });
       ev.push({ type: 'host-end', play: 'Roll out', host, status: 'failed', time: at(3) });
     } else if (i < 35) {
-      ev.push({ type: 'step-start', play: 'Roll out', host, step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(4) });
+      ev.push({ type: 'step-start', play: 'Roll out', host, step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(4) }, { type: 'step-apply', play: 'Roll out', host, step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(4) });
     } else if (i < n / 2) {
       ev.push({ type: 'step-start', play: 'Roll out', host, step: 'nova.conf', time: at(5) });
       ev.push({ type: 'host-end', play: 'Roll out', host, status: 'changed', time: at(9) });

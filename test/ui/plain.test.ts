@@ -136,11 +136,13 @@ test('done() waits for run-end', async () => {
   assert.equal(finished, true);
 });
 
-test('a host going down for a reboot gets its line, stamped to the millisecond', async () => {
+test('a host going down for a reboot gets its line, stamped to the millisecond; a reboot that is skipped gets none', async () => {
   const play = 'p';
   const { out, r } = run([
-    { type: 'run-start', check: false, plays: [play], hosts: ['cmp1'], time: at(0) },
-    { type: 'step-start', play, host: 'cmp1', step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(1.234) },
+    { type: 'run-start', check: false, plays: [play], hosts: ['cmp1', 'ctl1'], time: at(0) },
+    { type: 'step-start', play, host: 'ctl1', step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(1) },
+    { type: 'step-start', play, host: 'cmp1', step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(1.2) },
+    { type: 'step-apply', play, host: 'cmp1', step: 'reboot to enable the IOMMU', kind: 'reboot', time: at(1.234) },
     { type: 'step-start', play, host: 'cmp1', step: 'verify IOMMU', kind: 'iommu_verify', time: at(9.5) },
     { type: 'run-end', interrupted: false, time: at(10) },
   ]);

@@ -127,7 +127,13 @@ export class LiveModel {
         h.hostStart ??= e.time;
         h.step = e.step;
         h.stepStart = e.time;
-        h.rebootStart = e.kind !== undefined && DOWN_KINDS.has(e.kind) ? e.time : undefined;
+        h.rebootStart = undefined;
+        return;
+      }
+      case 'step-apply': {
+        // down only once the reboot really starts (a skipped one never does)
+        const h = this.host(e.host, e.play);
+        if (h && DOWN_KINDS.has(e.kind)) h.rebootStart = e.time;
         return;
       }
       case 'step-end': {
