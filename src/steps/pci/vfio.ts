@@ -37,7 +37,17 @@ const DRACUT_CONF = '/etc/dracut.conf.d/passthru-vfio.conf';
 const INITRAMFS_MODULES = '/etc/initramfs-tools/modules';
 const EARLY = ['vfio', 'vfio_iommu_type1', 'vfio_pci'] as const;
 /** drivers that already leave a device free for passthrough */
-const FREE = new Set(['vfio-pci', 'pci-stub']);
+export const FREE_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub']);
+
+/** The functions of the host's passthrough GPUs (every function of each card of the vendors), as nova's plan picks them. */
+export function passthroughFunctions(hostName: string, devices: PciFunction[], vendor: string | string[]): PciFunction[] {
+  const vendors = Array.isArray(vendor) ? vendor : [vendor];
+  return (planPci([{ host: hostName, devices }], { vendors }).hosts[hostName]?.cards ?? []).flatMap((c) => c.functions);
+}
+
+export function showFunction(f: PciFunction): string {
+  return `${f.address} ${f.vendor}:${f.device} (${f.driver ?? 'no driver'})`;
+}
 /** kernel module of a PCI driver, where its name differs (sysfs shows the driver) */
 const MODULE_OF: Record<string, string> = { xhci_hcd: 'xhci_pci', 'nvidia-gpu': 'i2c_nvidia_gpu', 'ehci-pci': 'ehci_pci', ahci: 'ahci' };
 
@@ -84,18 +94,15 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
   schema: args,
   facts: () => [osRelease, pciDevices],
   async plan(ctx, a) {
-    const vendors = (Array.isArray(a.vendor) ? a.vendor : [a.vendor]).map((v) => v.toLowerCase().replace(/^0x/, ''));
     const os = await ctx.gather(osRelease);
     const devices = await ctx.gather(pciDevices);
-    const cards = planPci([{ host: ctx.hostName, devices }], { vendors }).hosts[ctx.hostName]?.cards ?? [];
-    const functions: PciFunction[] = cards.flatMap((c) => c.functions);
-    const show = (f: PciFunction): string => `${f.address} ${f.vendor}:${f.device} (${f.driver ?? 'no driver'})`;
+    const functions = passthroughFunctions(ctx.hostName, devices, a.vendor);
     const result = { reboot_required: false, functions: functions.map((f) => ({ address: f.address, id: `${f.vendor}:${f.device}`, driver: f.driver ?? null })), policy: a.policy };
     if (functions.length === 0) return { changes: [], result, notes: ['no passthrough function on this host'] };
-    const held = functions.filter((f) => f.driver !== undefined && !FREE.has(f.driver));
-    if (a.policy === 'never') return { changes: [], result, notes: [`vfio=never: left to their drivers: ${functions.map(show).join(', ')}`] };
+    const held = functions.filter((f) => f.driver !== undefined && !FREE_DRIVERS.has(f.driver));
+    if (a.policy === 'never') return { changes: [], result, notes: [`vfio=never: left to their drivers: ${functions.map(showFunction).join(', ')}`] };
     if (a.policy === 'auto' && held.length === 0) {
-      return { changes: [], result, notes: [`every passthrough function is free for libvirt (${functions.map(show).join(', ')}): nothing to bind`] };
+      return { changes: [], result, notes: [`every passthrough function is free for libvirt (${functions.map(showFunction).join(', ')}): nothing to bind`] };
     }
     const ids = [...new Set(functions.map((f) => `${f.vendor}:${f.device}`))].sort();
     const chosen = new Set(functions.map((f) => f.address));
@@ -105,7 +112,7 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
         changes: [],
         result,
         fail: {
-          message: `vfio-pci would also take ${clash.map(show).join(', ')} from the host: options vfio-pci ids= claims every device with the ids ${ids.join(',')}`,
+          message: `vfio-pci would also take ${clash.map(showFunction).join(', ')} from the host: options vfio-pci ids= claims every device with the ids ${ids.join(',')}`,
           hint: 'bind the passthrough functions by address instead (driverctl set-override ADDR vfio-pci, or driver_override), or run with -e vfio=never',
         },
       };
@@ -127,7 +134,7 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
     const unbound = functions.filter((f) => f.driver !== 'vfio-pci');
     const changes: Change[] = edits.map((e) => ({ description: `vfio-pci binding in ${e.path}`, diff: { path: e.path, before: e.before, after: e.after } }));
     if (edits.length > 0) changes.push({ description: `regenerate the initramfs: ${quote(regenerate)}` });
-    const notes = [`to vfio-pci at the next boot: ${unbound.map(show).join(', ') || 'none (all bound already)'}`];
+    const notes = [`to vfio-pci at the next boot: ${unbound.map(showFunction).join(', ') || 'none (all bound already)'}`];
     const planned = { ...result, reboot_required: unbound.length > 0, ids };
     return {
       changes,
