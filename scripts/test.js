@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // npm test: every *.test.ts under test/ (the product) and packages/lab/test/
-// (the simulator), one file at a time, through tsx; the spec reporter, and a
-// last line that counts the tests skipped because this user cannot run them
-// (root, sshd, python3-nova). Arguments narrow the files: `npm test -- ssh`.
+// (the simulator), through tsx, three files at a time (PASSTHRU_TEST_JOBS=N
+// to change it: most of a file's time is spent waiting on hosts, reboots and
+// child processes, and each real-sshd lab claims its own addresses); the spec
+// reporter, and a last line that counts the tests skipped because this user
+// cannot run them (root, sshd, python3-nova). Arguments narrow the files:
+// `npm test -- ssh`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -32,10 +35,15 @@ if (files.length === 0) {
 // the tests run bin/passthru.js, i.e. dist/: built once here, before any test starts it
 const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
+const jobs = Number(process.env.PASSTHRU_TEST_JOBS ?? 3);
+if (!Number.isInteger(jobs) || jobs < 1) {
+  process.stderr.write(`PASSTHRU_TEST_JOBS must be a whole number of at least 1 (got ${process.env.PASSTHRU_TEST_JOBS})\n`);
+  process.exit(1);
+}
 const r = spawnSync(
   process.execPath,
   [
-    '--import', 'tsx', '--test', '--test-concurrency=1',
+    '--import', 'tsx', '--test', `--test-concurrency=${jobs}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'scripts', 'skip-reporter.js')}`, '--test-reporter-destination=stderr',
     ...files,

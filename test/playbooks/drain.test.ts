@@ -82,7 +82,6 @@ const hashes = (lab: RealLab, host: string): Record<string, string> => lab.fileH
 const OPERATOR_REASON = 'RMA 4711: fan replaced, burn-in until Friday';
 
 describe('a live cloud: computes with instances are drained before their reboot', { skip, ...TEST }, () => {
-  // 127.0.57.x: this file's own addresses
   let lab: RealLab;
   let work: string;
   const specs = [
@@ -107,7 +106,7 @@ describe('a live cloud: computes with instances are drained before their reboot'
   const rebooting = ['gpu-a', 'gpu-b', 'gpu-c', 'gpu-d', 'gpu-e', 'gpu-f'];
 
   before(async () => {
-    lab = await startRealLab(specs, { base: '127.0.57', rebootSeconds: 0.5 });
+    lab = await startRealLab(specs, { rebootSeconds: 0.5 });
     work = mkdtempSync(join(tmpdir(), 'passthru-drain-test-'));
     const r = await ssh(lab, 'controller', `. /root/admin-openrc && openstack compute service set --disable --disable-reason '${OPERATOR_REASON}' gpu-e nova-compute`);
     assert.equal(r.code, 0, r.stderr);
@@ -288,7 +287,7 @@ describe('a live cloud rolled out in batches: -e instances=migrate --serial 2', 
   ];
 
   before(async () => {
-    lab = await startRealLab(specs, { base: '127.0.58', rebootSeconds: 0.5 });
+    lab = await startRealLab(specs, { rebootSeconds: 0.5 });
   });
   after(async () => {
     await lab?.stop();

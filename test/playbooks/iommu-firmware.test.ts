@@ -16,7 +16,6 @@ import { realLabUnavailable, startRealLab } from '@passthru/lab/real/lab.ts';
 import { ssh } from '@passthru/lab/real/client.ts';
 import { PLAYBOOK, hostLines, passthru, readReport } from './helpers.ts';
 
-const BASE = '127.0.47';
 
 function specs(): HostSpec[] {
   const all = mixedCluster();
@@ -41,7 +40,7 @@ test('the IOMMU from the firmware: arguments for it, off-arguments removed, no r
     t.skip(`SKIPPED: ${why}`);
     return;
   }
-  const lab = await startRealLab(specs(), { base: BASE, rebootSeconds: 1 });
+  const lab = await startRealLab(specs(), { rebootSeconds: 1 });
   const work = mkdtempSync(join(tmpdir(), 'passthru-iommu-fw-'));
   t.after(async () => {
     await lab.stop();

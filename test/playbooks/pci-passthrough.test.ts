@@ -21,7 +21,6 @@ import { ssh } from '@passthru/lab/real/client.ts';
 import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 import { PLAYBOOK, changedPaths, gpuCards, hostLines, novaProbe, novaUnavailable, passthru, readReport, type CliRun, type NovaProbeRequest } from './helpers.ts';
 
-const BASE = '127.0.45';
 const FLAVOR = 'gpu.large';
 const specs = mixedCluster();
 
@@ -89,7 +88,7 @@ test('playbooks/pci-passthrough.yaml on the real-sshd mixed lab', { timeout: 600
     return;
   }
   const t0 = Date.now();
-  const lab = await startRealLab(specs, { base: BASE, rebootSeconds: 2 });
+  const lab = await startRealLab(specs, { rebootSeconds: 2 });
   const work = mkdtempSync(join(tmpdir(), 'passthru-playbook-test-'));
   t.after(async () => {
     await lab.stop();

@@ -14,7 +14,6 @@ import { ssh } from '@passthru/lab/real/client.ts';
 import { realLabUnavailable, startRealLab } from '@passthru/lab/real/lab.ts';
 import { PLAYBOOK, hostLines, passthru, readReport } from './helpers.ts';
 
-const BASE = '127.0.48';
 
 test('vfio-pci: the GPU functions bound at boot, in the same reboot; host devices untouched; idempotent', { timeout: 900_000 }, async (t) => {
   const why = realLabUnavailable();
@@ -28,7 +27,7 @@ test('vfio-pci: the GPU functions bound at boot, in the same reboot; host device
   const rtx = specs.find((s) => s.name === 'gpu-rtx')!;
   const gpu = rtx.devices.filter((d) => d.vendor === '10de');
   assert.equal(gpu.length, 4, 'the lab RTX has four functions');
-  const lab = await startRealLab(specs, { base: BASE, rebootSeconds: 1 });
+  const lab = await startRealLab(specs, { rebootSeconds: 1 });
   const work = mkdtempSync(join(tmpdir(), 'passthru-vfio-'));
   t.after(async () => {
     await lab.stop();

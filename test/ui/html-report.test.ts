@@ -120,10 +120,12 @@ describe('HTML report of a rollout on the embedded lab, in headless Chromium', {
     assert.ok(out.text.includes(`\n${verdict}\n`), "the page says what the recap on the terminal said");
     const recap = await page.evaluate<string>(`document.getElementById('recap').textContent`);
     assert.match(recap, /^PLAY RECAP\ncontroller : ok=/);
-    const rows = await page.evaluate<string[][]>(`[...document.querySelectorAll('#gpus .row')].map((r) => [...r.children].map((c) => c.innerText))`);
+    // textContent: a row out of view is not laid out (content-visibility: auto), and Chromium's innerText gives '' there
+    const rows = await page.evaluate<string[][]>(`[...document.querySelectorAll('#gpus .row')].map((r) => [...r.children].map((c) => c.textContent))`);
     const gpus = Object.values(report.hosts).reduce((n, h) => n + (h.facts?.gpus.length ?? 0), 0);
     assert.equal(rows.length, gpus);
     const rtx = rows.find((r) => r[0] === 'gpu-rtx');
+    assert.ok(rtx, `no GPU row for gpu-rtx: ${JSON.stringify(rows)}`);
     assert.match(rtx?.[2] ?? '', /0000:3b:00\.0 10de:1e04 vga/);
     assert.match(rtx?.[4] ?? '', /nvidia-1e04-vga/);
     assert.match(rtx?.[5] ?? '', /^gpu\.large/);

@@ -39,10 +39,17 @@ export function ssh(lab: RealLab, name: string, command: string, opts: SshOption
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    const limit = opts.timeoutMs ?? 30_000;
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, limit);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      // a test that meets this sees why the output stopped, not an empty string
+      if (killed) stderr += `\n[lab ssh: killed after ${limit} ms without ending: ${command}]\n`;
       resolve({ code, stdout, stderr });
     });
     child.stdin.end(opts.input ?? '');

@@ -19,6 +19,9 @@ const noNova = existsSync(SYSTEM_PYTHON) ? undefined : `${SYSTEM_PYTHON} is miss
 const unavailable = labUnavailable ?? noNova;
 if (unavailable) process.stderr.write(`\n*** SKIPPED packages/lab/test/real/nova-checker.test.ts: ${unavailable} ***\n\n`);
 
+/** a unit start runs nova's check (a new checker imports nova: seconds of CPU): generous on a loaded machine */
+const SLOW = { timeoutMs: 180_000 };
+
 /** pids of the nova checkers of the lab in `dir` (python3 <dir>/tools/nova_check.py --batch) */
 function checkerPids(dir: string): number[] {
   const out: number[] = [];
@@ -101,13 +104,13 @@ describe('real lab: nova checks at unit start', { skip: unavailable ? `SKIPPED: 
     const line = `${expected.exception}: ${expected.message.split(root).join('')}`;
 
     const read0 = bytesRead(before0[0]!);
-    const r = await ssh(lab, compute.name, `systemctl restart ${unit}; systemctl is-active ${unit}; journalctl -u ${unit} -n 60 --no-pager`);
+    const r = await ssh(lab, compute.name, `systemctl restart ${unit}; systemctl is-active ${unit}; journalctl -u ${unit} -n 60 --no-pager`, SLOW);
     const [state] = r.stdout.split('\n');
     assert.equal(state, 'failed', r.stdout + r.stderr);
     assert.ok(r.stdout.includes(line), `the journal says ${line}:\n${r.stdout}`);
     assert.ok(bytesRead(before0[0]!) > read0, "the checker was asked (not the JS model)");
 
-    const fixed = await ssh(lab, compute.name, `cp -p /root/nova.conf.good /etc/nova/nova.conf && systemctl restart ${unit} && systemctl is-active ${unit}`);
+    const fixed = await ssh(lab, compute.name, `cp -p /root/nova.conf.good /etc/nova/nova.conf && systemctl restart ${unit} && systemctl is-active ${unit}`, SLOW);
     assert.equal(fixed.stdout, 'active\n', fixed.stderr);
     assert.deepEqual(checkerPids(lab.dir), before0, 'the same checker answered');
   });
@@ -118,7 +121,7 @@ describe('real lab: nova checks at unit start', { skip: unavailable ? `SKIPPED: 
     process.kill(first, 'SIGKILL');
     assert.ok(await gone([first]));
     // a config not seen yet (not memoized): the new checker must answer
-    const r = await ssh(lab, compute.name, `printf '%s' '${badAlias}' >> /etc/nova/nova.conf; printf '\\n# %s\\n' "$RANDOM" >> /etc/nova/nova.conf; systemctl restart ${unit}; systemctl is-active ${unit}; cp -p /root/nova.conf.good /etc/nova/nova.conf; systemctl restart ${unit}; systemctl is-active ${unit}`);
+    const r = await ssh(lab, compute.name, `printf '%s' '${badAlias}' >> /etc/nova/nova.conf; printf '\\n# %s\\n' "$RANDOM" >> /etc/nova/nova.conf; systemctl restart ${unit}; systemctl is-active ${unit}; cp -p /root/nova.conf.good /etc/nova/nova.conf; systemctl restart ${unit}; systemctl is-active ${unit}`, SLOW);
     assert.equal(r.stdout, 'failed\nactive\n', r.stderr);
     const now = checkerPids(lab.dir);
     assert.equal(now.length, 1);
