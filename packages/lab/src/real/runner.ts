@@ -48,6 +48,7 @@ import { AUTHORIZED_KEYS_DIR, HOST_KEY, generateKey, knownHostsLine, sshdConfig 
 import { bundleTools, execToolLine, installWrappers, SPEC_IN_HOST, TOOLS_DIR_IN_HOST, wrapperScript, writeToolsDir } from './tools.ts';
 import { serverWrapperScript } from './toolserver.ts';
 import { hideMachineNova } from './machine-nova.ts';
+import { withContainerExec } from './container-exec.ts';
 import type { FromWorker, ToWorker, WorkerData, WorkerHost } from './toolworker.ts';
 
 export { LAB_SUDO_PASSWORD };
@@ -548,7 +549,7 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
           root,
           host.tools,
           model.allToolNames,
-          toolServer ? (tool) => serverWrapperScript(tool, toolServer, host.token, execToolLine(tool)) : wrapperScript,
+          (tool) => withContainerExec(tool, toolServer ? serverWrapperScript(tool, toolServer, host.token, execToolLine(tool)) : wrapperScript(tool)),
         );
         put(SPEC_IN_HOST, `${JSON.stringify(host.spec, null, 2)}\n`, 0o644);
         mkdirSync(join(root, TOOLS_DIR_IN_HOST), { recursive: true });
