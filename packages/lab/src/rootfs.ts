@@ -212,8 +212,6 @@ function buildTree(spec: HostSpec, cluster?: HostSpec[]): { files: Rootfs; dirs:
       put(`${kollaDir(c.name)}/config.json`, `${JSON.stringify({ command: `nova-${c.service ?? 'libvirt'}`, config_files: c.service ? [{ source: '/var/lib/kolla/config_files/nova.conf', dest: '/etc/nova/nova.conf', owner: 'nova', perm: '0600' }] : [] }, null, 4)}\n`, { mode: 0o660 });
       if (c.service) put(`${kollaDir(c.name)}/nova.conf`, novaConf(spec, ctl), { mode: 0o660, owner: 'root', group: 'root' });
     }
-    // where `docker exec` shows a container's own /etc/nova (the real lab bind-mounts it there)
-    dir('/etc/nova', { mode: 0o755 });
     dir('/var/log/kolla/nova', { mode: 0o755 });
     // nova's package metadata of the image's release: the real lab's `docker exec` runs this
     // machine's python, whose nova needs it to import (machine-nova.ts)

@@ -532,6 +532,8 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         for (const f of RELEASE_FILES) if (!host.rootfs.has(f)) rmSync(join(root, f), { force: true });
         // nor this machine's nova packages the model's nova version
         hideMachineNova(root, new Set(host.rootfs.keys()));
+        // kolla: the mount point of a container's own /etc/nova for `docker exec` (container-exec.ts)
+        if (host.spec.kolla) mkdirSync(join(root, 'etc/nova'), { recursive: true, mode: 0o755 });
         const osRelease = host.rootfs.get('/etc/os-release');
         if (osRelease && !host.rootfs.has('/usr/lib/os-release')) writeModelFile(root, '/usr/lib/os-release', osRelease, accounts);
         put('/etc/hostname', `${host.name}\n`, 0o644);
