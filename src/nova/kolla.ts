@@ -106,7 +106,7 @@ export type ContainerVerdict = { done: 'up' } | { done: 'down'; why: string } | 
  */
 export function containerVerdict(s: ContainerState | undefined): ContainerVerdict {
   if (!s) return { done: 'down', why: 'no such container' };
-  if (s.restarting) return { done: 'down', why: `restarting (exit code ${s.exitCode}, restarted ${s.restartCount} times)` };
+  if (s.restarting) return { done: 'down', why: `restarting (exit code ${s.exitCode}, restart count ${s.restartCount})` };
   if (!s.running || s.status !== 'running') return { done: 'down', why: `${s.status} (exit code ${s.exitCode})` };
   if (s.health === 'unhealthy') return { done: 'down', why: 'unhealthy' };
   if (s.health === 'starting') return { done: false, why: 'health: starting' };
