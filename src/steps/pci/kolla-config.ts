@@ -64,6 +64,8 @@ export const kollaConfigStep: StepKind<z.infer<typeof args>> = {
     for (const [file, list] of files) {
       const path = `${KOLLA_CUSTOM_CONFIG}/${file}`;
       const cur = await readRemoteFile(target, path, { become: ctx.become, signal: ctx.signal });
+      // a site's override file may hold passwords too: masked in the diff
+      ctx.secrets.addFromText(cur.content);
       planned.push({ path, before: cur.content, after: applyOverrides(cur.content, list), exists: cur.exists });
     }
     const todo = planned.filter((p) => p.after !== p.before);

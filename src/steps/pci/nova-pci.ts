@@ -113,15 +113,18 @@ async function pythonFor(ctx: StepContext, g: CheckGroup): Promise<NovaPython> {
   return p;
 }
 
-/** The first refusal of nova's code among the groups, and whether any could be checked. */
-async function checkGroups(ctx: StepContext, groups: readonly CheckGroup[]): Promise<{ problem?: string; checked: boolean }> {
+/** The first refusal of nova's code among the groups, whether any could be checked, and the containers that could not be asked. */
+async function checkGroups(ctx: StepContext, groups: readonly CheckGroup[]): Promise<{ problem?: string; checked: boolean; unchecked: string[] }> {
   let checked = false;
+  const unchecked: string[] = [];
   for (const g of groups) {
-    const r = await novaCheck(ctx, toCheck(g), await pythonFor(ctx, g));
+    const python = await pythonFor(ctx, g);
+    if (g.container && !python.importable) unchecked.push(`${g.container.engine}:${g.container.name} (${python.error ?? 'no nova found in it'})`);
+    const r = await novaCheck(ctx, toCheck(g), python);
     checked ||= r.checked;
-    if (r.problem) return { problem: g.container ? `${g.container.name}: ${r.problem}` : r.problem, checked };
+    if (r.problem) return { problem: g.container ? `${g.container.name}: ${r.problem}` : r.problem, checked, unchecked };
   }
-  return { checked };
+  return { checked, unchecked };
 }
 
 /** What a candidate was computed from: the same inputs give the same candidate. */
@@ -292,7 +295,8 @@ export const novaPciStep: StepKind<Args> = {
     const { changes, result, planned } = c;
     const notes = [...c.notes];
     if (a.nova_check && ctx.check) {
-      const { problem, checked } = await checkGroups(ctx, c.groups);
+      const { problem, checked, unchecked } = await checkGroups(ctx, c.groups);
+      if (unchecked.length > 0) notes.push(`nova's code could not be asked in ${unchecked.join(', ')}: not checked there`);
       if (problem) return { changes, notes, result, fail: { message: `nova rejects the planned configuration: ${problem}`, hint: 'nothing was written; report this as a passthru bug with the diff above' } };
       if (checked) notes.push("nova's own parser accepts the planned configuration");
     }
