@@ -2,7 +2,8 @@
 // nova-conf-files.ts), from `stat -c %y` (nanoseconds on GNU coreutils,
 // printed in UTC with TZ=UTC). Consumed by src/nova/restart-pending.ts:
 // a unit that started before one of its files changed runs on an old
-// configuration.
+// configuration. kolla hosts: /etc/kolla/nova-*/nova.conf, compared with
+// each container's start.
 
 import type { Fact } from './types.ts';
 
@@ -12,7 +13,7 @@ export interface NovaConfMtimes {
 }
 
 export const NOVA_CONF_MTIMES_SCRIPT = [
-  'for f in /etc/nova/nova.conf /etc/nova/nova-compute.conf /etc/nova/nova.conf.d/*.conf; do',
+  'for f in /etc/nova/nova.conf /etc/nova/nova-compute.conf /etc/nova/nova.conf.d/*.conf /etc/kolla/nova-*/nova.conf; do',
   '  [ -e "$f" ] || continue',
   `  printf '%s\\t%s\\n' "$f" "$(TZ=UTC stat -L -c %y "$f" 2>/dev/null)"`,
   'done',

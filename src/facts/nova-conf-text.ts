@@ -1,4 +1,5 @@
-// The text of every nova config file under /etc/nova (the files of
+// The text of every nova config file under /etc/nova and kolla's
+// /etc/kolla/nova-*/nova.conf (the files of
 // nova-conf-files.ts, in the order a service reads them), so that planning
 // nova.conf costs no round trip of its own. Read as root (nova.conf is
 // usually root:nova 0640); the text holds passwords: the step that reads it
@@ -18,7 +19,7 @@ const END = '@@passthru-nova-file-end';
 const UNREADABLE = '@@passthru-nova-unreadable ';
 
 export const NOVA_CONF_TEXT_SCRIPT = [
-  'for f in /etc/nova/nova.conf /etc/nova/nova-compute.conf /etc/nova/nova.conf.d/*.conf; do',
+  'for f in /etc/nova/nova.conf /etc/nova/nova-compute.conf /etc/nova/nova.conf.d/*.conf /etc/kolla/nova-*/nova.conf; do',
   '  [ -e "$f" ] || continue',
   `  if [ -f "$f" ] && [ -r "$f" ]; then echo "${BEGIN}$f"; cat "$f"; echo; echo "${END}"; else echo "${UNREADABLE}$f"; fi`,
   'done',

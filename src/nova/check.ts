@@ -181,6 +181,8 @@ export interface NovaPython {
 
 /** Where a python's packages may live (Debian/Ubuntu: dist-packages; EL: site-packages, lib64 too). */
 const SITE_DIRS = [
+  // kolla's source images (inside the container)
+  '/var/lib/kolla/venv/lib/python$v/site-packages',
   '/usr/lib/python3/dist-packages',
   '/usr/lib/python$v/site-packages',
   '/usr/lib64/python$v/site-packages',
@@ -195,13 +197,14 @@ const STACK_PACKAGES = ['nova', 'jsonschema', 'oslo.config', 'oslo_config', 'osl
  * Whether nova is installed for a python of the host, where, and the
  * versions its checks depend on (from the package metadata directories:
  * no python is started, a fact must be cheap). Kolla hosts have nova only
- * inside containers: then the check cannot run on the host. A nova that is
+ * inside containers: there the same script runs in the container
+ * (containerNovaPython in steps/pci/nova-check.ts). A nova that is
  * found here but does not import is reported by the check itself.
  */
 export const NOVA_PYTHON_PROBE: Fact<NovaPython> = {
   id: 'nova_python',
   script: [
-    'for p in /usr/bin/python3 /usr/libexec/platform-python; do',
+    'for p in /var/lib/kolla/venv/bin/python3 /usr/bin/python3 /usr/libexec/platform-python; do',
     '  [ -x "$p" ] || continue',
     '  r=$(readlink -f "$p" 2>/dev/null) || r=$p',
     '  v=${r##*/python}',

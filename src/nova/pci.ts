@@ -383,6 +383,8 @@ export interface NovaConfWanted {
   deviceSpec?: readonly DeviceSpec[] | undefined;
   /** manage [filter_scheduler] enabled_filters on controllers (default true) */
   filters?: boolean | undefined;
+  /** manage [pci] alias (default true; a kolla nova_scheduler's file has no use for it) */
+  alias?: boolean | undefined;
   /** vendor ids whose device specs passthru owns (default: the vendors of aliases and deviceSpec) */
   managedVendors?: readonly string[] | undefined;
   /** alias names passthru owns besides the wanted ones (default: names shaped like passthru's, MANAGED_ALIAS_NAME) */
@@ -554,7 +556,7 @@ export function planNovaConf(
   };
 
   // --- aliases: [pci] alias, migrating [DEFAULT] pci_alias
-  {
+  if (wanted.alias !== false) {
     const existing = getValues(text, ALIAS_OPT.section, ALIAS_OPT.key);
     const old = ALIAS_DEPRECATED.flatMap((o) => getValues(text, o.section, o.key));
     const desired = mergeAliases(existing, old, isManagedAlias, [...wanted.aliases]);

@@ -170,13 +170,6 @@ export function restartArgv(ref: ServiceRef): string[] {
   return ref.kind === 'systemd' ? ['systemctl', 'restart', ref.unit] : [ref.engine, 'restart', ref.name];
 }
 
-/** argv that tells whether it runs again (exit 0 = active). */
-export function isActiveArgv(ref: ServiceRef): string[] {
-  return ref.kind === 'systemd'
-    ? ['systemctl', 'is-active', '--quiet', ref.unit]
-    : [ref.engine, 'inspect', '--format', '{{.State.Running}}', ref.name];
-}
-
 /** kolla when the host runs nova containers, else the distribution's packages. */
 export function novaFamily(osFamily: 'debian' | 'el' | 'other', installed: UnitInventory): NovaFamily | undefined {
   const names = new Set(Object.values(KOLLA_CONTAINERS));

@@ -14,6 +14,7 @@ import { computeUndrainStep } from './pci/compute-undrain.ts';
 import { discoverStep } from './pci/discover.ts';
 import { iommuVerifyStep } from './pci/iommu-verify.ts';
 import { kernelIommuStep } from './pci/kernel-iommu.ts';
+import { kollaConfigStep } from './pci/kolla-config.ts';
 import { novaPciStep } from './pci/nova-pci.ts';
 import { novaUnitsActiveStep } from './pci/nova-units.ts';
 import { novaRestartStep } from './pci/nova-units-restart.ts';
@@ -48,6 +49,7 @@ const kinds: StepKind<never>[] = [
   novaUnitsActiveStep,
   computeDrainStep,
   computeUndrainStep,
+  kollaConfigStep,
 ] as unknown as StepKind<never>[];
 
 export function stepKinds(extra: StepKind<never>[] = []): Map<string, StepKind<unknown>> {

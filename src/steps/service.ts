@@ -43,14 +43,19 @@ export async function unitError(ctx: StepContext, unit: string): Promise<string>
     become: ctx.become,
     becomeUser: ctx.becomeUser,
   });
+  return ctx.secrets.mask(pickFailureLines(r.stdout)) || 'no journal output';
+}
+
+/** The lines of a service's log that say why it died: the exception that ends a python traceback first (journal, docker logs). */
+export function pickFailureLines(log: string): string {
   // a traceback logged line by line ends with "... ERROR nova " lines that say nothing
-  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '' && !/\bERROR \S+\s*$/.test(l));
+  const lines = log.split('\n').filter((l) => l.trim() !== '' && !/\bERROR \S+\s*$/.test(l));
   // what the service died of: the exception line that ends a python traceback
   // (nova.exception.PciInvalidAlias: ..., oslo_config.cfg.ConfigFileParseError: ..., ValueError: ...)
   const exception = lines.filter((l) => /(?:^|[\s:])(?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|NotFound|Invalid\w*|Mismatch|Failure)\w*: \S/.test(l)).pop();
   const errorLines = lines.filter((l) => /error|exception|invalid|failed|not found|could not/i.test(l));
   const picked = exception !== undefined ? [exception, ...errorLines.filter((l) => l !== exception).slice(-2)] : errorLines.length > 0 ? errorLines.slice(-3) : lines.slice(-3);
-  return ctx.secrets.mask(picked.join('\n')) || 'no journal output';
+  return picked.join('\n');
 }
 
 async function systemctl(ctx: StepContext, verb: string, units: string[]): Promise<void> {

@@ -6,12 +6,15 @@ import type { LimitFunction } from 'p-limit';
 import { NovaCheckBatcher } from '../nova/check-batch.ts';
 import type { PlannedCluster } from './pci/cluster-devices.ts';
 import type { ShapeRead } from './pci/nova-check.ts';
+import type { NovaPython } from '../nova/check.ts';
 
 export class RunServices {
   /** nova_pci, openstack_gpu: the cluster's PCI plan, per compute group and discovery variable */
   readonly pciClusterPlans = new Map<string, PlannedCluster>();
   /** nova_pci: how oslo.config read each shape of nova config files, per python and nova */
   readonly novaCheckReads = new Map<string, ShapeRead>();
+  /** nova_pci on kolla hosts: where nova's python is inside each container, per host and container */
+  readonly containerNovaPython = new Map<string, Promise<NovaPython>>();
   /** openstack CLI on a controller (compute_drain, compute_undrain, openstack_gpu): at most a few at once, per controller */
   readonly openstackLimits = new Map<string, LimitFunction>();
   /** the credentials file found on a controller, per controller and given path */

@@ -43,3 +43,18 @@ test('every nova unit file with its is-active answer, from one systemctl call (d
   const none = spawnSync('sh', ['-c', `systemctl() { return 127; }\n${systemdUnits.script}`], { encoding: 'utf8' });
   assert.deepEqual(systemdUnits.parse(none.stdout, none.status ?? 1).active, {});
 });
+
+test('kolla containers with their image, state and start (docker inspect; podman prints no leading /)', () => {
+  const out = [
+    '@@units',
+    '@@containers',
+    'docker nova_api quay.io/openstack.kolla/nova-api:2023.2-ubuntu-jammy running 2026-12-06T21:33:19.123456789Z',
+    'docker nova_scheduler quay.io/openstack.kolla/nova-scheduler:2023.2-ubuntu-jammy restarting 2026-12-06T21:40:02.5Z',
+    'podman nova_compute quay.io/openstack.kolla/nova-compute:2023.2-rocky-9 running 2026-12-06T21:33:20Z',
+    '@@wsgi',
+  ].join('\n');
+  const r = systemdUnits.parse(out.replace('docker nova_api', 'docker /nova_api'), 0);
+  assert.deepEqual(r.containers[0], { engine: 'docker', name: 'nova_api', image: 'quay.io/openstack.kolla/nova-api:2023.2-ubuntu-jammy', status: 'running', startedAt: '2026-12-06T21:33:19.123456789Z' });
+  assert.equal(r.containers[1]?.status, 'restarting');
+  assert.deepEqual(r.containers.map((c) => `${c.engine}:${c.name}`), ['docker:nova_api', 'docker:nova_scheduler', 'podman:nova_compute']);
+});

@@ -44,7 +44,7 @@ async function capture(): Promise<Screen> {
   return { width: Number(w), height: Number(h), alternate: alt === '1', lines: text.replace(/\n$/, '').split('\n') };
 }
 
-const PLAYS = ['Preflight and GPU discovery', 'Roll out', 'Verify', 'Verify guests'];
+const PLAYS = ['Preflight and GPU discovery', 'Roll out', 'kolla-ansible deploy host', 'Verify', 'Verify guests'];
 
 async function watchRun(o: { width: number; height: number; hosts: number; resize?: { width: number; height: number } }) {
   const lab = await startUiLab(o.hosts);

@@ -26,6 +26,7 @@ import {
   parseGrubenv,
 } from './grub.ts';
 import { checkNovaService, type NovaCheckFailure } from './novacheck.ts';
+import { copyConfig, kollaContainers, recordContainerStart } from './containers.ts';
 import { isEnabled, journal, JOURNAL, nextPid, UNIT_STATE_DIR, writeUnitState } from './units.ts';
 import { recordUnitStart } from './novalog.ts';
 
@@ -366,6 +367,11 @@ export function bootHost(fs: LabFs, spec: HostSpec, bootId: string): BootState {
     if (u.nova) failure = checkNovaService(fs, spec, u.nova as NovaService);
     journal(fs, spec.name, u.name, 'systemd[1]', [`Starting ${u.description}...`], now);
     recordUnitStart(fs, spec, u, pid, failure, now);
+  }
+  // kolla: the engine starts every container again (restart policy unless-stopped)
+  for (const c of kollaContainers(spec)) {
+    copyConfig(fs, c);
+    recordContainerStart(fs, spec, c, nextPid(fs), c.service ? checkNovaService(fs, spec, c.service) : undefined, now);
   }
   return { bootId, cmdline, iommuActive: dec.active, reason };
 }

@@ -336,6 +336,11 @@ export function hostUnits(spec: HostSpec): UnitInfo[] {
     const exec = d.family === 'el' ? `/usr/bin/nova-${svc}` : `/etc/init.d/nova-${svc} systemd-start`;
     add(name, NOVA_DESCRIPTIONS[d.family][svc], exec, `nova-${svc}`, d.family === 'el', svc);
   };
+  if (spec.kolla) {
+    // kolla: nova and libvirt run in containers of the engine
+    if (spec.kolla.engine === 'docker') add('docker.service', 'Docker Application Container Engine', '/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock', 'dockerd', true);
+    return units.sort((a, b) => a.name.localeCompare(b.name));
+  }
   if (spec.roles.includes('controller')) {
     if (d.family === 'el') {
       add('httpd.service', 'The Apache HTTP Server', '/usr/sbin/httpd $OPTIONS -DFOREGROUND', 'httpd', true);

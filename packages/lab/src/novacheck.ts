@@ -11,6 +11,7 @@
 
 import type { HostSpec, LabFs, NovaRelease } from './types.ts';
 import { distroInfo, hostUnits, releaseAtLeast, type NovaService } from './distro.ts';
+import { containerEtcNova, containerOf } from './containers.ts';
 import { ConfigFileParseError, lastValue, multiValues, parseOslo, type OsloFile } from './osloconf.ts';
 import { PyDict, PyFloat, PyJsonError, pyJsonLoads, pyRepr, pyStrRepr, pyTypeName, type PyValue } from './pyjson.ts';
 
@@ -51,6 +52,11 @@ function configFileArgs(command: string): string[] {
 
 /** the configuration files a nova service of this host reads, in order */
 export function novaConfigFiles(fs: LabFs, spec: HostSpec, service: NovaService): string[] {
+  // kolla: the container's own /etc/nova/nova.conf, as kolla_start copied it at the start
+  if (spec.kolla) {
+    const c = containerOf(spec, service);
+    return c ? [`${containerEtcNova(c.name)}/nova.conf`] : [];
+  }
   const d = distroInfo(spec.distro);
   // --config-file on the command line replaces the default files (nova.conf.d is read all the same)
   const unit = hostUnits(spec).find((u) => u.nova === service);

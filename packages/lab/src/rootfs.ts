@@ -20,6 +20,7 @@ import { renderCpuinfo } from './cpuinfo.ts';
 import { firmwareIommu } from './firmware.ts';
 import { controllerName, novaComputeConf, novaConf, novaPkgInfo, openrc } from './novafiles.ts';
 import { unitFiles } from './units.ts';
+import { kollaContainers, kollaDir } from './containers.ts';
 import { sourceShell } from './shellvars.ts';
 import { initialOpenstackState, OPENSTACK_STATE } from './openstack-state.ts';
 
@@ -203,7 +204,20 @@ function buildTree(spec: HostSpec, cluster?: HostSpec[]): { files: Rootfs; dirs:
   for (const [p, c] of unitFiles(spec)) put(p, c);
 
   // OpenStack
-  if (spec.nova && (spec.roles.includes('controller') || spec.roles.includes('compute'))) {
+  if (spec.nova && spec.kolla && (spec.roles.includes('controller') || spec.roles.includes('compute'))) {
+    // kolla-ansible: each container's configuration in /etc/kolla/<service>/ (kolla's config task: root:root 0660)
+    dir('/etc/kolla', { mode: 0o755 });
+    for (const c of kollaContainers(spec)) {
+      dir(kollaDir(c.name), { mode: 0o770 });
+      put(`${kollaDir(c.name)}/config.json`, `${JSON.stringify({ command: `nova-${c.service ?? 'libvirt'}`, config_files: c.service ? [{ source: '/var/lib/kolla/config_files/nova.conf', dest: '/etc/nova/nova.conf', owner: 'nova', perm: '0600' }] : [] }, null, 4)}\n`, { mode: 0o660 });
+      if (c.service) put(`${kollaDir(c.name)}/nova.conf`, novaConf(spec, ctl), { mode: 0o660, owner: 'root', group: 'root' });
+    }
+    dir('/var/log/kolla/nova', { mode: 0o755 });
+    // nova's package metadata of the image's release: the real lab's `docker exec` runs this
+    // machine's python, whose nova needs it to import (machine-nova.ts)
+    const pkg = novaPkgInfo(spec);
+    if (pkg) put(pkg.path, pkg.content);
+  } else if (spec.nova && (spec.roles.includes('controller') || spec.roles.includes('compute'))) {
     dir('/etc/nova', { mode: 0o750, group: 'nova' });
     put('/etc/nova/nova.conf', novaConf(spec, ctl), { mode: 0o640, owner: 'root', group: 'nova' });
     if (!el && spec.roles.includes('compute')) put('/etc/nova/nova-compute.conf', novaComputeConf(), { mode: 0o640, owner: 'root', group: 'nova' });

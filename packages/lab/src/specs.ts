@@ -404,3 +404,57 @@ export function benchCluster(computes: number): HostSpec[] {
   }
   return hosts;
 }
+
+/**
+ * A kolla-ansible cluster: nova in containers, configured by
+ * /etc/kolla/<service>/nova.conf. A controller (docker), a compute with an
+ * RTX 2080 Ti (docker) and one with a data-center GPU (podman).
+ */
+export function kollaCluster(): HostSpec[] {
+  const release: NovaRelease = '2023.2';
+  const g = rtx2080ti('3b', '0000:3a:00.0');
+  return [
+    {
+      name: 'kctl',
+      roles: ['controller'],
+      distro: 'ubuntu-22.04',
+      bootMode: 'bios',
+      cpu: cpuIntel(8),
+      iommuFirmware: true,
+      iommuDefaultOn: false,
+      grubCmdline: '',
+      devices: build(intelBoard(), INTEL_SHARED),
+      nova: { release, enabledFilters: null },
+      kolla: { engine: 'docker' },
+      rebootSeconds: 1,
+    },
+    {
+      name: 'kcmp1',
+      roles: ['compute'],
+      distro: 'ubuntu-22.04',
+      bootMode: 'uefi',
+      cpu: cpuIntel(16),
+      iommuFirmware: true,
+      iommuDefaultOn: false,
+      grubCmdline: '',
+      devices: build([...intelBoard(), ...g.devs], [...INTEL_SHARED, g.shared]),
+      nova: { release },
+      kolla: { engine: 'docker' },
+      rebootSeconds: 1,
+    },
+    {
+      name: 'kcmp2',
+      roles: ['compute'],
+      distro: 'rocky-9',
+      bootMode: 'uefi',
+      cpu: cpuIntel(16),
+      iommuFirmware: true,
+      iommuDefaultOn: false,
+      grubCmdline: cmdline('rocky-9'),
+      devices: build([...intelBoard(), ...dcGpu('10de:1eb8', '10de:12a2', '0000:d8:00.0', '0000:d7:00.0')], INTEL_SHARED),
+      nova: { release },
+      kolla: { engine: 'podman' },
+      rebootSeconds: 1,
+    },
+  ];
+}

@@ -57,6 +57,12 @@ export interface HostSpec {
     /** initial enabled_filters line in [filter_scheduler]; null = line absent */
     enabledFilters?: string | null | undefined;
   } | undefined;
+  /**
+   * kolla-ansible host: nova runs in containers (nova_api, nova_scheduler,
+   * nova_conductor; nova_libvirt, nova_compute) of this engine, configured by
+   * /etc/kolla/<service>/nova.conf; no nova package, unit or /etc/nova/nova.conf
+   */
+  kolla?: { engine: 'docker' | 'podman' } | undefined;
   /** seconds a reboot takes before sshd answers again */
   rebootSeconds?: number | undefined;
   /** a compute's instances when the lab starts (the cloud's API on the controller knows them) */
@@ -121,6 +127,8 @@ export interface ToolInvocation {
   env: Record<string, string>;
   fs: LabFs;
   host: LabHostControl;
+  /** run a command line on the host with this stdin (the embedded shell's; docker exec), where the lab can */
+  exec?: ((command: string, stdin: string) => Promise<ToolResult>) | undefined;
 }
 
 export interface ToolResult {

@@ -11,11 +11,12 @@
 //    for every host with the same nova (only option values travel).
 
 import { createHash } from 'node:crypto';
-import { novaCall, parseNovaValues, type NovaCall, type NovaCheck, type NovaPython, type NovaValuesResult } from '../../nova/check.ts';
+import { NOVA_PYTHON_PROBE, novaCall, parseNovaValues, type NovaCall, type NovaCheck, type NovaPython, type NovaValuesResult } from '../../nova/check.ts';
 import { unitsOf, type NovaCheckBatcher, type NovaUnit, type UnitAnswer } from '../../nova/check-batch.ts';
 import { structureOf } from '../../inifile/oslo.ts';
 import type { NovaValues } from '../../nova/values.ts';
 import { StepError } from '../../errors.ts';
+import { quote } from '../../util/shell.ts';
 import type { StepContext } from '../types.ts';
 
 /** The new files of one host, and the option values passthru reads in them. */
@@ -23,6 +24,27 @@ export interface NovaCandidate {
   files: Array<{ path: string; text: string }>;
   checks: NovaCheck[];
   values: NovaValues;
+  /** kolla: nova's code is in this container, not on the host (`docker exec -i NAME`) */
+  container?: NovaContainer | undefined;
+}
+
+export interface NovaContainer {
+  engine: 'docker' | 'podman';
+  name: string;
+}
+
+/** A command of the host run inside the container instead (stdin passed on). */
+export function inContainer(container: NovaContainer | undefined, command: string): string {
+  return container ? quote([container.engine, 'exec', '-i', container.name, 'sh', '-c', command]) : command;
+}
+
+/** Where nova's python is inside a container (NOVA_PYTHON_PROBE run there); not importable when the container is down. */
+export async function containerNovaPython(ctx: StepContext, container: NovaContainer): Promise<NovaPython> {
+  const r = await ctx.host.exec(inContainer(container, NOVA_PYTHON_PROBE.script), { become: ctx.become, timeoutMs: 60_000, signal: ctx.signal });
+  const p = NOVA_PYTHON_PROBE.parse(r.stdout, r.exitCode);
+  if (!p.importable && r.stdout.trim() === '') return { importable: false, error: ctx.secrets.mask(r.stderr.trim()) || `${container.engine} exec ${container.name} failed` };
+  // hosts with the same image share their checks; the stack names the container's python
+  return p.stack ? { ...p, stack: `${container.name} ${p.stack}` } : p;
 }
 
 function batcher(ctx: StepContext): NovaCheckBatcher {
@@ -30,16 +52,16 @@ function batcher(ctx: StepContext): NovaCheckBatcher {
 }
 
 /** One python process on this host (check.ts novaCall). */
-async function callNova(ctx: StepContext, python: string, call: NovaCall): Promise<NovaValuesResult> {
+async function callNova(ctx: StepContext, python: string, call: NovaCall, container?: NovaContainer): Promise<NovaValuesResult> {
   const { command, stdin } = novaCall(call, python);
-  const r = await ctx.host.exec(command, { stdin, become: ctx.become, timeoutMs: 120_000, signal: ctx.signal });
+  const r = await ctx.host.exec(inContainer(container, command), { stdin, become: ctx.become, timeoutMs: 120_000, signal: ctx.signal });
   return parseNovaValues(`${r.stdout}\n${r.stderr}`, r.exitCode);
 }
 
 /** nova's checks on option values, run on this host in one python process (for the batch: ahead of need). */
-function unitRunner(ctx: StepContext, python: string): (units: NovaUnit[]) => Promise<UnitAnswer[]> {
+function unitRunner(ctx: StepContext, python: string, container?: NovaContainer): (units: NovaUnit[]) => Promise<UnitAnswer[]> {
   return async (units) => {
-    const res = await callNova(ctx, python, { checks: [], units, background: true });
+    const res = await callNova(ctx, python, { checks: [], units, background: true }, container);
     if (!res.ok || !res.units) throw new StepError(ctx.hostName, 'nova check', res.error ?? 'no answer');
     return res.units;
   };
@@ -78,12 +100,12 @@ function osloRead(ctx: StepContext, c: NovaCandidate, python: string, stack: str
         if (!r.ok || r.values === undefined) return r;
         if (sameValues(r.values, known.predicted)) return { ...r, values: c.values };
         // oslo.config read this shape otherwise than passthru does: read this host's files themselves
-        return callNova(ctx, python, { checks: c.checks, files: c.files, background });
+        return callNova(ctx, python, { checks: c.checks, files: c.files, background }, c.container);
       },
       () => osloRead(ctx, c, python, stack, background),
     );
   }
-  const entry: ShapeRead = { read: callNova(ctx, python, { checks: c.checks, files: c.files, background }), predicted: c.values, background, done: false };
+  const entry: ShapeRead = { read: callNova(ctx, python, { checks: c.checks, files: c.files, background }, c.container), predicted: c.values, background, done: false };
   reads.set(key, entry);
   entry.read.then(
     () => void (entry.done = true),
@@ -119,7 +141,7 @@ export async function novaCheck(ctx: StepContext, c: NovaCandidate, probe: NovaP
   if (!probe.importable || !probe.python) return { checked: false };
   const python = probe.python;
   const stack = stackOf(ctx, probe);
-  const run = unitRunner(ctx, python);
+  const run = unitRunner(ctx, python, c.container);
   const early = batcher(ctx).check(stack, unitsOf(c.values, c.checks), run);
   early.catch(() => undefined);
   const read = await osloRead(ctx, c, python, stack, false);

@@ -9,8 +9,9 @@
 import { stepOutput } from '../contract.ts';
 import { z } from 'zod';
 import { novaConfFiles, novaConfText, osRelease, novaVersion, systemdUnits } from '../../facts/index.ts';
-import { NOVA_PYTHON_PROBE, checksForRole, type NovaCheck } from '../../nova/check.ts';
-import { planNovaConfFiles, type NovaConfWanted } from '../../nova/pci.ts';
+import { NOVA_PYTHON_PROBE, checksForRole, type NovaCheck, type NovaPython } from '../../nova/check.ts';
+import { deviceSpecNames, planNovaConf, planNovaConfFiles, type NovaConfWanted } from '../../nova/pci.ts';
+import { KOLLA_CUSTOM_CONFIG, KOLLA_SERVICE_OPTIONS, describeOverrides, kollaNovaConf, kollaOverrides, mergeOverrides } from '../../nova/kolla.ts';
 import { detectUnits, servicesToRestart, type NovaChange, type NovaRole, type NovaService, type ServiceRef } from '../../nova/services.ts';
 import { releaseFromVersion, type NovaRelease } from '../../nova/release.ts';
 import { novaValues, type NovaValues } from '../../nova/values.ts';
@@ -18,7 +19,7 @@ import { StepError } from '../../errors.ts';
 import { readRemoteFile, writeRemoteFile } from '../../ssh/files.ts';
 import type { Change, StepContext, StepKind, StepPlan } from '../types.ts';
 import { clusterPlan } from './cluster-devices.ts';
-import { novaCheck, prepareNovaCheck, type NovaCandidate } from './nova-check.ts';
+import { containerNovaPython, novaCheck, prepareNovaCheck, type NovaCandidate, type NovaContainer } from './nova-check.ts';
 import { discoveryOutput } from './discover.ts';
 import { preflightOutput } from './preflight.ts';
 import { rolesOf } from './roles.ts';
@@ -33,6 +34,8 @@ const args = z
     discovered: z.string().default('gpu'),
     /** check the new files with nova's own parser before writing them (where nova is importable) */
     nova_check: z.boolean().default(true),
+    /** kolla hosts: the inventory group of the kolla-ansible deploy host (its /etc/kolla/config overrides, kolla_config step) */
+    kolla_deploy_group: z.string().default('kolla_deploy'),
   })
   .strict();
 
@@ -46,18 +49,20 @@ function hostRoles(ctx: StepContext, a: Args): NovaRole[] {
   return roles && roles.length > 0 ? roles : rolesOf(ctx, { controller: a.controller_group, compute: a.compute_group });
 }
 
-async function hostNova(ctx: StepContext, roles: NovaRole[]): Promise<{ release: NovaRelease; units: Partial<Record<NovaService, ServiceRef | undefined>>; files: string[] }> {
+async function hostNova(ctx: StepContext, roles: NovaRole[]): Promise<{ release: NovaRelease; units: Partial<Record<NovaService, ServiceRef | undefined>>; files: string[]; kolla: boolean }> {
   const pre = ctx.input(preflightOutput);
-  if (pre) return { release: pre.release, units: pre.units, files: pre.nova_conf_files };
+  if (pre) return { release: pre.release, units: pre.units, files: pre.nova_conf_files, kolla: pre.nova_family === 'kolla' };
   // run without the preflight play (--start-at-step, --tags): read it here
   const os = await ctx.gather(osRelease);
   const v = await ctx.gather(novaVersion);
   const release = v.release ?? (v.version ? releaseFromVersion(v.version) : undefined);
   if (!release) throw new StepError(ctx.hostName, 'nova.conf', 'cannot tell which nova release is installed', 'run the preflight step, or pass -e nova_release=...');
   const family = os.family === 'el' ? 'el' : 'debian';
+  const found = await ctx.gather(novaConfFiles);
+  if (found.kolla.length > 0 && !found.novaConf) throw new StepError(ctx.hostName, 'nova.conf', 'a kolla host: its nova release and containers come from the preflight step', 'run the preflight step (it is tagged `always`)');
   const units = detectUnits(await ctx.gather(systemdUnits), family, roles);
-  const files = (await ctx.gather(novaConfFiles)).files.filter((f) => !f.startsWith('/etc/kolla/'));
-  return { release, units, files };
+  const files = found.files.filter((f) => !f.startsWith('/etc/kolla/'));
+  return { release, units, files, kolla: false };
 }
 
 /** The texts of the config files, from the facts (one round trip for the whole run) or read now. */
@@ -68,20 +73,58 @@ async function readConfigs(ctx: StepContext, paths: string[]): Promise<Array<{ p
   );
 }
 
+type PlannedFile = ReturnType<typeof planNovaConfFiles>[number];
+
+/** Files one nova service reads (a package host's files, or one kolla container's), checked together. */
+interface CheckGroup {
+  files: PlannedFile[];
+  checks: NovaCheck[];
+  /** the option values nova will read from the new files */
+  values: NovaValues;
+  container?: NovaContainer | undefined;
+}
+
 interface Candidate {
   roles: NovaRole[];
   release: NovaRelease;
-  planned: ReturnType<typeof planNovaConfFiles>;
+  planned: PlannedFile[];
+  groups: CheckGroup[];
   changes: Change[];
   notes: string[];
   result: Record<string, unknown>;
-  /** the option values nova will read from the new files */
-  values: NovaValues;
-  checks: NovaCheck[];
 }
 
-function toCheck(c: Candidate): NovaCandidate {
-  return { files: c.planned.map((p) => ({ path: p.path, text: p.after })), checks: c.checks, values: c.values };
+function toCheck(g: CheckGroup): NovaCandidate {
+  return { files: g.files.map((p) => ({ path: p.path, text: p.after })), checks: g.checks, values: g.values, container: g.container };
+}
+
+/** The python nova's checks of a group run with: the host's, or (kolla) the container's. */
+async function pythonFor(ctx: StepContext, g: CheckGroup): Promise<NovaPython> {
+  if (!g.container) return ctx.gather(NOVA_PYTHON_PROBE);
+  const key = `${ctx.hostName}\0${g.container.engine}\0${g.container.name}`;
+  const cache = ctx.services.containerNovaPython;
+  let p = cache.get(key);
+  if (!p) {
+    p = containerNovaPython(ctx, g.container);
+    cache.set(key, p);
+    // a container that was down is asked again next time
+    p.then((r) => !r.importable && cache.delete(key), () => cache.delete(key));
+  }
+  return p;
+}
+
+/** The first refusal of nova's code among the groups, whether any could be checked, and the containers that could not be asked. */
+async function checkGroups(ctx: StepContext, groups: readonly CheckGroup[]): Promise<{ problem?: string; checked: boolean; unchecked: string[] }> {
+  let checked = false;
+  const unchecked: string[] = [];
+  for (const g of groups) {
+    const python = await pythonFor(ctx, g);
+    if (g.container && !python.importable) unchecked.push(`${g.container.engine}:${g.container.name} (${python.error ?? 'no nova found in it'})`);
+    const r = await novaCheck(ctx, toCheck(g), python);
+    checked ||= r.checked;
+    if (r.problem) return { problem: g.container ? `${g.container.name}: ${r.problem}` : r.problem, checked, unchecked };
+  }
+  return { checked, unchecked };
 }
 
 /** What a candidate was computed from: the same inputs give the same candidate. */
@@ -152,8 +195,8 @@ function makeCandidate(ctx: StepContext, a: Args, inputs: CandidateInputs, roles
   if (cluster.missing.length > 0) wanted.isManagedAlias = () => false;
   for (const f of files) ctx.secrets.addFromText(f.content);
   if (files.length === 0) throw new StepError(ctx.hostName, 'nova.conf', 'no nova configuration file found', 'install and configure nova first');
-  const planned = planNovaConfFiles(files, roles, release, wanted);
-  const changed = [...new Set(planned.flatMap((p) => p.changed))] as NovaChange[];
+  const groups = inputs.nova.kolla ? kollaGroups(ctx, inputs, wanted) : packageGroups(files, roles, release, wanted);
+  const planned = groups.flatMap((g) => g.files);
   const changes: Change[] = [];
   for (const p of planned) {
     notes.push(...p.notes);
@@ -161,14 +204,73 @@ function makeCandidate(ctx: StepContext, a: Args, inputs: CandidateInputs, roles
       changes.push({ description: `${p.path}: ${p.changed.join(', ') || 'tidy'} (nova ${release})`, diff: { path: p.path, before: p.before, after: p.after } });
     }
   }
-  const restart = servicesToRestart(changed, roles)
-    .map((s) => units[s])
-    .filter((u): u is ServiceRef => u !== undefined)
-    .map((u) => (u.kind === 'systemd' ? u.unit : `${u.engine}:${u.name}`));
-  const result = { changed, restart, release, roles, aliases: pci.aliases.map((x) => x.name), device_spec: mine?.deviceSpec ?? [] };
+  let restart: string[];
+  const result: Record<string, unknown> = { release, roles, aliases: pci.aliases.map((x) => x.name), device_spec: mine?.deviceSpec ?? [] };
+  if (inputs.nova.kolla) {
+    // exactly the containers whose own file changes
+    restart = groups.filter((g) => g.container && g.files.some((f) => f.after !== f.before)).map((g) => `${g.container!.engine}:${g.container!.name}`);
+    const overrides = groups.flatMap((g) => (g.container ? kollaOverrides(serviceOf(units, g.container.name), kollaHostName(ctx), g.files[0]!.after, deviceSpecNames(release).target) : []));
+    result.kolla_overrides = overrides;
+    if ((ctx.groups[a.kolla_deploy_group] ?? []).length === 0) {
+      notes.push(
+        `kolla-ansible reconfigure rewrites ${groups.map((g) => g.files[0]!.path).join(', ')} from the deploy host's ${KOLLA_CUSTOM_CONFIG}; ` +
+          `no host of the inventory is in '${a.kolla_deploy_group}', so add these overrides there yourself:\n${describeOverrides(mergeOverrides([{ host: ctx.hostName, overrides }]).files)}`,
+      );
+    }
+  } else {
+    const changed = [...new Set(planned.flatMap((p) => p.changed))] as NovaChange[];
+    restart = servicesToRestart(changed, roles)
+      .map((s) => units[s])
+      .filter((u): u is ServiceRef => u !== undefined)
+      .map((u) => (u.kind === 'systemd' ? u.unit : `${u.engine}:${u.name}`));
+  }
+  result.changed = [...new Set(planned.flatMap((p) => p.changed))];
+  result.restart = restart;
   if (changes.length === 0) return { changes: [], notes, result: { ...result, restart: [] } };
+  return { roles, release, planned, groups, changes, notes, result };
+}
+
+function packageGroups(files: CandidateInputs['files'], roles: NovaRole[], release: NovaRelease, wanted: NovaConfWanted): CheckGroup[] {
+  const planned = planNovaConfFiles(files, roles, release, wanted);
   const checks = checksForRole(roles);
-  return { roles, release, planned, changes, notes, result, checks, values: novaValues(planned.map((p) => p.after), release, checks) };
+  return [{ files: planned, checks, values: novaValues(planned.map((p) => p.after), release, checks) }];
+}
+
+function serviceOf(units: CandidateInputs['nova']['units'], container: string): NovaService {
+  return (Object.values(units).find((u) => u?.kind === 'container' && u.name === container)?.service ?? 'compute') as NovaService;
+}
+
+/** The host's name in kolla-ansible's inventory (its per-host override directory): host var kolla_hostname, else its name here. */
+function kollaHostName(ctx: StepContext): string {
+  const v = ctx.vars['kolla_hostname'];
+  return typeof v === 'string' && v !== '' ? v : ctx.hostName;
+}
+
+/**
+ * kolla: each container reads its own file (/etc/kolla/<service>/nova.conf),
+ * given what its service uses: nova_api the aliases, nova_scheduler the
+ * filters, nova_compute the aliases and this host's device spec.
+ */
+function kollaGroups(ctx: StepContext, inputs: CandidateInputs, wanted: NovaConfWanted): CheckGroup[] {
+  const { release, units } = inputs.nova;
+  const groups: CheckGroup[] = [];
+  for (const ref of Object.values(units)) {
+    if (!ref || ref.kind !== 'container') continue;
+    const path = kollaNovaConf(ref.name);
+    const f = inputs.files.find((x) => x.path === path);
+    if (!f) throw new StepError(ctx.hostName, 'nova.conf', `no ${path} for container ${ref.name}`, 'deploy nova with kolla-ansible on this host first');
+    const opts = KOLLA_SERVICE_OPTIONS[ref.service];
+    const w: NovaConfWanted = { ...wanted, alias: opts.alias, filters: opts.filters, deviceSpec: opts.deviceSpec ? wanted.deviceSpec : undefined };
+    const p = planNovaConf(f.content, ref.service === 'compute' ? 'compute' : 'controller', release, w);
+    const checks: NovaCheck[] = [...(opts.alias ? (['alias'] as const) : []), ...(opts.deviceSpec && w.deviceSpec ? (['device_spec'] as const) : []), ...(opts.filters ? (['filters'] as const) : [])];
+    groups.push({
+      files: [{ path, before: f.content, after: p.text, changed: p.changed, notes: p.notes }],
+      checks,
+      values: novaValues([p.text], release, checks),
+      container: { engine: ref.engine, name: ref.name },
+    });
+  }
+  return groups;
 }
 
 /** What nova_pci registers (nova_restart reads it): the units whose options this run changes. */
@@ -185,7 +287,7 @@ export const novaPciStep: StepKind<Args> = {
     if (!a.nova_check) return;
     const c = await candidate(ctx, a);
     if (!('planned' in c)) return;
-    void prepareNovaCheck(ctx, toCheck(c), await ctx.gather(NOVA_PYTHON_PROBE));
+    for (const g of c.groups) void pythonFor(ctx, g).then((p) => prepareNovaCheck(ctx, toCheck(g), p), () => undefined);
   },
   async plan(ctx, a) {
     const c = await candidate(ctx, a);
@@ -193,8 +295,8 @@ export const novaPciStep: StepKind<Args> = {
     const { changes, result, planned } = c;
     const notes = [...c.notes];
     if (a.nova_check && ctx.check) {
-      const probe = await ctx.gather(NOVA_PYTHON_PROBE);
-      const { problem, checked } = await novaCheck(ctx, toCheck(c), probe);
+      const { problem, checked, unchecked } = await checkGroups(ctx, c.groups);
+      if (unchecked.length > 0) notes.push(`nova's code could not be asked in ${unchecked.join(', ')}: not checked there`);
       if (problem) return { changes, notes, result, fail: { message: `nova rejects the planned configuration: ${problem}`, hint: 'nothing was written; report this as a passthru bug with the diff above' } };
       if (checked) notes.push("nova's own parser accepts the planned configuration");
     }
@@ -204,7 +306,7 @@ export const novaPciStep: StepKind<Args> = {
       result,
       apply: async (cx) => {
         if (a.nova_check) {
-          const { problem } = await novaCheck(cx, toCheck(c), await cx.gather(NOVA_PYTHON_PROBE));
+          const { problem } = await checkGroups(cx, c.groups);
           if (problem) throw new StepError(cx.hostName, 'nova.conf', `nova rejects the new configuration, nothing was written: ${problem}`);
         }
         for (const p of planned) {

@@ -4,19 +4,21 @@
 // src/nova/restart-pending.ts), whichever run changed the file, and from
 // this run's planned nova.conf changes (what --check shows before anything
 // is written). A unit that fails to start can get the files this run
-// replaced back (`rollback`), like the `service` step.
+// replaced back (`rollback`), like the `service` step. kolla's containers
+// (container-restart.ts): restarted when their own /etc/kolla/<service>/
+// nova.conf changed after they started, then waited for until up again.
 
 import { z } from 'zod';
 import { novaConfFiles } from '../../facts/index.ts';
 import { novaConfMtimes } from '../../facts/nova-conf-mtimes.ts';
 import { unitStartTimes } from '../../facts/unit-start-times.ts';
-import { describePending, filesLoadedBy, pendingRestart } from '../../nova/restart-pending.ts';
-import { isActiveArgv, restartArgv, type ServiceRef } from '../../nova/services.ts';
-import { StepError } from '../../errors.ts';
-import { quote } from '../../util/shell.ts';
-import type { Change, StepContext, StepKind } from '../types.ts';
+import { describePending, filesLoadedBy, pendingRestart, utcText } from '../../nova/restart-pending.ts';
+import type { ServiceRef } from '../../nova/services.ts';
+import { kollaNovaConf, parseDockerTime } from '../../nova/kolla.ts';
+import { systemdUnits, type SystemdUnits } from '../../facts/systemd-units.ts';
+import type { Change, StepKind } from '../types.ts';
+import { restartContainers } from './container-restart.ts';
 import { restartUnits } from '../service.ts';
-import type { PreflightResult } from './preflight.ts';
 import { preflightOutput } from './preflight.ts';
 import { novaPciOutput } from './nova-pci.ts';
 
@@ -26,6 +28,10 @@ const args = z
     changes_from: z.string().default('nova_conf'),
     /** on a failed start, put back the files this run replaced under these paths and start again */
     rollback: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+    /** kolla: seconds a restarted container may take to be up (healthy) again */
+    container_timeout: z.number().int().positive().default(180),
+    /** kolla: seconds a container without a healthcheck must keep running to count as up */
+    container_settle: z.number().int().nonnegative().default(5),
   })
   .strict();
 
@@ -33,14 +39,14 @@ type Args = z.infer<typeof args>;
 
 const refName = (r: ServiceRef): string => (r.kind === 'systemd' ? r.unit : `${r.engine}:${r.name}`);
 
-async function restartContainers(ctx: StepContext, refs: ServiceRef[]): Promise<void> {
-  for (const ref of refs) {
-    const script = `${quote(restartArgv(ref))} >/dev/null && ${quote(isActiveArgv(ref))}`;
-    const r = await ctx.host.exec(script, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: ctx.timeoutMs ?? 300_000, signal: ctx.signal });
-    if (r.exitCode !== 0 || r.stdout.trim() === 'false') {
-      throw new StepError(ctx.hostName, `restart ${refName(ref)}`, ctx.secrets.mask((r.stderr || r.stdout).trim() || 'not running after the restart'), `see \`${ref.kind === 'container' ? ref.engine : 'docker'} logs ${refName(ref)}\` on the host`);
-    }
-  }
+/** A kolla container started before its configuration file last changed. */
+function containerPending(ref: ServiceRef & { kind: 'container' }, units: SystemdUnits, mtimes: Readonly<Record<string, number>>): string | undefined {
+  const file = kollaNovaConf(ref.name);
+  const changed = mtimes[file];
+  const c = units.containers.find((x) => x.engine === ref.engine && x.name === ref.name);
+  const started = parseDockerTime(c?.startedAt);
+  if (changed === undefined || started === undefined || changed <= started) return undefined;
+  return `restart pending: ${file} changed at ${utcText(changed)}, container started at ${utcText(started)}`;
 }
 
 export const novaRestartStep: StepKind<Args> = {
@@ -48,7 +54,7 @@ export const novaRestartStep: StepKind<Args> = {
   schema: args,
   disruptive: true,
   reads: [preflightOutput, novaPciOutput],
-  facts: () => [unitStartTimes, novaConfMtimes, novaConfFiles],
+  facts: () => [unitStartTimes, novaConfMtimes, novaConfFiles, systemdUnits],
   async plan(ctx, a) {
     const pre = ctx.input(preflightOutput);
     if (!pre) return { changes: [], skip: 'no preflight result for this host (run the preflight step)' };
@@ -65,7 +71,9 @@ export const novaRestartStep: StepKind<Args> = {
     for (const ref of refs) {
       const name = refName(ref);
       const pending = ref.kind === 'systemd' ? pendingRestart(ref.unit, starts[ref.unit], filesLoadedBy(ref.service, files), mtimes) : undefined;
+      const owed = ref.kind === 'container' ? containerPending(ref, await ctx.gather(systemdUnits), mtimes) : undefined;
       if (pending) changes.push({ description: `restart ${name} (${describePending(pending)})` });
+      else if (owed) changes.push({ description: `restart ${name} (${owed})` });
       else if (fromRun.has(name)) changes.push({ description: `restart ${name} (its options change in this run)` });
       else continue;
       todo.push(ref);
@@ -79,7 +87,8 @@ export const novaRestartStep: StepKind<Args> = {
         const units = todo.flatMap((r) => (r.kind === 'systemd' ? [r.unit] : []));
         const out: string[] = [];
         if (units.length > 0) out.push(...(await restartUnits(c, 'restart', units, a.rollback)));
-        await restartContainers(c, todo.filter((r) => r.kind === 'container'));
+        const containers = todo.flatMap((r) => (r.kind === 'container' ? [{ engine: r.engine, name: r.name }] : []));
+        out.push(...(await restartContainers(c, containers, a.rollback, { timeoutS: a.container_timeout, settleS: a.container_settle })));
         return { notes: out };
       },
     };

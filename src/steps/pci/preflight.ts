@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { bootMode, cpu, novaConfFiles, novaVersion, osRelease, systemdUnits } from '../../facts/index.ts';
 import { NovaServiceError, detectUnits, type NovaFamily, type NovaService, type ServiceRef } from '../../nova/services.ts';
 import { releaseFromVersion, type NovaRelease } from '../../nova/release.ts';
+import { kollaNovaConf, releaseFromImage } from '../../nova/kolla.ts';
+import type { SystemdUnits } from '../../facts/systemd-units.ts';
 import { stepOutput } from '../contract.ts';
 import type { StepKind } from '../types.ts';
 import { rolesOf } from './roles.ts';
@@ -43,6 +45,17 @@ export const preflightOutput = stepOutput(
   }),
 );
 export type PreflightResult = z.infer<typeof preflightOutput.schema>;
+
+/** The images of the host's nova containers. */
+function kollaImages(units: SystemdUnits, found: Partial<Record<NovaService, ServiceRef>>): string[] {
+  const names = Object.values(found).flatMap((u) => (u?.kind === 'container' ? [u.name] : []));
+  return units.containers.filter((c) => names.includes(c.name) && c.image).map((c) => c.image!);
+}
+
+/** The configuration file of each of the host's nova containers, where it exists. */
+function kollaFiles(found: Partial<Record<NovaService, ServiceRef>>, present: readonly string[]): string[] {
+  return Object.values(found).flatMap((u) => (u?.kind === 'container' && present.includes(kollaNovaConf(u.name)) ? [kollaNovaConf(u.name)] : []));
+}
 
 const FIRMWARE_VT = {
   intel: { flag: 'vmx', setting: 'Intel Virtualization Technology (VT-x)' },
@@ -87,8 +100,15 @@ export const preflightStep: StepKind<z.infer<typeof args>> = {
       if (e instanceof NovaServiceError) return fail(e.message, 'passthru restarts only units it can identify; check the nova services on this host');
       throw e;
     }
+    if (novaFamily === 'kolla') {
+      const missing = Object.values(found).flatMap((u) => (u?.kind === 'container' && !files.kolla.includes(kollaNovaConf(u.name)) ? [`${kollaNovaConf(u.name)} (container ${u.name})`] : []));
+      if (missing.length > 0) return fail(`no kolla configuration ${missing.join(', ')}`, 'deploy nova with kolla-ansible on this host first (kolla-ansible deploy)');
+    }
     const version = await ctx.gather(novaVersion);
     let release: NovaRelease | undefined = version.release;
+    // kolla: nova is only in the containers; their image tag names the release
+    const images = novaFamily === 'kolla' ? kollaImages(units, found) : [];
+    if (novaFamily === 'kolla') release = images.map((i) => releaseFromImage(i)).find((r) => r !== undefined);
     if (a.nova_release) release = a.nova_release as NovaRelease;
     if (!release && version.version) {
       try {
@@ -98,7 +118,8 @@ export const preflightStep: StepKind<z.infer<typeof args>> = {
       }
     }
     if (!release) {
-      return fail('cannot tell which nova release is installed (no nova package metadata found)', 'pass it with -e nova_release=zed (or 2023.1, 2024.1, ...)');
+      const what = novaFamily === 'kolla' ? `no release in the nova image tags (${images.join(', ') || 'no image'})` : 'no nova package metadata found';
+      return fail(`cannot tell which nova release is installed (${what})`, 'pass it with -e nova_release=zed (or 2023.1, 2024.1, ...)');
     }
     const boot = await ctx.gather(bootMode);
     const result: PreflightResult = {
@@ -113,12 +134,12 @@ export const preflightStep: StepKind<z.infer<typeof args>> = {
       release,
       nova_version: version.version,
       units: found,
-      nova_conf_files: files.files.filter((f) => !f.startsWith('/etc/kolla/')),
+      nova_conf_files: novaFamily === 'kolla' ? kollaFiles(found, files.kolla) : files.files.filter((f) => !f.startsWith('/etc/kolla/')),
     };
     return {
       changes: [],
       result,
-      notes: [`${result.os}, ${boot.toUpperCase()}, ${c.model || c.vendor}, nova ${release}${version.version ? ` (${version.version})` : ''}, ${roles.join('+')}`],
+      notes: [`${result.os}, ${boot.toUpperCase()}, ${c.model || c.vendor}, nova ${release}${novaFamily === 'kolla' ? ` (kolla: ${Object.values(found).map((u) => (u?.kind === 'container' ? `${u.engine}:${u.name}` : '')).join(', ')})` : version.version ? ` (${version.version})` : ''}, ${roles.join('+')}`],
     };
   },
 };

@@ -48,6 +48,7 @@ import { AUTHORIZED_KEYS_DIR, HOST_KEY, generateKey, knownHostsLine, sshdConfig 
 import { bundleTools, execToolLine, installWrappers, SPEC_IN_HOST, TOOLS_DIR_IN_HOST, wrapperScript, writeToolsDir } from './tools.ts';
 import { serverWrapperScript } from './toolserver.ts';
 import { hideMachineNova } from './machine-nova.ts';
+import { withContainerExec } from './container-exec.ts';
 import type { FromWorker, ToWorker, WorkerData, WorkerHost } from './toolworker.ts';
 
 export { LAB_SUDO_PASSWORD };
@@ -531,6 +532,8 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
         for (const f of RELEASE_FILES) if (!host.rootfs.has(f)) rmSync(join(root, f), { force: true });
         // nor this machine's nova packages the model's nova version
         hideMachineNova(root, new Set(host.rootfs.keys()));
+        // kolla: the mount point of a container's own /etc/nova for `docker exec` (container-exec.ts)
+        if (host.spec.kolla) mkdirSync(join(root, 'etc/nova'), { recursive: true, mode: 0o755 });
         const osRelease = host.rootfs.get('/etc/os-release');
         if (osRelease && !host.rootfs.has('/usr/lib/os-release')) writeModelFile(root, '/usr/lib/os-release', osRelease, accounts);
         put('/etc/hostname', `${host.name}\n`, 0o644);
@@ -548,7 +551,7 @@ export async function startRealLabWith(model: LabModel, specs: HostSpec[], opts:
           root,
           host.tools,
           model.allToolNames,
-          toolServer ? (tool) => serverWrapperScript(tool, toolServer, host.token, execToolLine(tool)) : wrapperScript,
+          (tool) => withContainerExec(tool, toolServer ? serverWrapperScript(tool, toolServer, host.token, execToolLine(tool)) : wrapperScript(tool)),
         );
         put(SPEC_IN_HOST, `${JSON.stringify(host.spec, null, 2)}\n`, 0o644);
         mkdirSync(join(root, TOOLS_DIR_IN_HOST), { recursive: true });

@@ -5,6 +5,7 @@
 import type { HostSpec, LabFs, LabHostControl, Tool, ToolResult } from '../types.ts';
 import { cpuid } from './cpuid.ts';
 import { dmesg } from './dmesg.ts';
+import { docker } from './docker.ts';
 import { grubby } from './grubby.ts';
 import { dracut, updateInitramfs } from './initramfs.ts';
 import { journalctl } from './journalctl.ts';
@@ -30,6 +31,8 @@ export const tools: Record<string, Tool> = {
   dracut,
   openstack,
   cpuid,
+  docker,
+  podman: docker,
 };
 
 export { toolsFor };

@@ -32,6 +32,7 @@ import { hostUnits } from '../distro.ts';
 import { isoNow, labUuid, MIGRATION_MS, POWER_MS, type ComputeService, type Migration, type OpenstackState, type Server } from '../openstack-state.ts';
 import type { LabHostControl, ToolResult } from '../types.ts';
 import { readUnitState } from '../units.ts';
+import { readContainer } from '../containers.ts';
 import { fail, ok } from './util.ts';
 
 type Row = Array<[string, unknown]>;
@@ -93,6 +94,7 @@ function bootsOf(host: LabHostControl, name: string): number | undefined {
 function computeUp(host: LabHostControl, name: string): boolean {
   const peer = host.peer?.(name);
   if (!peer) return true;
+  if (peer.spec.kolla) return readContainer(peer.fs, 'nova_compute')?.status === 'running';
   const unit = hostUnits(peer.spec).find((u) => u.nova === 'compute');
   return unit !== undefined && readUnitState(peer.fs, unit.name).active === 'active';
 }

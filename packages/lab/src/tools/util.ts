@@ -98,5 +98,6 @@ export function toolsFor(spec: HostSpec): string[] {
   else names.push('update-grub', 'grub-mkconfig', 'update-initramfs');
   if (spec.roles.includes('controller')) names.push('openstack');
   if (spec.roles.includes('guest')) names.push('cpuid');
+  if (spec.kolla) names.push(spec.kolla.engine);
   return names;
 }

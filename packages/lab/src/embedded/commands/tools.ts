@@ -62,7 +62,16 @@ export function toolCommand(proc: Proc, name: string, tool: Tool): Command {
       // the tools do not wait for the client's stdin
       const raw = inheritsChannelStdin(proc, ctx) ? '' : latin1FromBytes(ctx.stdin);
       const stdin = Buffer.from(raw, 'latin1').toString('utf8');
-      const r = await tool({ argv: [name, ...args], stdin, env: { ...env, USER: proc.cred.user }, fs, host: proc.host.control });
+      const shell = ctx.exec;
+      // docker exec: the command runs in this shell (the embedded lab has no container view of its own)
+      const exec =
+        shell === undefined
+          ? undefined
+          : async (command: string, input: string) => {
+              const r = await shell(command, { cwd: ctx.cwd, stdin: input, ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+              return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+            };
+      const r = await tool({ argv: [name, ...args], stdin, env: { ...env, USER: proc.cred.user }, fs, host: proc.host.control, exec });
       return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
     } catch (e) {
       const code = (e as { code?: string }).code;
