@@ -17,8 +17,6 @@ import { ssh } from '@passthru/lab/real/client.ts';
 import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 import { PLAYBOOK, hostLines, passthru, readReport } from './helpers.ts';
 
-const BASE = '127.0.49';
-
 const KOLLA_FILES: Record<string, string[]> = {
   kctl: ['/etc/kolla/nova-api/nova.conf', '/etc/kolla/nova-scheduler/nova.conf', '/etc/kolla/nova-conductor/nova.conf'],
   kcmp1: ['/etc/kolla/nova-compute/nova.conf'],
@@ -65,7 +63,7 @@ test('kolla-ansible: containers configured, checked inside, restarted exactly, r
     t.skip(`SKIPPED: ${why}`);
     return;
   }
-  const lab = await startRealLab(kollaCluster(), { base: BASE, rebootSeconds: 1 });
+  const lab = await startRealLab(kollaCluster(), { rebootSeconds: 1 });
   const work = mkdtempSync(join(tmpdir(), 'passthru-kolla-'));
   t.after(async () => {
     await lab.stop();
