@@ -2,7 +2,8 @@
 // jump host), banner, key exchange, host key check and authentication, all
 // under one timer. A server that accepts TCP and then says nothing (a port
 // forward to a rebooting guest) fails when the timer runs out, not after the
-// kernel's TCP timeouts.
+// kernel's TCP timeouts. Handshakes are paced and their timer stands still
+// while this process's event loop does (handshake-gate.ts).
 
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
@@ -14,6 +15,7 @@ import type { AskSecret } from './keys.ts';
 import { knownKeyTypes, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts.ts';
 import type { ConnectTarget } from './types.ts';
 import { chainKey, sharedJumps, type JumpLease, type JumpPool } from './jump-pool.ts';
+import { handshakes, type HandshakeGate } from './handshake-gate.ts';
 
 const { Client } = ssh2;
 
@@ -27,6 +29,8 @@ export interface DialOptions {
   signal?: AbortSignal | undefined;
   /** where jump host connections are shared (default: the process's pool) */
   jumpPool?: JumpPool | undefined;
+  /** paces the handshakes (default: the process's gate) */
+  gate?: HandshakeGate | undefined;
 }
 
 export interface Dialed {
@@ -51,6 +55,7 @@ export async function dial(target: ConnectTarget, opts: DialOptions): Promise<Di
       timeoutMs: opts.attemptTimeoutMs,
       askSecret: opts.askSecret,
       signal: opts.signal,
+      gate: opts.gate ?? handshakes,
     };
   };
   try {
@@ -92,6 +97,7 @@ interface HopOptions {
   timeoutMs: number;
   askSecret?: AskSecret | undefined;
   signal?: AbortSignal | undefined;
+  gate: HandshakeGate;
 }
 
 type Stage = 'tcp' | 'banner' | 'kex' | 'auth';
@@ -108,6 +114,9 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
     let timer: NodeJS.Timeout | undefined;
     let deadline = Date.now() + o.timeoutMs;
     let pausedAt: number | undefined;
+    let release: (() => void) | undefined;
+    /** the gate's stall clock when this attempt's timer started, plus the stalls already given back */
+    let stallBase = 0;
 
     const fail = (err: unknown) => {
       if (settled) return;
@@ -118,6 +127,7 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
     };
     const cleanup = () => {
       if (timer) clearTimeout(timer);
+      release?.();
       o.signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = () => fail(abortReason(o.signal));
@@ -125,14 +135,22 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
       if (timer) clearTimeout(timer);
       timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()));
     };
-    const onTimeout = () => fail(timeoutError(hop, o, stage, client));
+    const onTimeout = () => {
+      // the time this process's event loop stood still was not the host's: it is given back
+      const stalled = o.gate.stalledMs() - stallBase;
+      if (stalled >= 1) {
+        stallBase += stalled;
+        deadline = Date.now() + stalled;
+        return arm();
+      }
+      fail(timeoutError(hop, o, stage, client));
+    };
 
     if (o.signal?.aborted) {
       reject(abortReason(o.signal));
       return;
     }
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    arm();
 
     // the attempt timer stands still while the user types a passphrase
     const paused = async <T>(p: Promise<T>): Promise<T> => {
@@ -232,7 +250,18 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
       if (sock) cfg.sock = sock;
       client.connect(cfg);
     };
-    start().catch((e: unknown) => fail(e));
+    // the attempt's timer starts when a handshake slot is free
+    o.gate.acquire(o.signal).then(
+      (r) => {
+        if (settled) return r();
+        release = r;
+        deadline = Date.now() + o.timeoutMs;
+        stallBase = o.gate.stalledMs();
+        arm();
+        start().catch((e: unknown) => fail(e));
+      },
+      () => fail(abortReason(o.signal)),
+    );
   });
 }
 

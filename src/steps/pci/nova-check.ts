@@ -36,10 +36,14 @@ async function callNova(ctx: StepContext, python: string, call: NovaCall): Promi
   return parseNovaValues(`${r.stdout}\n${r.stderr}`, r.exitCode);
 }
 
-/** nova's checks on option values, run on this host in one python process (for the batch: ahead of need). */
+/**
+ * nova's checks on option values, run on this host in one python process. A
+ * step waits for the answer (its own and the hosts' that share the batch):
+ * at the host's normal priority, never niced behind the work of other hosts.
+ */
 function unitRunner(ctx: StepContext, python: string): (units: NovaUnit[]) => Promise<UnitAnswer[]> {
   return async (units) => {
-    const res = await callNova(ctx, python, { checks: [], units, background: true });
+    const res = await callNova(ctx, python, { checks: [], units });
     if (!res.ok || !res.units) throw new StepError(ctx.hostName, 'nova check', res.error ?? 'no answer');
     return res.units;
   };
