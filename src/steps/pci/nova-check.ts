@@ -97,13 +97,17 @@ function osloRead(ctx: StepContext, c: NovaCandidate, python: string, stack: str
 }
 
 /**
- * Start what the check of these files will need, ahead of the step (prepare).
- * Nothing waits for it; the promise settles when the early read is done.
+ * Start the whole check of these files ahead of the step (prepare): the read
+ * of their shape and nova's checks of the values, shared with every host
+ * that plans the same, at the host's normal priority (a reboot of the host
+ * waits for it rather than cutting it short: engine/host-play.ts). The step
+ * finds the answers there. The promise settles when both are done.
  */
 export function prepareNovaCheck(ctx: StepContext, c: NovaCandidate, probe: NovaPython): Promise<void> {
   if (!probe.importable || !probe.python) return Promise.resolve();
-  if (probe.stack) batcher(ctx).hint(probe.stack, unitsOf(c.values, c.checks));
-  return osloRead(ctx, c, probe.python, stackOf(ctx, probe), true).then(
+  const stack = stackOf(ctx, probe);
+  const units = batcher(ctx).check(stack, unitsOf(c.values, c.checks), unitRunner(ctx, probe.python));
+  return Promise.all([osloRead(ctx, c, probe.python, stack, false), units]).then(
     () => undefined,
     () => undefined,
   );
