@@ -149,10 +149,14 @@ export async function novaHostOf(ctx: StepContext, given: string, services: read
   return { name: tried.find((n) => known.has(n)), tried: [...new Set(tried)] };
 }
 
-/** This compute's service and instances, from the controller. */
+/**
+ * This compute's service and instances, from the controller, as they are now
+ * (a listing issued after this call, shared with the computes asking at the
+ * same moment: see OpenstackCli.json `fresh`).
+ */
 export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost: string, step: string): Promise<{ service: ComputeService; instances: Instance[] }> {
   const [services, servers] = await Promise.all([
-    cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--host', novaHost, '--long'], step),
+    cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--long'], step, { fresh: true }),
     listInstances(cli, novaHost, step),
   ]);
   const service = parseServices(services).find((s) => s.host === novaHost);
@@ -160,8 +164,9 @@ export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost:
   return { service, instances: servers };
 }
 
+/** The instances on this compute now (a listing of every compute issued after this call, shared as readCompute's). */
 export async function listInstances(cli: OpenstackCli, novaHost: string, step: string): Promise<Instance[]> {
-  return parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--host', novaHost], step));
+  return parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { fresh: true })).filter((i) => i.host === novaHost);
 }
 
 /** For a plan: the instances of every compute in one listing, shared by the computes planning at the same time. */
