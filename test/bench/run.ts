@@ -33,6 +33,8 @@
 //   --skip-ansible            do not run Ansible even when ansible-playbook is on PATH
 //   --skip-embedded           no embedded-lab run
 //   --only passthru|ansible   only this tool on the real lab
+//   --ansible-computes 12     Ansible only at these lab sizes (default: every size; Ansible takes
+//                             about 5 minutes a phase at 100 computes)
 //   --embedded-computes 999   computes of the embedded lab (default 999: 1000 hosts)
 //   --embedded-forks 250,50   passthru --forks for the embedded lab, one fresh lab each; the first
 //                             decides the targets. A host holds its fork through its reboot (as
@@ -85,6 +87,7 @@ const { values } = parseArgs({
     'skip-ansible': { type: 'boolean', default: false },
     'skip-embedded': { type: 'boolean', default: false },
     only: { type: 'string' },
+    'ansible-computes': { type: 'string' },
     'embedded-computes': { type: 'string', default: '999' },
     'embedded-forks': { type: 'string', default: '250,50' },
     forks: { type: 'string', default: '50' },
@@ -119,6 +122,7 @@ function positiveInts(v: string, name: string): number[] {
 }
 
 const computesList = positiveInts(values.computes, 'computes');
+const ansibleSizes = values['ansible-computes'] !== undefined ? positiveInts(values['ansible-computes'], 'ansible-computes') : undefined;
 const clusters: Cluster[] = values.cluster.split(',').filter((c) => c.trim() !== '').map((c) => {
   if (c !== 'reboot' && c !== 'mixed') {
     process.stderr.write(`bench: --cluster ${c}: expected reboot or mixed\n`);
@@ -616,6 +620,7 @@ async function main(): Promise<number> {
         if (!values['no-floor'] && !execMode) await measureFloor(n, cluster);
         for (const tool of tools) {
           if (interrupted) return 130;
+          if (tool === 'ansible' && ansibleSizes && !ansibleSizes.includes(n)) continue;
           await realLabRuns(n, tool, cluster);
         }
         for (let k = 2; tools.includes('passthru') && k <= (repeatApply.get(n) ?? 1); k++) {
