@@ -2,9 +2,12 @@
 // jump host), banner, key exchange, host key check and authentication, all
 // under one timer. A server that accepts TCP and then says nothing (a port
 // forward to a rebooting guest) fails when the timer runs out, not after the
-// kernel's TCP timeouts. Handshakes are paced and their timer stands still
-// while this process's event loop does (handshake-gate.ts).
+// kernel's TCP timeouts. The handshake proper (banner, key exchange,
+// authentication: CPU on both ends) is paced once the TCP connection is up,
+// and its timer stands still while it waits for its turn and while this
+// process's event loop does (handshake-gate.ts).
 
+import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig } from 'ssh2';
@@ -115,8 +118,10 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
     let deadline = Date.now() + o.timeoutMs;
     let pausedAt: number | undefined;
     let release: (() => void) | undefined;
-    /** the gate's stall clock when this attempt's timer started, plus the stalls already given back */
+    /** the gate's stall clock when the handshake got its turn, plus the stalls already given back */
     let stallBase = 0;
+    /** the TCP connection, before ssh2 has it */
+    let tcp: Socket | undefined;
 
     const fail = (err: unknown) => {
       if (settled) return;
@@ -128,6 +133,7 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
     const cleanup = () => {
       if (timer) clearTimeout(timer);
       release?.();
+      tcp?.destroy();
       o.signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = () => fail(abortReason(o.signal));
@@ -137,7 +143,7 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
     };
     const onTimeout = () => {
       // the time this process's event loop stood still was not the host's: it is given back
-      const stalled = o.gate.stalledMs() - stallBase;
+      const stalled = release ? o.gate.stalledMs() - stallBase : 0;
       if (stalled >= 1) {
         stallBase += stalled;
         deadline = Date.now() + stalled;
@@ -151,6 +157,7 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
       return;
     }
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    arm();
 
     // the attempt timer stands still while the user types a passphrase
     const paused = async <T>(p: Promise<T>): Promise<T> => {
@@ -180,13 +187,31 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
           `The jump host logs you in with its own user and key: give it an IdentityFile (and User) in a "Host ${hop.name}" block of ~/.ssh/config, or load the key into ssh-agent (ssh-add KEY; SSH_AUTH_SOCK set), and check with: ssh -J ${hop.user}@${hop.host}:${hop.port} ${o.errorHost}`,
         );
       };
-      let sock: Duplex | undefined;
+      let sock: Duplex;
       if (o.via) sock = await forward(o.via, hop, o);
+      else sock = await openTcp(hop, o, (s) => (tcp = s));
       if (settled) {
-        sock?.destroy();
+        sock.destroy();
         return;
       }
-      if (sock) stage = 'banner';
+      stage = 'banner';
+      // the handshake proper waits for its turn, its timer standing still meanwhile
+      const early = (err?: Error) => fail(err ? socketError(hop, o, err) : new UnreachableError(o.errorHost, `${o.label} closed the connection before the SSH handshake`, retryHint(hop)));
+      const earlyError = (err: Error) => early(err);
+      const earlyClose = () => early();
+      sock.on('error', earlyError);
+      sock.on('close', earlyClose);
+      const turn = await paused(o.gate.acquire(o.signal));
+      sock.off('error', earlyError);
+      sock.off('close', earlyClose);
+      if (settled) {
+        turn();
+        sock.destroy();
+        return;
+      }
+      release = turn;
+      stallBase = o.gate.stalledMs();
+      tcp = undefined; // ssh2's from here on
 
       client.on('connect', () => {
         if (stage === 'tcp') stage = 'banner';
@@ -247,21 +272,29 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
         },
         authHandler: plan.handler,
       };
-      if (sock) cfg.sock = sock;
+      cfg.sock = sock;
       client.connect(cfg);
     };
-    // the attempt's timer starts when a handshake slot is free
-    o.gate.acquire(o.signal).then(
-      (r) => {
-        if (settled) return r();
-        release = r;
-        deadline = Date.now() + o.timeoutMs;
-        stallBase = o.gate.stalledMs();
-        arm();
-        start().catch((e: unknown) => fail(e));
-      },
-      () => fail(abortReason(o.signal)),
-    );
+    start().catch((e: unknown) => fail(e));
+  });
+}
+
+/** The TCP connection to `hop` (a failure told as connecting tells it: refused, unknown host...). */
+function openTcp(hop: ConnectTarget, o: HopOptions, opened: (s: Socket) => void): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const s = tcpConnect({ host: hop.host, port: hop.port });
+    opened(s);
+    const onError = (err: Error & { code?: string | number }) => {
+      s.destroy();
+      reject(socketError(hop, o, err));
+    };
+    s.once('error', onError);
+    s.once('connect', () => {
+      s.off('error', onError);
+      // small request/response exchanges: Nagle's algorithm would add ~40 ms per command
+      s.setNoDelay(true);
+      resolve(s);
+    });
   });
 }
 
