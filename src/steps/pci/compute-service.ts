@@ -56,9 +56,15 @@ function rows(json: unknown, what: string): Json[] {
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
 
+/** parsed listings, by the JSON they were parsed from (one listing is shared by every compute asking at once) */
+const servicesOf = new WeakMap<object, ComputeService[]>();
+const serversOf = new WeakMap<object, Instance[]>();
+
 /** `openstack compute service list --long -f json` (nova-compute rows only). */
 export function parseServices(json: unknown): ComputeService[] {
-  return rows(json, 'compute service list')
+  const known = json !== null && typeof json === 'object' ? servicesOf.get(json) : undefined;
+  if (known) return known;
+  const out: ComputeService[] = rows(json, 'compute service list')
     .filter((r) => r['Binary'] === undefined || r['Binary'] === 'nova-compute')
     .map((r) => ({
       host: str(r['Host']) ?? '',
@@ -66,16 +72,22 @@ export function parseServices(json: unknown): ComputeService[] {
       state: str(r['State']) ?? 'unknown',
       reason: str(r['Disabled Reason']),
     }));
+  if (json !== null && typeof json === 'object') servicesOf.set(json, out);
+  return out;
 }
 
 /** `openstack server list [--long] -f json` */
 export function parseServers(json: unknown): Instance[] {
-  return rows(json, 'server list').map((r) => ({
+  const known = json !== null && typeof json === 'object' ? serversOf.get(json) : undefined;
+  if (known) return known;
+  const out = rows(json, 'server list').map((r) => ({
     id: str(r['ID']) ?? '',
     name: str(r['Name']) ?? '',
     status: (str(r['Status']) ?? '').toUpperCase(),
     ...(typeof r['Host'] === 'string' ? { host: r['Host'] } : {}),
   }));
+  if (json !== null && typeof json === 'object') serversOf.set(json, out);
+  return out;
 }
 
 /** `openstack server migration list -f json` (at 2.23 and later: with Id and Type). */

@@ -14,6 +14,9 @@ import type { StepContext } from '../types.ts';
 
 export const OPENRC_CANDIDATES = ['/root/admin-openrc', '/root/keystonerc_admin'];
 
+/** the parsed JSON of a result shared by several hosts (never changed by its readers) */
+const parsedOnce = new WeakMap<OpenstackResult, object>();
+
 /** openstack CLI processes at once on one controller */
 const AT_ONCE = 6;
 
@@ -86,7 +89,13 @@ export class OpenstackCli {
   async json<T>(argv: readonly string[], step: string, opts: { hint?: string; shared?: boolean; fresh?: boolean } = {}): Promise<T> {
     const r = await (opts.fresh ? this.batched(argv) : opts.shared ? this.joined(argv) : this.run([...argv, '-f', 'json']));
     if (!r.ok) throw new StepError(this.ctx.hostName, step, `openstack ${argv.slice(0, 3).join(' ')} on ${this.on} failed: ${r.err || 'no message'}`, opts.hint ?? `check the credentials in ${this.openrc} and that keystone and nova-api answer`);
-    return parseJson<T>(this.ctx, r.out, `openstack ${argv.slice(0, 3).join(' ')}`, step);
+    if (!opts.fresh && !opts.shared) return parseJson<T>(this.ctx, r.out, `openstack ${argv.slice(0, 3).join(' ')}`, step);
+    // a listing shared by many hosts is parsed once (1000 computes, 1000 rows each: not a million); read-only
+    const known = parsedOnce.get(r);
+    if (known !== undefined) return known as T;
+    const parsed = parseJson<T>(this.ctx, r.out, `openstack ${argv.slice(0, 3).join(' ')}`, step);
+    if (parsed !== null && typeof parsed === 'object') parsedOnce.set(r, parsed);
+    return parsed;
   }
 
   /** The next read of `argv` not issued yet (one is made when there is none): it starts after every caller asked. */
