@@ -531,7 +531,8 @@ function loadNote(): string[] {
 }
 
 function reproduce(): string {
-  const args = process.argv.slice(2);
+  // where this run's logs went is not part of the command that reproduces it
+  const args = process.argv.slice(2).filter((a, i, all) => a !== '--logs' && all[i - 1] !== '--logs' && !a.startsWith('--logs='));
   return args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
 }
 
@@ -566,7 +567,7 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     '',
     `passthru: \`node bin/passthru.js run ${PLAYBOOK} -i INV --yes -f ${forks} -e image=${IMAGE} -e flavor=${FLAVOR}\``,
     `(check: \`--check\`); Ansible: \`ansible-playbook -i INV ${ANSIBLE_PLAYBOOK} -f ${forks} -e ...\` with test/bench/ansible/ansible.cfg`,
-    '(forks 50, pipelining, ControlPersist 60s, gathering explicit; check: `--check --diff`). Wall clock per run; CPU = user+sys of the',
+    '(pipelining, ControlPersist 60s, gathering explicit; check: `--check --diff`). Wall clock per run; CPU = user+sys of the',
     'command and the processes it waited for (Ansible\'s ControlPersist masters are not counted); passthru peak RSS = VmHWM.',
     '',
     'Every lab host runs on this same machine: whatever the hosts compute (sshd sessions, the lab\'s machine tools, nova\'s',
