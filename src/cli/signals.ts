@@ -4,6 +4,7 @@
 // temporary directory and key) is removed; a closed pipe ends quietly, with
 // no EPIPE error or trace, since nobody is left to read one.
 
+import { setMaxListeners } from 'node:events';
 import { EXIT } from '../errors.ts';
 
 let pipeClosed: AbortController | undefined;
@@ -28,6 +29,8 @@ export function closedPipe(): AbortSignal {
  */
 export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
+  // every command and connection attempt in flight listens to it (hundreds at -f 200): not a leak
+  setMaxListeners(0, ac.signal);
   let count = 0;
   const onSignal = (): void => {
     count++;

@@ -155,6 +155,7 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
       unknownInCheck: pc.check ? unknownInCheck(step, hs, ctx.vars) : undefined,
       confirm: pc.confirm,
       onApply: () => bus.emit({ type: 'step-apply', play: play.name, host: hostName, step: step.def.name, kind: step.def.kind, time: Date.now() }),
+      beforeRestart: () => aheadDone(hs, pc.signal),
     });
   };
 
@@ -200,7 +201,10 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
   };
 
   // expensive read-only work the steps can start early (checks of planned files on another host...)
-  for (const def of steps) startPrepare(compile(def), hs, makeCtx(def), volatile());
+  for (const def of steps) {
+    const ctx = makeCtx(def);
+    startPrepare(compile(def), hs, { ...ctx, host: trackAhead(ctx.host, hs) }, volatile());
+  }
 
   for (const [index, def] of steps.entries()) {
     if (pc.signal.aborted) break;
@@ -290,6 +294,52 @@ function startPrepare(step: CompiledStep, hs: HostRunState, ctx: StepContext, vo
   const { runs, args } = hs.prep.peek(step, ctx.vars, volatile);
   if (runs !== true || args === undefined) return;
   void step.kind.prepare(ctx, args).catch(() => undefined);
+}
+
+/** how long a disruptive step waits for the host's ahead-of-need commands */
+export const AHEAD_WAIT_MS = 60_000;
+
+/** The host, with every command run through it kept in `hs.ahead` until it ends. */
+function trackAhead(host: RemoteHost, hs: HostRunState): RemoteHost {
+  const ahead = (hs.ahead ??= new Set());
+  return new Proxy(host, {
+    get(target, prop) {
+      if (prop === 'exec') {
+        return (command: string, opts?: Parameters<RemoteHost['exec']>[1]) => {
+          const p = target.exec(command, opts);
+          const settled = p.then(
+            () => undefined,
+            () => undefined,
+          );
+          ahead.add(settled);
+          void settled.then(() => ahead.delete(settled));
+          return p;
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/**
+ * Before a reboot: the commands that prepare() started on this
+ * host finish first (bounded), instead of being cut short and run again
+ * after it, on the host's way to the end (a nova check imports nova: a
+ * second of CPU).
+ */
+async function aheadDone(hs: HostRunState, signal: AbortSignal): Promise<void> {
+  const until = Date.now() + AHEAD_WAIT_MS;
+  while (hs.ahead && hs.ahead.size > 0 && Date.now() < until && !signal.aborted) {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => clearTimeout(timer);
+    const bound = new Promise<void>((r) => {
+      timer = setTimeout(r, Math.max(0, until - Date.now()));
+      signal.addEventListener('abort', () => (onAbort(), r()), { once: true });
+    });
+    await Promise.race([Promise.all([...hs.ahead]), bound]);
+    clearTimeout(timer);
+  }
 }
 
 function outcomeOf(status: StepOutcome['status'], name: string, e: unknown): StepOutcome {

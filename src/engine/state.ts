@@ -39,6 +39,8 @@ export interface HostRunState {
   unknownInCheck: Map<string, string>;
   /** the steps' `when` and arguments on this host, decided once */
   prep: StepPrep;
+  /** commands that steps' prepare() started on this host and that are still running */
+  ahead?: Set<Promise<unknown>> | undefined;
 }
 
 /** A registered result already checked against a step output's schema (checked once, whatever the number of readers). */

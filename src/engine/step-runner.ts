@@ -31,6 +31,11 @@ export interface StepRunInput {
   confirm: ((what: string) => Promise<void>) | undefined;
   /** called when the step starts changing the host (after its plan, before apply) */
   onApply?: (() => void) | undefined;
+  /**
+   * awaited right before a step that restarts the host (a reboot) applies:
+   * the host's ahead-of-need work (prepare) finishes instead of being cut short
+   */
+  beforeRestart?: (() => Promise<void>) | undefined;
 }
 
 export interface StepRunResult {
@@ -161,12 +166,13 @@ async function attemptStep(input: StepRunInput, args: unknown, finish: Finish, a
   if (changed && !ctx.check) {
     if (!plan.apply) throw new HostError(ctx.hostName, `${def.name}: step planned changes but cannot apply them (bug in step kind '${kind.kind}')`);
     if (input.confirm) await input.confirm(`${def.name} (${kind.kind})`);
+    if (kind.restartsHost && input.beforeRestart) await input.beforeRestart();
     input.onApply?.();
     let outcome;
     try {
       outcome = await withTimeout(plan.apply(ctx), def.timeoutMs, ctx.hostName, def.name);
     } finally {
-      ctx.invalidateFacts();
+      if (kind.changesHost !== false) ctx.invalidateFacts();
     }
     if (outcome?.result) result = { ...result, ...outcome.result };
     if (outcome?.notes) notes.push(...outcome.notes);

@@ -2,8 +2,12 @@
 // jump host), banner, key exchange, host key check and authentication, all
 // under one timer. A server that accepts TCP and then says nothing (a port
 // forward to a rebooting guest) fails when the timer runs out, not after the
-// kernel's TCP timeouts.
+// kernel's TCP timeouts. The handshake proper (banner, key exchange,
+// authentication: CPU on both ends) is paced once the TCP connection is up,
+// and its timer stands still while it waits for its turn and while this
+// process's event loop does (handshake-gate.ts).
 
+import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig } from 'ssh2';
@@ -14,6 +18,7 @@ import type { AskSecret } from './keys.ts';
 import { knownKeyTypes, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts.ts';
 import type { ConnectTarget } from './types.ts';
 import { chainKey, sharedJumps, type JumpLease, type JumpPool } from './jump-pool.ts';
+import { handshakes, type HandshakeGate } from './handshake-gate.ts';
 
 const { Client } = ssh2;
 
@@ -27,6 +32,8 @@ export interface DialOptions {
   signal?: AbortSignal | undefined;
   /** where jump host connections are shared (default: the process's pool) */
   jumpPool?: JumpPool | undefined;
+  /** paces the handshakes (default: the process's gate) */
+  gate?: HandshakeGate | undefined;
 }
 
 export interface Dialed {
@@ -51,6 +58,7 @@ export async function dial(target: ConnectTarget, opts: DialOptions): Promise<Di
       timeoutMs: opts.attemptTimeoutMs,
       askSecret: opts.askSecret,
       signal: opts.signal,
+      gate: opts.gate ?? handshakes,
     };
   };
   try {
@@ -92,6 +100,7 @@ interface HopOptions {
   timeoutMs: number;
   askSecret?: AskSecret | undefined;
   signal?: AbortSignal | undefined;
+  gate: HandshakeGate;
 }
 
 type Stage = 'tcp' | 'banner' | 'kex' | 'auth';
@@ -108,6 +117,11 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
     let timer: NodeJS.Timeout | undefined;
     let deadline = Date.now() + o.timeoutMs;
     let pausedAt: number | undefined;
+    let release: (() => void) | undefined;
+    /** the gate's stall clock when the handshake got its turn, plus the stalls already given back */
+    let stallBase = 0;
+    /** the TCP connection, before ssh2 has it */
+    let tcp: Socket | undefined;
 
     const fail = (err: unknown) => {
       if (settled) return;
@@ -118,6 +132,8 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
     };
     const cleanup = () => {
       if (timer) clearTimeout(timer);
+      release?.();
+      tcp?.destroy();
       o.signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = () => fail(abortReason(o.signal));
@@ -125,7 +141,16 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
       if (timer) clearTimeout(timer);
       timer = setTimeout(onTimeout, Math.max(0, deadline - Date.now()));
     };
-    const onTimeout = () => fail(timeoutError(hop, o, stage, client));
+    const onTimeout = () => {
+      // the time this process's event loop stood still was not the host's: it is given back
+      const stalled = release ? o.gate.stalledMs() - stallBase : 0;
+      if (stalled >= 1) {
+        stallBase += stalled;
+        deadline = Date.now() + stalled;
+        return arm();
+      }
+      fail(timeoutError(hop, o, stage, client));
+    };
 
     if (o.signal?.aborted) {
       reject(abortReason(o.signal));
@@ -162,13 +187,31 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
           `The jump host logs you in with its own user and key: give it an IdentityFile (and User) in a "Host ${hop.name}" block of ~/.ssh/config, or load the key into ssh-agent (ssh-add KEY; SSH_AUTH_SOCK set), and check with: ssh -J ${hop.user}@${hop.host}:${hop.port} ${o.errorHost}`,
         );
       };
-      let sock: Duplex | undefined;
+      let sock: Duplex;
       if (o.via) sock = await forward(o.via, hop, o);
+      else sock = await openTcp(hop, o, (s) => (tcp = s));
       if (settled) {
-        sock?.destroy();
+        sock.destroy();
         return;
       }
-      if (sock) stage = 'banner';
+      stage = 'banner';
+      // the handshake proper waits for its turn, its timer standing still meanwhile
+      const early = (err?: Error) => fail(err ? socketError(hop, o, err) : new UnreachableError(o.errorHost, `${o.label} closed the connection before the SSH handshake`, retryHint(hop)));
+      const earlyError = (err: Error) => early(err);
+      const earlyClose = () => early();
+      sock.on('error', earlyError);
+      sock.on('close', earlyClose);
+      const turn = await paused(o.gate.acquire(o.signal));
+      sock.off('error', earlyError);
+      sock.off('close', earlyClose);
+      if (settled) {
+        turn();
+        sock.destroy();
+        return;
+      }
+      release = turn;
+      stallBase = o.gate.stalledMs();
+      tcp = undefined; // ssh2's from here on
 
       client.on('connect', () => {
         if (stage === 'tcp') stage = 'banner';
@@ -229,10 +272,29 @@ function connectHop(hop: ConnectTarget, o: HopOptions): Promise<ClientType> {
         },
         authHandler: plan.handler,
       };
-      if (sock) cfg.sock = sock;
+      cfg.sock = sock;
       client.connect(cfg);
     };
     start().catch((e: unknown) => fail(e));
+  });
+}
+
+/** The TCP connection to `hop` (a failure told as connecting tells it: refused, unknown host...). */
+function openTcp(hop: ConnectTarget, o: HopOptions, opened: (s: Socket) => void): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const s = tcpConnect({ host: hop.host, port: hop.port });
+    opened(s);
+    const onError = (err: Error & { code?: string | number }) => {
+      s.destroy();
+      reject(socketError(hop, o, err));
+    };
+    s.once('error', onError);
+    s.once('connect', () => {
+      s.off('error', onError);
+      // small request/response exchanges: Nagle's algorithm would add ~40 ms per command
+      s.setNoDelay(true);
+      resolve(s);
+    });
   });
 }
 

@@ -39,7 +39,7 @@ export function loadIdentity(path: string, host: string): Identity {
       'Fix ansible_ssh_private_key_file (or IdentityFile in ~/.ssh/config) to name an existing private key.',
     );
   }
-  const parsed = first(utils.parseKey(data));
+  const parsed = parseOnce(path, data);
   if (!(parsed instanceof Error)) {
     if (!parsed.isPrivateKey()) {
       throw new AuthError(host, `${path} holds a public key, not a private key`, `Point ansible_ssh_private_key_file at the private key (usually the same name without .pub).`);
@@ -54,6 +54,18 @@ export function loadIdentity(path: string, host: string): Identity {
     `cannot use private key ${path}: ${parsed.message}`,
     'passthru reads OpenSSH and PEM private keys (ed25519, ECDSA, RSA). Convert others with ssh-keygen -p -f FILE.',
   );
+}
+
+/** the last parse of each key file: every connection (and reconnection) of a run reads the same key */
+const parsedKeys = new Map<string, { data: Buffer; parsed: ParsedKey | Error }>();
+
+/** The key in `data`, parsed again only when the file's bytes changed. */
+function parseOnce(path: string, data: Buffer): ParsedKey | Error {
+  const known = parsedKeys.get(path);
+  if (known && known.data.equals(data)) return known.parsed;
+  const parsed = first(utils.parseKey(data));
+  parsedKeys.set(path, { data, parsed });
+  return parsed;
 }
 
 function first(k: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {

@@ -96,6 +96,7 @@ export const rebootStep: StepKind<Args> = {
   kind: 'reboot',
   schema: args,
   disruptive: true,
+  restartsHost: true,
   plan: async (_ctx, a) => ({
     changes: [{ description: 'reboot and wait until the host is back (new boot_id)' }],
     apply: async (ctx) => {

@@ -153,4 +153,16 @@ export interface StepKind<A = unknown> {
   repeatable?: boolean | undefined;
   /** applying it disrupts the host (reboot, service restart): what the host reads after it is not read ahead */
   disruptive?: boolean | undefined;
+  /**
+   * applying it restarts the host (a reboot): every command still running
+   * there is cut short, so the commands the steps' prepare() started on the
+   * host finish first
+   */
+  restartsHost?: boolean | undefined;
+  /**
+   * false: applying it changes nothing that a fact reads on this host (it
+   * acts on the cloud through the openstack CLI): the host's facts stay
+   * cached after it (by default any change forgets them)
+   */
+  changesHost?: boolean | undefined;
 }

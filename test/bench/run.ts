@@ -6,10 +6,18 @@
 //   npm run bench -- --computes 12 --skip-embedded
 //   npm run bench -- --only passthru
 //
-// For each lab size N (benchCluster(N): 1 controller + N computes of mixed
-// distributions and GPUs, every reboot taking --reboot-seconds) and each tool,
-// on a freshly started real lab (test/lab/real/): first apply, idempotent
-// rerun, check (passthru --check; ansible --check --diff). Each run is a child
+// For each cluster (--cluster: `reboot` = rebootCluster(N), 1 controller + N
+// CentOS 7 computes with an RTX 2080 Ti each, every one of which needs the
+// IOMMU and reboots; `mixed` = benchCluster(N), mixed distributions and GPUs,
+// some computes reboot), each lab size N, every reboot taking
+// --reboot-seconds: first the FLOOR, on a fresh lab of its own: every compute
+// rebooted at once with plain OpenSSH (`ssh root@host reboot`), until each
+// answers with a new boot_id (the reboot floor); then `passthru exec all --
+// cat /proc/sys/kernel/random/boot_id`, the median of 3 (the exec floor).
+// Then for each tool, on a freshly started real lab (packages/lab/src/real/):
+// first apply, idempotent rerun, check (passthru --check; ansible --check
+// --diff); each figure is also given as a multiple of its floor (first apply:
+// the reboot floor; rerun and check: the exec floor). Each run is a child
 // process, timed by wall clock; CPU seconds from bash's `times`; passthru's
 // peak RSS from /proc/<pid>/status (VmHWM). Then the embedded lab (its own
 // process, not counted) with --embedded-computes computes: passthru's first
@@ -18,9 +26,15 @@
 //
 // Options:
 //   --computes 12,100         lab sizes (computes; one controller is added)
+//   --cluster reboot,mixed    which labs: every compute reboots, and/or the mixed one
+//   --repeat-apply 100=5      passthru's first apply this many times at that size (a fresh lab
+//                             each): the target "every host reached and converged, 5 runs out of 5"
+//   --no-floor                do not measure the floors
 //   --skip-ansible            do not run Ansible even when ansible-playbook is on PATH
 //   --skip-embedded           no embedded-lab run
 //   --only passthru|ansible   only this tool on the real lab
+//   --ansible-computes 12     Ansible only at these lab sizes (default: every size; Ansible takes
+//                             about 5 minutes a phase at 100 computes)
 //   --embedded-computes 999   computes of the embedded lab (default 999: 1000 hosts)
 //   --embedded-forks 250,50   passthru --forks for the embedded lab, one fresh lab each; the first
 //                             decides the targets. A host holds its fork through its reboot (as
@@ -28,7 +42,9 @@
 //                             rebooting hosts take 15 rounds of 3 s; 250 is what an operator of
 //                             1000 hosts would pass (1000 at once is slower here: the lab's one
 //                             process lags)
-//   --forks 50                --forks of both tools on the real lab (50 is the default of both)
+//   --forks 50                --forks of both tools on the real lab (50 is the default of both;
+//                             100 computes need --forks 200 so that every compute reboots at once)
+//   --cpu-prof                passthru's real-lab runs write a V8 CPU profile to the logs directory
 //   --reboot-seconds 3        how long a reboot keeps a lab host down
 //   --base 127.0.70           first three octets of the real lab's addresses
 //   --timeout 900             seconds before a single run is killed
@@ -42,12 +58,13 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchCluster } from '@passthru/lab/specs.ts';
+import { benchCluster, rebootCluster } from '@passthru/lab/specs.ts';
+import { pollSsh, ssh } from '@passthru/lab/real/client.ts';
 import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 import { killRunning, measure, type Measurement } from './measure.ts';
 import { parseRecap } from './recap.ts';
 import { keepStartupSection } from './startup-section.ts';
-import { evaluateTargets, fmtS, ISSUE_ANSIBLE_12, PHASE_TITLES, PHASES, resultsTable, targetsTable, type Phase, type RunResult, type Tool } from './table.ts';
+import { CLUSTER_TITLES, evaluateTargets, fmtRatio, fmtS, PHASE_TITLES, PHASES, resultsTable, targetsTable, type Cluster, type Floor, type Phase, type RunResult, type Tool } from './table.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -63,9 +80,14 @@ const FLAVOR = 'gpu.passthrough';
 const { values } = parseArgs({
   options: {
     computes: { type: 'string', default: '12,100' },
+    cluster: { type: 'string', default: 'reboot,mixed' },
+    'repeat-apply': { type: 'string', default: '' },
+    'no-floor': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
     'skip-ansible': { type: 'boolean', default: false },
     'skip-embedded': { type: 'boolean', default: false },
     only: { type: 'string' },
+    'ansible-computes': { type: 'string' },
     'embedded-computes': { type: 'string', default: '999' },
     'embedded-forks': { type: 'string', default: '250,50' },
     forks: { type: 'string', default: '50' },
@@ -100,6 +122,24 @@ function positiveInts(v: string, name: string): number[] {
 }
 
 const computesList = positiveInts(values.computes, 'computes');
+const ansibleSizes = values['ansible-computes'] !== undefined ? positiveInts(values['ansible-computes'], 'ansible-computes') : undefined;
+const clusters: Cluster[] = values.cluster.split(',').filter((c) => c.trim() !== '').map((c) => {
+  if (c !== 'reboot' && c !== 'mixed') {
+    process.stderr.write(`bench: --cluster ${c}: expected reboot or mixed\n`);
+    process.exit(2);
+  }
+  return c;
+});
+/** `100=5` -> {100: 5} */
+const repeatApply = new Map<number, number>(
+  values['repeat-apply']
+    .split(',')
+    .filter((x) => x.trim() !== '')
+    .map((x) => {
+      const [n = '', k = ''] = x.split('=');
+      return [positiveInt(n.trim(), 'repeat-apply'), positiveInt(k.trim(), 'repeat-apply')];
+    }),
+);
 if (values.only !== undefined && values.only !== 'passthru' && values.only !== 'ansible') {
   process.stderr.write(`bench: --only ${values.only}: expected passthru or ansible\n`);
   process.exit(2);
@@ -139,10 +179,15 @@ if (warm.status !== 0) say(`passthru --version failed (${warm.status}): ${warm.s
 
 // ------------------------------------------------------------------ commands
 
-function passthruArgv(inventory: string, phase: Phase, f: number): string[] {
-  if (execMode) return [process.execPath, 'bin/passthru.js', 'exec', '-i', inventory, '-f', String(f), 'all', '--', 'cat', '/proc/sys/kernel/random/boot_id'];
+function execArgv(inventory: string, f: number): string[] {
+  return [process.execPath, 'bin/passthru.js', 'exec', '-i', inventory, '-f', String(f), 'all', '--', 'cat', '/proc/sys/kernel/random/boot_id'];
+}
+
+function passthruArgv(inventory: string, phase: Phase, f: number, prof?: string): string[] {
+  if (execMode) return execArgv(inventory, f);
   return [
     process.execPath,
+    ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
     'bin/passthru.js',
     'run',
     PLAYBOOK,
@@ -233,11 +278,12 @@ function endState(lab: RealLab): EndState {
 // ------------------------------------------------------------------ runs
 
 const results: RunResult[] = [];
-const labInfo: Array<{ computes: number; tool: Tool; startS: number; stopS: number; endState?: EndState }> = [];
+const floors: Floor[] = [];
+const labInfo: Array<{ computes: number; tool: Tool; cluster: Cluster; startS: number; stopS: number; endState?: EndState }> = [];
 let currentLab: RealLab | undefined;
 let embeddedChild: ChildProcess | undefined;
 
-function summarize(m: Measurement): Pick<RunResult, 'changedHosts' | 'failedHosts' | 'unreachableHosts'> {
+function summarize(m: Measurement): Pick<RunResult, 'changedHosts' | 'failedHosts' | 'unreachableHosts' | 'hosts'> {
   let text = '';
   try {
     text = readFileSync(m.logPath, 'utf8');
@@ -245,7 +291,7 @@ function summarize(m: Measurement): Pick<RunResult, 'changedHosts' | 'failedHost
     // no log
   }
   const recap = parseRecap(text);
-  return recap ? { changedHosts: recap.changedHosts, failedHosts: recap.failedHosts, unreachableHosts: recap.unreachableHosts } : {};
+  return recap ? { changedHosts: recap.changedHosts, failedHosts: recap.failedHosts, unreachableHosts: recap.unreachableHosts, hosts: recap.hosts } : {};
 }
 
 function logTail(path: string, lines = 15): string {
@@ -262,28 +308,77 @@ function report(r: RunResult): void {
     Number.isFinite(r.cpuS) ? `CPU ${fmtS(r.cpuS)} s` : undefined,
     r.changedHosts !== undefined ? `changed hosts ${r.changedHosts}` : undefined,
     r.reboots !== undefined ? `reboots ${r.reboots}` : undefined,
+    r.unreachableHosts ? `UNREACHABLE ${r.unreachableHosts}` : undefined,
+    r.failedHosts ? `failed ${r.failedHosts}` : undefined,
   ].filter(Boolean);
+  const f = floors.find((x) => x.cluster === (r.cluster ?? 'mixed') && x.computes === r.computes);
+  const floorS = r.lab === 'real' ? (r.phase === 'apply' ? f?.rebootS : f?.execS) : undefined;
+  if (floorS) extra.unshift(`${fmtRatio(r.wallS / floorS)} the ${r.phase === 'apply' ? 'reboot' : 'exec'} floor`);
   if (r.loadBefore !== undefined) extra.push(`load before ${r.loadBefore.toFixed(1)}`);
-  say(`${r.lab === 'embedded' ? 'embedded ' : ''}${r.computes} computes, ${r.tool} ${PHASE_TITLES[r.phase]}: ${fmtS(r.wallS)} s, exit ${r.exitCode}${extra.length ? ` (${extra.join(', ')})` : ''}`);
+  say(`${r.lab === 'embedded' ? 'embedded ' : `${r.cluster ?? 'mixed'} `}${r.computes} computes, ${r.tool} ${PHASE_TITLES[r.phase]}${r.attempt && r.attempt > 1 ? ` (run ${r.attempt})` : ''}: ${fmtS(r.wallS)} s, exit ${r.exitCode}${extra.length ? ` (${extra.join(', ')})` : ''}`);
   if (r.exitCode !== 0 && r.logPath) process.stderr.write(`  log: ${r.logPath}\n${logTail(r.logPath)}\n`);
 }
 
-async function realLabRuns(n: number, tool: Tool): Promise<void> {
-  say(`${n} computes: starting a fresh real lab for ${tool} (${n + 1} hosts at ${values.base}.x, reboots ${rebootSeconds} s)`);
+function specsOf(cluster: Cluster, n: number) {
+  return cluster === 'reboot' ? rebootCluster(n) : benchCluster(n);
+}
+
+/**
+ * The floors of a lab (see the top of this file), on a fresh lab of their own:
+ * every compute rebooted at once with /usr/bin/ssh until each answers with a
+ * new boot_id; then the exec floor, the median of `execRuns`.
+ */
+async function measureFloor(n: number, cluster: Cluster, execRuns = 3): Promise<void> {
+  say(`${cluster} ${n} computes: the floor, on a fresh lab`);
+  const lab = await startRealLab(specsOf(cluster, n), { base: values.base, rebootSeconds });
+  currentLab = lab;
+  try {
+    const computes = lab.hosts.filter((h) => h.spec.roles.includes('compute'));
+    const before = Object.fromEntries(computes.map((h) => [h.name, lab.bootId(h.name)]));
+    const loadBefore = loadavg()[0];
+    const t0 = performance.now();
+    await Promise.all(
+      computes.map(async (h) => {
+        await ssh(lab, h.name, 'reboot', { timeoutMs: 60_000 });
+        await pollSsh(lab, h.name, 'cat /proc/sys/kernel/random/boot_id', (out) => out.trim() !== '' && out.trim() !== before[h.name], 600_000);
+      }),
+    );
+    const rebootS = (performance.now() - t0) / 1000;
+    await Promise.all(lab.hosts.map((h) => lab.waitUp(h.name, 60_000).catch(() => undefined)));
+    const execs: number[] = [];
+    for (let i = 0; i < execRuns; i++) {
+      const m = await measure(execArgv(lab.inventoryPath, forks), { cwd: ROOT, env: passthruEnv, logPath: join(logsDir, `${cluster}-${n}-exec-floor-${i + 1}.log`), timeoutMs });
+      if (m.exitCode !== 0) say(`  exec floor run ${i + 1} failed (exit ${m.exitCode}): ${m.logPath}`);
+      else execs.push(m.wallS);
+    }
+    execs.sort((a, b) => a - b);
+    const execS = execs.length ? (execs[Math.floor(execs.length / 2)] ?? Number.NaN) : Number.NaN;
+    floors.push({ cluster, computes: n, rebootS, execS, loadBefore });
+    say(`  floor: every compute rebooted and back in ${fmtS(rebootS)} s (plain ssh); passthru exec ${fmtS(execS)} s (median of ${execs.length}); load before ${loadBefore?.toFixed(1)}`);
+  } finally {
+    await lab.stop();
+    currentLab = undefined;
+  }
+}
+
+async function realLabRuns(n: number, tool: Tool, cluster: Cluster, attempt = 1): Promise<void> {
+  say(`${cluster} ${n} computes: starting a fresh real lab for ${tool}${attempt > 1 ? ` (first apply, run ${attempt})` : ''} (${n + 1} hosts at ${values.base}.x, reboots ${rebootSeconds} s)`);
   const t0 = performance.now();
-  const lab = await startRealLab(benchCluster(n), { base: values.base, rebootSeconds });
+  const lab = await startRealLab(specsOf(cluster, n), { base: values.base, rebootSeconds });
   currentLab = lab;
   const startS = (performance.now() - t0) / 1000;
   say(`  lab up in ${fmtS(startS)} s`);
   let state: EndState | undefined;
   try {
-    for (const phase of PHASES) {
+    for (const phase of attempt > 1 ? (['apply'] as const) : PHASES) {
       const before = realBootIds(lab);
       const loadBefore = loadavg()[0];
-      const logPath = join(logsDir, `${n}-${tool}-${phase}.log`);
+      const name = `${cluster}-${n}-${tool}-${phase}${attempt > 1 ? `-${attempt}` : ''}`;
+      const logPath = join(logsDir, `${name}.log`);
+      const prof = values['cpu-prof'] ? join(logsDir, `${name}.cpuprofile.d`) : undefined;
       const m =
         tool === 'passthru'
-          ? await measure(passthruArgv(lab.inventoryPath, phase, forks), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs })
+          ? await measure(passthruArgv(lab.inventoryPath, phase, forks, prof), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs })
           : await measure(ansibleArgv(lab.inventoryPath, phase), { cwd: ROOT, env: ansibleEnv, logPath, timeoutMs, treeRss: true });
       // a reboot the tool started may still be under way in the lab's bookkeeping: wait until every host is up
       await Promise.all(lab.hosts.map((h) => lab.waitUp(h.name, 60_000).catch(() => undefined)));
@@ -292,6 +387,8 @@ async function realLabRuns(n: number, tool: Tool): Promise<void> {
         computes: n,
         phase,
         lab: 'real',
+        cluster,
+        ...(attempt > 1 ? { attempt } : {}),
         wallS: m.wallS,
         cpuS: m.cpuS,
         peakRssMB: tool === 'passthru' ? m.peakRssMB : undefined,
@@ -311,7 +408,7 @@ async function realLabRuns(n: number, tool: Tool): Promise<void> {
     await lab.stop();
     currentLab = undefined;
     const stopS = (performance.now() - t1) / 1000;
-    labInfo.push({ computes: n, tool, startS, stopS, ...(state ? { endState: state } : {}) });
+    labInfo.push({ computes: n, tool, cluster, startS, stopS, ...(state ? { endState: state } : {}) });
     if (state) say(`  after the first apply: ${state.computesWithIommuArgs}/${state.computes} computes boot with the IOMMU arguments, ${state.computesWithAlias}/${state.computes} have [pci] alias, controller PciPassthroughFilter: ${state.controllerFilter}`);
   }
 }
@@ -434,7 +531,8 @@ function loadNote(): string[] {
 }
 
 function reproduce(): string {
-  const args = process.argv.slice(2);
+  // where this run's logs went is not part of the command that reproduces it
+  const args = process.argv.slice(2).filter((a, i, all) => a !== '--logs' && all[i - 1] !== '--logs' && !a.startsWith('--logs='));
   return args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
 }
 
@@ -444,7 +542,7 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     .filter((l) => l.endState)
     .map((l) => {
       const s = l.endState!;
-      return `| ${l.computes} | ${l.tool} | ${fmtS(l.startS)} | ${s.computesWithIommuArgs}/${s.computes} | ${s.computesWithAlias}/${s.computes} | ${s.controllerFilter ? 'yes' : 'no'} |`;
+      return `| ${CLUSTER_TITLES[l.cluster]} | ${l.computes} | ${l.tool} | ${fmtS(l.startS)} | ${s.computesWithIommuArgs}/${s.computes} | ${s.computesWithAlias}/${s.computes} | ${s.controllerFilter ? 'yes' : 'no'} |`;
     });
   return [
     '# Benchmark: passthru vs Ansible',
@@ -457,14 +555,21 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     reproduce(),
     '```',
     '',
-    `Real-sshd lab (test/lab/real/): one Debian OpenSSH sshd per host on ${values.base}.x, \`benchCluster(N)\` = 1 controller + N computes`,
-    `(Ubuntu 22.04/24.04, Debian 12, Rocky 8/9; RTX 2080 Ti, A100, T4), every reboot keeps a host down ${rebootSeconds} s; a fresh lab for`,
-    `each tool's first apply. passthru: \`node bin/passthru.js run ${PLAYBOOK} -i INV --yes -f ${forks} -e image=${IMAGE} -e flavor=${FLAVOR}\``,
+    `Real-sshd lab (packages/lab/src/real/): one Debian OpenSSH sshd per host on ${values.base}.x, every reboot keeps a host down ${rebootSeconds} s.`,
+    '"every compute reboots" = `rebootCluster(N)`: 1 controller + N CentOS 7 computes (BIOS, Intel), an RTX 2080 Ti each, IOMMU off: every',
+    'compute reboots on a first apply. "mixed" = `benchCluster(N)`: 1 controller + N computes (Ubuntu 22.04/24.04, Debian 12, Rocky 8/9;',
+    'RTX 2080 Ti, A100, T4), three in four of them reboot. A fresh lab for each tool\'s first apply, and one for the floors.',
+    '',
+    '**Floors**, measured in the same run on a lab of their own: *reboot* = every compute rebooted at once with plain OpenSSH',
+    '(`ssh root@host reboot`), until each answers `cat /proc/sys/kernel/random/boot_id` with a new boot_id (a 200 ms poll);',
+    '*exec* = `passthru exec -i INV all -- cat /proc/sys/kernel/random/boot_id`, the median of 3. A first apply is held against',
+    'the reboot floor, a rerun and a check against the exec floor ("x floor" in the table).',
+    '',
+    `passthru: \`node bin/passthru.js run ${PLAYBOOK} -i INV --yes -f ${forks} -e image=${IMAGE} -e flavor=${FLAVOR}\``,
     `(check: \`--check\`); Ansible: \`ansible-playbook -i INV ${ANSIBLE_PLAYBOOK} -f ${forks} -e ...\` with test/bench/ansible/ansible.cfg`,
-    '(forks 50, pipelining, ControlPersist 60s, gathering explicit; check: `--check --diff`). Wall clock per run; CPU = user+sys of the',
+    '(pipelining, ControlPersist 60s, gathering explicit; check: `--check --diff`). Wall clock per run; CPU = user+sys of the',
     'command and the processes it waited for (Ansible\'s ControlPersist masters are not counted); passthru peak RSS = VmHWM.',
     '',
-    `For scale: the issue measured Ansible on this kind of machine at ${ISSUE_ANSIBLE_12.apply} s / ${ISSUE_ANSIBLE_12.rerun} s / ${ISSUE_ANSIBLE_12.check} s (12 computes: apply / rerun / check).`,
     'Every lab host runs on this same machine: whatever the hosts compute (sshd sessions, the lab\'s machine tools, nova\'s',
     'config checks at a restart) shares its CPUs with the tool being measured, where a real cluster would spread it over its hosts.',
     '',
@@ -478,7 +583,7 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     targetsMd,
     '',
     ...(states.length
-      ? ['## End state after each first apply', '', '| computes | tool | lab start s | computes booted with IOMMU args | computes with [pci] alias | controller PciPassthroughFilter |', '|---:|---|---:|---:|---:|---|', ...states, '']
+      ? ['## End state after each first apply', '', '| lab | computes | tool | lab start s | computes booted with IOMMU args | computes with [pci] alias | controller PciPassthroughFilter |', '|---|---:|---|---:|---:|---:|---|', ...states, '']
       : []),
     `Logs of this run: ${logsDir} (${rel(join(HERE, 'results.json'))} has every figure).`,
     '',
@@ -510,18 +615,27 @@ async function main(): Promise<number> {
       say(`the real lab cannot start here: ${why}`);
       return 2;
     }
-    for (const n of computesList) {
-      for (const tool of tools) {
+    for (const cluster of clusters) {
+      for (const n of computesList) {
         if (interrupted) return 130;
-        await realLabRuns(n, tool);
+        if (!values['no-floor'] && !execMode) await measureFloor(n, cluster);
+        for (const tool of tools) {
+          if (interrupted) return 130;
+          if (tool === 'ansible' && ansibleSizes && !ansibleSizes.includes(n)) continue;
+          await realLabRuns(n, tool, cluster);
+        }
+        for (let k = 2; tools.includes('passthru') && k <= (repeatApply.get(n) ?? 1); k++) {
+          if (interrupted) return 130;
+          await realLabRuns(n, 'passthru', cluster, k);
+        }
       }
     }
   }
   if (!values['skip-embedded'] && values.only !== 'ansible') for (const f of embeddedForksList) await embeddedRun(embeddedComputes, f);
 
   // in the harness check passthru did not run the playbook: its figures decide no target
-  const targets = evaluateTargets(execMode ? results.filter((r) => r.tool !== 'passthru') : results);
-  const tableMd = resultsTable(results);
+  const targets = evaluateTargets(execMode ? results.filter((r) => r.tool !== 'passthru') : results, floors);
+  const tableMd = resultsTable(results, floors);
   const targetsMd = execMode
     ? '(harness check: passthru ran `exec all -- cat /proc/sys/kernel/random/boot_id`, not the playbook; no target is decided)'
     : targetsTable(targets);
@@ -531,7 +645,8 @@ async function main(): Promise<number> {
     command: reproduce(),
     machine: machine(),
     versions: { node: process.version, passthru: passthruVersion, ansible: ansibleVersion ?? null },
-    options: { computes: computesList, forks, embeddedComputes, embeddedForks: embeddedForksList, rebootSeconds, base: values.base, passthruExec: execMode, tools },
+    floors,
+    options: { computes: computesList, clusters, repeatApply: Object.fromEntries(repeatApply), forks, embeddedComputes, embeddedForks: embeddedForksList, rebootSeconds, base: values.base, passthruExec: execMode, tools },
     labs: labInfo,
     runs: results.map((r) => ({ ...r, logPath: r.logPath ? relative(ROOT, r.logPath) : undefined })),
     targets,

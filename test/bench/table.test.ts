@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRecap } from './recap.ts';
 import { parseTimes, statusField } from './measure.ts';
-import { evaluateTargets, fmtRatio, ratio, resultsTable, targetsTable, type RunResult } from './table.ts';
+import { evaluateTargets, fmtRatio, ratio, resultsTable, targetsTable, type Floor, type RunResult } from './table.ts';
 
 // ansible-playbook 2.14 on the real lab (trailing spaces as printed)
 const ANSIBLE_RECAP = `TASK [nova units active] *******************************************************
@@ -64,42 +64,50 @@ test('ratio ansible/passthru, and the way it prints', () => {
 });
 
 function run(p: Partial<RunResult> & Pick<RunResult, 'tool' | 'computes' | 'phase' | 'wallS'>): RunResult {
-  return { lab: 'real', cpuS: 1, peakRssMB: 120, exitCode: 0, ...p };
+  return { lab: 'real', cluster: 'reboot', cpuS: 1, peakRssMB: 120, exitCode: 0, ...p };
 }
 
-test('targets: time limits, the ratio to Ansible, scaling and memory', () => {
+const FLOORS: Floor[] = [
+  { cluster: 'reboot', computes: 12, rebootS: 8, execS: 1 },
+  { cluster: 'reboot', computes: 100, rebootS: 40, execS: 3 },
+];
+
+test('targets: first apply against the reboot floor, rerun and check against the exec floor', () => {
   const results: RunResult[] = [
-    run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 5 }),
-    run({ tool: 'passthru', computes: 12, phase: 'rerun', wallS: 0.8 }),
-    run({ tool: 'passthru', computes: 12, phase: 'check', wallS: 1.2 }),
+    run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 11 }),
+    run({ tool: 'passthru', computes: 12, phase: 'rerun', wallS: 1.4 }),
+    run({ tool: 'passthru', computes: 12, phase: 'check', wallS: 1.6 }),
     run({ tool: 'ansible', computes: 12, phase: 'apply', wallS: 80, peakRssMB: undefined }),
-    run({ tool: 'passthru', computes: 100, phase: 'apply', wallS: 11 }),
+    run({ tool: 'passthru', computes: 100, phase: 'apply', wallS: 70 }),
     run({ tool: 'passthru', computes: 100, phase: 'rerun', wallS: 2.5, peakRssMB: 410 }),
-    run({ tool: 'passthru', computes: 100, phase: 'check', wallS: 2, exitCode: 2, failedHosts: 3 }),
   ];
-  const byId = Object.fromEntries(evaluateTargets(results).map((t) => [t.id, t]));
-  assert.equal(byId['apply-12']?.status, 'PASS');
-  assert.equal(byId['ratio-12']?.status, 'PASS');
-  assert.equal(byId['ratio-12']?.measured, '16x');
-  assert.equal(byId['rerun-12']?.status, 'PASS');
-  assert.equal(byId['check-12']?.status, 'MISS');
-  assert.equal(byId['scale-apply']?.status, 'PASS'); // 2.2x
-  assert.equal(byId['scale-rerun']?.status, 'MISS'); // 3.1x
-  assert.equal(byId['scale-check']?.status, 'MISS');
-  assert.match(byId['scale-check']?.note ?? '', /exit 2, 3 hosts failed/);
-  assert.equal(byId['rss-100']?.status, 'MISS');
-  assert.equal(byId['rss-100']?.measured, '410 MB');
+  const byId = Object.fromEntries(evaluateTargets(results, FLOORS).map((t) => [t.id, t]));
+  assert.equal(byId['apply-reboot-12']?.status, 'PASS');
+  assert.equal(byId['apply-reboot-12']?.measured, '1.38x (11.0 s / 8.00 s)');
+  assert.equal(byId['rerun-reboot-12']?.status, 'PASS');
+  assert.equal(byId['check-reboot-12']?.status, 'MISS');
+  assert.equal(byId['apply-reboot-100']?.status, 'MISS'); // 1.75x
+  assert.equal(byId['rerun-reboot-100'], undefined, 'rerun and check are held to the exec floor at 12 computes');
+  assert.equal(byId['converge-reboot-100']?.status, 'PASS');
+  assert.equal(byId['rss-reboot-100']?.status, 'MISS');
+  assert.equal(byId['rss-reboot-100']?.measured, '410 MB');
 });
 
-test('a failed run misses its target whatever its time; without Ansible the ratio is not decided', () => {
-  const results = [run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 0.5, exitCode: 2 }), run({ tool: 'passthru', computes: 12, phase: 'rerun', wallS: 0.5 })];
-  const byId = Object.fromEntries(evaluateTargets(results).map((t) => [t.id, t]));
-  assert.equal(byId['apply-12']?.status, 'MISS');
-  assert.equal(byId['ratio-12']?.status, 'MISS');
-  const ok = evaluateTargets([run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 3 })]);
-  const r = ok.find((t) => t.id === 'ratio-12');
-  assert.equal(r?.status, 'n/a');
-  assert.match(r?.measured ?? '', /26x vs the issue's 78.9 s/);
+test('every first apply at 100 computes must reach and converge every host; a failed run misses whatever its time', () => {
+  const results = [
+    run({ tool: 'passthru', computes: 100, phase: 'apply', wallS: 50 }),
+    run({ tool: 'passthru', computes: 100, phase: 'apply', wallS: 52, attempt: 2, exitCode: 3, unreachableHosts: 4 }),
+    run({ tool: 'passthru', computes: 100, phase: 'apply', wallS: 49, attempt: 3 }),
+    run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 0.5, exitCode: 2 }),
+  ];
+  const byId = Object.fromEntries(evaluateTargets(results, FLOORS).map((t) => [t.id, t]));
+  assert.equal(byId['converge-reboot-100']?.status, 'MISS');
+  assert.equal(byId['converge-reboot-100']?.measured, '2 of 3 runs');
+  assert.match(byId['converge-reboot-100']?.note ?? '', /run 2: run failed \(exit 3, 4 unreachable\)/);
+  assert.equal(byId['apply-reboot-12']?.status, 'MISS');
+  const noFloor = evaluateTargets([run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 3 })]);
+  assert.equal(noFloor[0]?.status, 'n/a');
+  assert.equal(noFloor[0]?.note, 'floor not measured');
 });
 
 test('embedded lab: 1000 hosts within 60 s and under 500 MB', () => {
@@ -114,18 +122,23 @@ test('embedded lab: 1000 hosts within 60 s and under 500 MB', () => {
   assert.match(t[0]?.target ?? '', /1000 hosts/);
 });
 
-test('the tables: a row per size and phase, failures and ratios visible', () => {
-  const md = resultsTable([
-    run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 4, changedHosts: 13, reboots: 9 }),
-    run({ tool: 'ansible', computes: 12, phase: 'apply', wallS: 60, changedHosts: 13, reboots: 9 }),
-    run({ tool: 'passthru', computes: 12, phase: 'rerun', wallS: 0.5 }),
-    run({ tool: 'ansible', computes: 12, phase: 'rerun', wallS: 40, exitCode: 2 }),
-    run({ tool: 'passthru', computes: 999, phase: 'apply', lab: 'embedded', wallS: 45, forks: 200 }),
-  ]);
+test('the tables: a row per lab, size and phase, with the floor and each tool as a multiple of it', () => {
+  const md = resultsTable(
+    [
+      run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 10, changedHosts: 13, reboots: 12, loadBefore: 1.25 }),
+      run({ tool: 'ansible', computes: 12, phase: 'apply', wallS: 60, changedHosts: 13, reboots: 12 }),
+      run({ tool: 'passthru', computes: 12, phase: 'rerun', wallS: 1.5 }),
+      run({ tool: 'ansible', computes: 12, phase: 'rerun', wallS: 40, exitCode: 2 }),
+      run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 5, cluster: 'mixed' }),
+      run({ tool: 'passthru', computes: 999, phase: 'apply', lab: 'embedded', wallS: 45, forks: 200 }),
+    ],
+    FLOORS,
+  );
   const lines = md.split('\n');
-  assert.equal(lines.length, 5);
-  assert.match(lines[2] ?? '', /^\| 12 \| first apply \| 4\.00 \| 60\.0 \| 15x \| 120 \| 1\.00 \| 1\.00 \| 13 \/ 13 \| 9 \/ 9 \|$/);
-  assert.match(lines[3] ?? '', /\| 40\.0 \(exit 2\) \| - \|/);
-  assert.match(lines[4] ?? '', /^\| 999 \(embedded lab, -f 200\) \| first apply \| 45\.0 \|/);
+  assert.equal(lines.length, 6);
+  assert.match(lines[2] ?? '', /^\| every compute reboots \| 12 \| first apply \| 8\.00 \(reboot\) \| 10\.0 \(1\.3x\) \| 60\.0 \(7\.5x\) \| 120 \| 1\.00 \| 1\.00 \| 13 \/ 13 \| 12 \/ 12 \| 1\.3 \|$/);
+  assert.match(lines[3] ?? '', /\| 1\.00 \(exec\) \| 1\.50 \(1\.5x\) \| 40\.0 \(exit 2\) \(40x\) \|/);
+  assert.match(lines[4] ?? '', /^\| mixed \| 12 \| first apply \| - \| 5\.00 \|/);
+  assert.match(lines[5] ?? '', /^\| embedded, -f 200 \| 999 \| first apply \| - \| 45\.0 \|/);
   assert.match(targetsTable([{ id: 'x', target: 't', measured: '1 s', status: 'MISS', note: 'why' }]), /\| t \| 1 s \| MISS \(why\) \|/);
 });

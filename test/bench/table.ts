@@ -10,6 +10,10 @@ export const PHASE_TITLES: Record<Phase, string> = {
   check: 'check',
 };
 
+/** the real lab's cluster: every compute reboots (rebootCluster), or only some do (benchCluster) */
+export type Cluster = 'reboot' | 'mixed';
+export const CLUSTER_TITLES: Record<Cluster, string> = { reboot: 'every compute reboots', mixed: 'mixed' };
+
 export interface RunResult {
   tool: Tool;
   /** computes in the lab (plus one controller) */
@@ -17,6 +21,10 @@ export interface RunResult {
   phase: Phase;
   /** 'real' = real-sshd lab, 'embedded' = passthru's in-process lab */
   lab: 'real' | 'embedded';
+  /** the real lab's cluster (default 'mixed') */
+  cluster?: Cluster | undefined;
+  /** 1, 2, ...: the how-manieth first apply of this size on a fresh lab (--repeat-apply) */
+  attempt?: number | undefined;
   wallS: number;
   cpuS: number;
   /** passthru: peak RSS of its process */
@@ -27,12 +35,28 @@ export interface RunResult {
   changedHosts?: number | undefined;
   failedHosts?: number | undefined;
   unreachableHosts?: number | undefined;
+  /** hosts in the run's recap */
+  hosts?: number | undefined;
   /** reboots the hosts went through during this run (lab boot counters) */
   reboots?: number | undefined;
   logPath?: string | undefined;
   /** --forks of the run, when it is not the default 50 */
   forks?: number | undefined;
   /** 1-minute load average of the machine just before the run (other work perturbs the figures) */
+  loadBefore?: number | undefined;
+}
+
+/**
+ * The floor of a lab, measured in the same benchmark on a lab of its own:
+ * `reboot` = every compute rebooted at once with plain OpenSSH (`ssh host
+ * reboot`) until each answers with a new boot_id; `exec` = `passthru exec all
+ * -- cat /proc/sys/kernel/random/boot_id` (median of a few).
+ */
+export interface Floor {
+  cluster: Cluster;
+  computes: number;
+  rebootS: number;
+  execS: number;
   loadBefore?: number | undefined;
 }
 
@@ -44,15 +68,13 @@ export interface TargetResult {
   note?: string;
 }
 
-/** The issue's Ansible figures on this machine (12 computes, 3 s reboots), for when Ansible is not run. */
-export const ISSUE_ANSIBLE_12: Record<Phase, number> = { apply: 78.9, rerun: 48.5, check: 44.6 };
-
 export const TARGETS = {
-  apply12MaxS: 6,
-  apply12MinRatio: 13,
-  rerun12MaxS: 1,
-  check12MaxS: 1,
-  scale100MaxFactor: 2.5,
+  /** first apply <= this x the reboot floor */
+  applyMaxFloor: 1.5,
+  /** rerun and check (12 computes) <= this x the exec floor */
+  rerunMaxExecFloor: 1.5,
+  /** the lab size whose every first apply must reach and converge every host */
+  convergeComputes: 100,
   rss100MaxMB: 400,
   embedded1000MaxS: 60,
   embedded1000MaxMB: 500,
@@ -77,8 +99,14 @@ export function fmtRatio(r: number | undefined): string {
   return r === undefined ? '-' : `${r < 10 ? r.toFixed(1) : Math.round(r)}x`;
 }
 
-function find(results: readonly RunResult[], tool: Tool, computes: number, phase: Phase, lab: RunResult['lab'] = 'real'): RunResult | undefined {
-  return results.find((r) => r.tool === tool && r.computes === computes && r.phase === phase && r.lab === lab);
+const clusterOf = (r: { cluster?: Cluster | undefined }): Cluster => r.cluster ?? 'mixed';
+
+function find(results: readonly RunResult[], tool: Tool, computes: number, phase: Phase, cluster: Cluster): RunResult | undefined {
+  return results.find((r) => r.tool === tool && r.computes === computes && r.phase === phase && r.lab === 'real' && clusterOf(r) === cluster && (r.attempt ?? 1) === 1);
+}
+
+function floorOf(floors: readonly Floor[], cluster: Cluster, computes: number): Floor | undefined {
+  return floors.find((f) => f.cluster === cluster && f.computes === computes);
 }
 
 function ok(r: RunResult | undefined): r is RunResult {
@@ -87,7 +115,7 @@ function ok(r: RunResult | undefined): r is RunResult {
 
 function failedNote(r: RunResult | undefined): string | undefined {
   if (r === undefined) return 'not run';
-  if (r.exitCode !== 0) return `run failed (exit ${r.exitCode}${r.failedHosts ? `, ${r.failedHosts} host${r.failedHosts === 1 ? '' : 's'} failed` : ''})`;
+  if (r.exitCode !== 0) return `run failed (exit ${r.exitCode}${r.failedHosts ? `, ${r.failedHosts} host${r.failedHosts === 1 ? '' : 's'} failed` : ''}${r.unreachableHosts ? `, ${r.unreachableHosts} unreachable` : ''})`;
   return undefined;
 }
 
@@ -100,65 +128,56 @@ function atMost(id: string, target: string, r: RunResult | undefined, max: numbe
   return { id, target, measured, status: v <= max ? 'PASS' : 'MISS' };
 }
 
+/** a run's time as a multiple of a floor, against a limit */
+function withinFloor(id: string, target: string, r: RunResult | undefined, floorS: number | undefined, max: number): TargetResult {
+  if (!ok(r)) {
+    const why = failedNote(r);
+    return { id, target, measured: '-', status: r === undefined ? 'n/a' : 'MISS', ...(why ? { note: why } : {}) };
+  }
+  if (floorS === undefined || !(floorS > 0)) return { id, target, measured: `${fmtS(r.wallS)} s`, status: 'n/a', note: 'floor not measured' };
+  const x = r.wallS / floorS;
+  return { id, target, measured: `${x.toFixed(2)}x (${fmtS(r.wallS)} s / ${fmtS(floorS)} s)`, status: x <= max ? 'PASS' : 'MISS' };
+}
+
 /** Every target of the issue that the results can decide. */
-export function evaluateTargets(results: readonly RunResult[]): TargetResult[] {
+export function evaluateTargets(results: readonly RunResult[], floors: readonly Floor[] = []): TargetResult[] {
   const t = TARGETS;
   const out: TargetResult[] = [];
-  const p = (c: number, ph: Phase) => find(results, 'passthru', c, ph);
-  const a = (c: number, ph: Phase) => find(results, 'ansible', c, ph);
-  const has12 = PHASES.some((ph) => p(12, ph) !== undefined);
-  const has100 = PHASES.some((ph) => p(100, ph) !== undefined);
-
-  if (has12) {
-    out.push(atMost('apply-12', `first apply, 12 computes <= ${t.apply12MaxS} s`, p(12, 'apply'), t.apply12MaxS, (r) => r.wallS, 's'));
-    const pa = p(12, 'apply');
-    const aa = a(12, 'apply');
-    if (ok(pa)) {
-      if (ok(aa)) {
-        const r = ratio(aa.wallS, pa.wallS)!;
-        out.push({ id: 'ratio-12', target: `first apply, 12 computes: >= ${t.apply12MinRatio}x faster than Ansible`, measured: fmtRatio(r), status: r >= t.apply12MinRatio ? 'PASS' : 'MISS' });
-      } else {
-        const r = ratio(ISSUE_ANSIBLE_12.apply, pa.wallS)!;
+  const real = results.filter((r) => r.lab === 'real' && r.tool === 'passthru');
+  const clusters = [...new Set(real.map(clusterOf))];
+  for (const c of clusters) {
+    const sizes = [...new Set(real.filter((r) => clusterOf(r) === c).map((r) => r.computes))].sort((x, y) => x - y);
+    for (const n of sizes) {
+      const p = (ph: Phase) => find(results, 'passthru', n, ph, c);
+      const f = floorOf(floors, c, n);
+      const lab = `${n} computes (${CLUSTER_TITLES[c]})`;
+      if (p('apply')) out.push(withinFloor(`apply-${c}-${n}`, `first apply, ${lab} <= ${t.applyMaxFloor}x the reboot floor`, p('apply'), f?.rebootS, t.applyMaxFloor));
+      if (n <= 12) {
+        for (const ph of ['rerun', 'check'] as const) {
+          if (p(ph)) out.push(withinFloor(`${ph}-${c}-${n}`, `${PHASE_TITLES[ph]}, ${lab} <= ${t.rerunMaxExecFloor}x the exec floor`, p(ph), f?.execS, t.rerunMaxExecFloor));
+        }
+      }
+      if (n >= t.convergeComputes) {
+        const applies = real.filter((r) => clusterOf(r) === c && r.computes === n && r.phase === 'apply');
+        const good = applies.filter((r) => r.exitCode === 0 && !r.unreachableHosts && !r.failedHosts);
+        const bad = applies.filter((r) => !good.includes(r)).map((r) => `run ${r.attempt ?? 1}: ${failedNote(r) ?? `${r.unreachableHosts ?? 0} unreachable, ${r.failedHosts ?? 0} failed`}`);
         out.push({
-          id: 'ratio-12',
-          target: `first apply, 12 computes: >= ${t.apply12MinRatio}x faster than Ansible`,
-          measured: `${fmtRatio(r)} vs the issue's ${ISSUE_ANSIBLE_12.apply} s`,
-          status: 'n/a',
-          note: aa !== undefined ? `Ansible run failed (exit ${(aa as RunResult).exitCode})` : 'Ansible not run in this benchmark',
+          id: `converge-${c}-${n}`,
+          target: `first apply, ${lab}: every host reached and converged, every run`,
+          measured: `${good.length} of ${applies.length} runs`,
+          status: applies.length === 0 ? 'n/a' : good.length === applies.length ? 'PASS' : 'MISS',
+          ...(bad.length ? { note: bad.join('; ') } : {}),
+        });
+        const runs = real.filter((r) => clusterOf(r) === c && r.computes === n);
+        const peak = Math.max(...runs.map((r) => r.peakRssMB ?? Number.NaN).filter(Number.isFinite));
+        out.push({
+          id: `rss-${c}-${n}`,
+          target: `peak RSS, ${lab} < ${t.rss100MaxMB} MB`,
+          measured: Number.isFinite(peak) ? `${fmtMB(peak)} MB` : '-',
+          status: !Number.isFinite(peak) ? 'n/a' : peak < t.rss100MaxMB ? 'PASS' : 'MISS',
         });
       }
-    } else {
-      out.push({ id: 'ratio-12', target: `first apply, 12 computes: >= ${t.apply12MinRatio}x faster than Ansible`, measured: '-', status: pa ? 'MISS' : 'n/a', ...(failedNote(pa) ? { note: `passthru ${failedNote(pa)}` } : {}) });
     }
-    out.push(atMost('rerun-12', `rerun, 12 computes <= ${t.rerun12MaxS} s`, p(12, 'rerun'), t.rerun12MaxS, (r) => r.wallS, 's'));
-    out.push(atMost('check-12', `check, 12 computes <= ${t.check12MaxS} s`, p(12, 'check'), t.check12MaxS, (r) => r.wallS, 's'));
-  }
-  if (has12 && has100) {
-    for (const ph of PHASES) {
-      const small = p(12, ph);
-      const big = p(100, ph);
-      const id = `scale-${ph}`;
-      const target = `${PHASE_TITLES[ph]}, 100 computes <= ${t.scale100MaxFactor}x the time of 12`;
-      if (!ok(small) || !ok(big)) {
-        const note = !ok(big) ? failedNote(big) : `12 computes: ${failedNote(small)}`;
-        out.push({ id, target, measured: '-', status: small && big ? 'MISS' : 'n/a', ...(note ? { note } : {}) });
-        continue;
-      }
-      const f = big.wallS / small.wallS;
-      out.push({ id, target, measured: `${f.toFixed(2)}x (${fmtS(big.wallS)} s / ${fmtS(small.wallS)} s)`, status: f <= t.scale100MaxFactor ? 'PASS' : 'MISS' });
-    }
-  }
-  if (has100) {
-    const runs = PHASES.map((ph) => p(100, ph)).filter((r): r is RunResult => r !== undefined);
-    const peak = Math.max(...runs.map((r) => r.peakRssMB ?? Number.NaN).filter(Number.isFinite));
-    const failed = runs.find((r) => r.exitCode !== 0);
-    out.push({
-      id: 'rss-100',
-      target: `peak RSS, 100 computes < ${t.rss100MaxMB} MB`,
-      measured: Number.isFinite(peak) ? `${fmtMB(peak)} MB` : '-',
-      status: !Number.isFinite(peak) ? 'n/a' : peak < t.rss100MaxMB ? (failed ? 'MISS' : 'PASS') : 'MISS',
-      ...(failed ? { note: `the ${PHASE_TITLES[failed.phase]} run failed (exit ${failed.exitCode})` } : {}),
-    });
   }
   const emb = results.find((r) => r.lab === 'embedded' && r.tool === 'passthru' && r.phase === 'apply');
   if (emb) {
@@ -181,39 +200,58 @@ function cellRun(r: RunResult | undefined): string {
   return r.exitCode === 0 ? s : `${s} (exit ${r.exitCode})`;
 }
 
-/** The main table: one row per lab size and phase. */
-export function resultsTable(results: readonly RunResult[]): string {
-  const sizes = [...new Set(results.filter((r) => r.lab === 'real').map((r) => r.computes))].sort((x, y) => x - y);
+/** a time and its multiple of the floor: `12.3 (1.4x)` */
+function cellX(r: RunResult | undefined, floorS: number | undefined): string {
+  if (!r) return '-';
+  const base = cellRun(r);
+  return floorS && floorS > 0 ? `${base} (${fmtRatio(r.wallS / floorS)})` : base;
+}
+
+/**
+ * The main table: one row per cluster, lab size and phase, with the floor
+ * the phase is held against (first apply: the reboot floor; rerun and
+ * check: the exec floor) and each tool's time as a multiple of it.
+ */
+export function resultsTable(results: readonly RunResult[], floors: readonly Floor[] = []): string {
+  const real = results.filter((r) => r.lab === 'real');
+  const labs = [...new Map(real.map((r) => [`${clusterOf(r)} ${r.computes}`, { c: clusterOf(r), n: r.computes }])).values()].sort((x, y) => (x.c === y.c ? x.n - y.n : x.c === 'reboot' ? -1 : 1));
   const lines = [
-    row(['computes', 'phase', 'passthru s', 'ansible s', 'ansible / passthru', 'passthru peak RSS MB', 'passthru CPU s', 'ansible CPU s', 'changed hosts (passthru / ansible)', 'reboots (passthru / ansible)']),
-    row(['---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['lab', 'computes', 'phase', 'floor s', 'passthru s (x floor)', 'ansible s (x floor)', 'passthru peak RSS MB', 'passthru CPU s', 'ansible CPU s', 'changed hosts (passthru / ansible)', 'reboots (passthru / ansible)', 'load']),
+    row(['---', '---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
-  for (const n of sizes) {
+  for (const { c, n } of labs) {
+    const f = floorOf(floors, c, n);
     for (const ph of PHASES) {
-      const p = find(results, 'passthru', n, ph);
-      const a = find(results, 'ansible', n, ph);
+      const p = find(results, 'passthru', n, ph, c);
+      const a = find(results, 'ansible', n, ph, c);
       if (!p && !a) continue;
-      const r = ok(p) && ok(a) ? ratio(a.wallS, p.wallS) : undefined;
+      const floorS = ph === 'apply' ? f?.rebootS : f?.execS;
       const pair = (x: number | undefined, y: number | undefined): string => `${x ?? '-'} / ${y ?? '-'}`;
       lines.push(
         row([
+          CLUSTER_TITLES[c],
           String(n),
           PHASE_TITLES[ph],
-          cellRun(p),
-          cellRun(a),
-          fmtRatio(r),
+          floorS !== undefined ? `${fmtS(floorS)} (${ph === 'apply' ? 'reboot' : 'exec'})` : '-',
+          cellX(p, floorS),
+          cellX(a, floorS),
           fmtMB(p?.peakRssMB),
           fmtS(p?.cpuS),
           fmtS(a?.cpuS),
           pair(p?.changedHosts, a?.changedHosts),
           pair(p?.reboots, a?.reboots),
+          (p ?? a)?.loadBefore?.toFixed(1) ?? '-',
         ]),
       );
+    }
+    const more = real.filter((r) => clusterOf(r) === c && r.computes === n && r.phase === 'apply' && (r.attempt ?? 1) > 1);
+    for (const r of more) {
+      lines.push(row([CLUSTER_TITLES[c], String(n), `first apply, run ${r.attempt}`, f ? `${fmtS(f.rebootS)} (reboot)` : '-', cellX(r, f?.rebootS), '-', fmtMB(r.peakRssMB), fmtS(r.cpuS), '-', `${r.changedHosts ?? '-'} / -`, `${r.reboots ?? '-'} / -`, r.loadBefore?.toFixed(1) ?? '-']));
     }
   }
   const emb = results.filter((r) => r.lab === 'embedded');
   for (const r of emb) {
-    lines.push(row([`${r.computes} (embedded lab${r.forks !== undefined ? `, -f ${r.forks}` : ''})`, PHASE_TITLES[r.phase], cellRun(r), '-', '-', fmtMB(r.peakRssMB), fmtS(r.cpuS), '-', `${r.changedHosts ?? '-'} / -`, `${r.reboots ?? '-'} / -`]));
+    lines.push(row([`embedded${r.forks !== undefined ? `, -f ${r.forks}` : ''}`, String(r.computes), PHASE_TITLES[r.phase], '-', cellRun(r), '-', fmtMB(r.peakRssMB), fmtS(r.cpuS), '-', `${r.changedHosts ?? '-'} / -`, `${r.reboots ?? '-'} / -`, r.loadBefore?.toFixed(1) ?? '-']));
   }
   return lines.join('\n');
 }

@@ -458,3 +458,31 @@ export function kollaCluster(): HostSpec[] {
     },
   ];
 }
+
+/**
+ * One controller and N computes that all need the IOMMU, so that every compute
+ * reboots on a first apply: CentOS 7 (BIOS, Intel, IOMMU off by default), one
+ * RTX 2080 Ti each (its four functions in one IOMMU group, held by host
+ * drivers). The benchmark's "every compute reboots" lab.
+ */
+export function rebootCluster(computes: number): HostSpec[] {
+  const [ctl] = benchCluster(0);
+  const hosts: HostSpec[] = ctl ? [ctl] : [];
+  for (let i = 0; i < computes; i++) {
+    const g = rtx2080ti('3b', '0000:3a:00.0', true);
+    hosts.push({
+      name: `cmp${String(i + 1).padStart(3, '0')}`,
+      roles: ['compute'],
+      distro: 'centos-7',
+      bootMode: 'bios',
+      cpu: cpuIntel(16),
+      iommuFirmware: true,
+      iommuDefaultOn: false,
+      grubCmdline: cmdline('centos-7'),
+      devices: build([...intelBoard(), ...g.devs], [...INTEL_SHARED, g.shared]),
+      nova: { release: 'yoga' },
+      rebootSeconds: 1,
+    });
+  }
+  return hosts;
+}

@@ -115,6 +115,8 @@ export const computeDrainStep: StepKind<Args> = {
   output: drainOutput,
   // it moves or stops instances: on a terminal without --yes, asked first
   disruptive: true,
+  // it disables the service and moves instances through the openstack CLI: no fact of the host changes
+  changesHost: false,
   // what kernel_iommu reads (to tell whether a reboot comes), and the compute's name in nova
   facts: (a) => [
     ...(kernelIommuStep.facts?.({ passthrough_mode: a.passthrough_mode }) ?? []),

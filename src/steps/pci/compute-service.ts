@@ -56,9 +56,15 @@ function rows(json: unknown, what: string): Json[] {
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
 
+/** parsed listings, by the JSON they were parsed from (one listing is shared by every compute asking at once) */
+const servicesOf = new WeakMap<object, ComputeService[]>();
+const serversOf = new WeakMap<object, Instance[]>();
+
 /** `openstack compute service list --long -f json` (nova-compute rows only). */
 export function parseServices(json: unknown): ComputeService[] {
-  return rows(json, 'compute service list')
+  const known = json !== null && typeof json === 'object' ? servicesOf.get(json) : undefined;
+  if (known) return known;
+  const out: ComputeService[] = rows(json, 'compute service list')
     .filter((r) => r['Binary'] === undefined || r['Binary'] === 'nova-compute')
     .map((r) => ({
       host: str(r['Host']) ?? '',
@@ -66,16 +72,22 @@ export function parseServices(json: unknown): ComputeService[] {
       state: str(r['State']) ?? 'unknown',
       reason: str(r['Disabled Reason']),
     }));
+  if (json !== null && typeof json === 'object') servicesOf.set(json, out);
+  return out;
 }
 
 /** `openstack server list [--long] -f json` */
 export function parseServers(json: unknown): Instance[] {
-  return rows(json, 'server list').map((r) => ({
+  const known = json !== null && typeof json === 'object' ? serversOf.get(json) : undefined;
+  if (known) return known;
+  const out = rows(json, 'server list').map((r) => ({
     id: str(r['ID']) ?? '',
     name: str(r['Name']) ?? '',
     status: (str(r['Status']) ?? '').toUpperCase(),
     ...(typeof r['Host'] === 'string' ? { host: r['Host'] } : {}),
   }));
+  if (json !== null && typeof json === 'object') serversOf.set(json, out);
+  return out;
 }
 
 /** `openstack server migration list -f json` (at 2.23 and later: with Id and Type). */
@@ -149,10 +161,14 @@ export async function novaHostOf(ctx: StepContext, given: string, services: read
   return { name: tried.find((n) => known.has(n)), tried: [...new Set(tried)] };
 }
 
-/** This compute's service and instances, from the controller. */
+/**
+ * This compute's service and instances, from the controller, as they are now
+ * (a listing issued after this call, shared with the computes asking at the
+ * same moment: see OpenstackCli.json `fresh`).
+ */
 export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost: string, step: string): Promise<{ service: ComputeService; instances: Instance[] }> {
   const [services, servers] = await Promise.all([
-    cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--host', novaHost, '--long'], step),
+    cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--long'], step, { fresh: true }),
     listInstances(cli, novaHost, step),
   ]);
   const service = parseServices(services).find((s) => s.host === novaHost);
@@ -160,8 +176,9 @@ export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost:
   return { service, instances: servers };
 }
 
+/** The instances on this compute now (a listing of every compute issued after this call, shared as readCompute's). */
 export async function listInstances(cli: OpenstackCli, novaHost: string, step: string): Promise<Instance[]> {
-  return parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--host', novaHost], step));
+  return parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { fresh: true })).filter((i) => i.host === novaHost);
 }
 
 /** For a plan: the instances of every compute in one listing, shared by the computes planning at the same time. */

@@ -29,6 +29,8 @@ const args = z
 export const computeUndrainStep: StepKind<z.infer<typeof args>> = {
   kind: 'compute_undrain',
   schema: args,
+  // it enables the service and starts instances through the openstack CLI: no fact of the host changes
+  changesHost: false,
   reads: [drainOutput],
   async plan(ctx, a) {
     const d: DrainResult | undefined = ctx.inputFrom(ctx.hostName, a.drained, drainOutput) ?? skippedDrain(ctx.vars[a.drained]);

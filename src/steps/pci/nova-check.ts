@@ -58,10 +58,14 @@ async function callNova(ctx: StepContext, python: string, call: NovaCall, contai
   return parseNovaValues(`${r.stdout}\n${r.stderr}`, r.exitCode);
 }
 
-/** nova's checks on option values, run on this host in one python process (for the batch: ahead of need). */
+/**
+ * nova's checks on option values, run on this host in one python process. A
+ * step waits for the answer (its own and the hosts' that share the batch):
+ * at the host's normal priority, never niced behind the work of other hosts.
+ */
 function unitRunner(ctx: StepContext, python: string, container?: NovaContainer): (units: NovaUnit[]) => Promise<UnitAnswer[]> {
   return async (units) => {
-    const res = await callNova(ctx, python, { checks: [], units, background: true }, container);
+    const res = await callNova(ctx, python, { checks: [], units }, container);
     if (!res.ok || !res.units) throw new StepError(ctx.hostName, 'nova check', res.error ?? 'no answer');
     return res.units;
   };
@@ -115,13 +119,17 @@ function osloRead(ctx: StepContext, c: NovaCandidate, python: string, stack: str
 }
 
 /**
- * Start what the check of these files will need, ahead of the step (prepare).
- * Nothing waits for it; the promise settles when the early read is done.
+ * Start the whole check of these files ahead of the step (prepare): the read
+ * of their shape and nova's checks of the values, shared with every host
+ * that plans the same, at the host's normal priority (a reboot of the host
+ * waits for it rather than cutting it short: engine/host-play.ts). The step
+ * finds the answers there. The promise settles when both are done.
  */
 export function prepareNovaCheck(ctx: StepContext, c: NovaCandidate, probe: NovaPython): Promise<void> {
   if (!probe.importable || !probe.python) return Promise.resolve();
-  if (probe.stack) batcher(ctx).hint(probe.stack, unitsOf(c.values, c.checks));
-  return osloRead(ctx, c, probe.python, stackOf(ctx, probe), true).then(
+  const stack = stackOf(ctx, probe);
+  const units = batcher(ctx).check(stack, unitsOf(c.values, c.checks), unitRunner(ctx, probe.python, c.container));
+  return Promise.all([osloRead(ctx, c, probe.python, stack, false), units]).then(
     () => undefined,
     () => undefined,
   );

@@ -14,6 +14,9 @@ import type { StepContext } from '../types.ts';
 
 export const OPENRC_CANDIDATES = ['/root/admin-openrc', '/root/keystonerc_admin'];
 
+/** the parsed JSON of a result shared by several hosts (never changed by its readers) */
+const parsedOnce = new WeakMap<OpenstackResult, object>();
+
 /** openstack CLI processes at once on one controller */
 const AT_ONCE = 6;
 
@@ -63,11 +66,13 @@ export class OpenstackCli {
 
   /** Run `openstack ARGV` (never throws for a non-zero exit). */
   run(argv: readonly string[], timeoutMs = 120_000): Promise<OpenstackResult> {
+    return this.limit(() => this.exec(argv, timeoutMs));
+  }
+
+  private async exec(argv: readonly string[], timeoutMs = 120_000): Promise<OpenstackResult> {
     const line = `. ${quote([this.openrc])} >/dev/null 2>&1 || { echo ${quote([`cannot source ${this.openrc}`])} >&2; exit 97; }; ${quote(['openstack', ...argv])}`;
-    return this.limit(async () => {
-      const r = await this.host.exec(line, { become: this.ctx.become, timeoutMs, signal: this.ctx.signal });
-      return { ok: r.exitCode === 0, out: r.stdout, err: this.ctx.secrets.mask(r.stderr.trim()) };
-    });
+    const r = await this.host.exec(line, { become: this.ctx.become, timeoutMs, signal: this.ctx.signal });
+    return { ok: r.exitCode === 0, out: r.stdout, err: this.ctx.secrets.mask(r.stderr.trim()) };
   }
 
   /**
@@ -75,12 +80,40 @@ export class OpenstackCli {
    * failure is the step's error. `shared`: a read that may join the same
    * read already on its way for another host (plans of many computes at
    * once list the cloud once, not once each); never for a read that must
-   * see what this step just changed.
+   * see what this step just changed. `fresh`: a read issued after this call
+   * (so it sees what this step just changed), shared with every host that
+   * asks for the same before it is issued (100 computes draining at once
+   * list the cloud a few times, not 100 times: the controller runs only
+   * AT_ONCE openstack processes at a time, each a python of its own).
    */
-  async json<T>(argv: readonly string[], step: string, opts: { hint?: string; shared?: boolean } = {}): Promise<T> {
-    const r = await (opts.shared ? this.joined(argv) : this.run([...argv, '-f', 'json']));
+  async json<T>(argv: readonly string[], step: string, opts: { hint?: string; shared?: boolean; fresh?: boolean } = {}): Promise<T> {
+    const r = await (opts.fresh ? this.batched(argv) : opts.shared ? this.joined(argv) : this.run([...argv, '-f', 'json']));
     if (!r.ok) throw new StepError(this.ctx.hostName, step, `openstack ${argv.slice(0, 3).join(' ')} on ${this.on} failed: ${r.err || 'no message'}`, opts.hint ?? `check the credentials in ${this.openrc} and that keystone and nova-api answer`);
-    return parseJson<T>(this.ctx, r.out, `openstack ${argv.slice(0, 3).join(' ')}`, step);
+    if (!opts.fresh && !opts.shared) return parseJson<T>(this.ctx, r.out, `openstack ${argv.slice(0, 3).join(' ')}`, step);
+    // a listing shared by many hosts is parsed once (1000 computes, 1000 rows each: not a million); read-only
+    const known = parsedOnce.get(r);
+    if (known !== undefined) return known as T;
+    const parsed = parseJson<T>(this.ctx, r.out, `openstack ${argv.slice(0, 3).join(' ')}`, step);
+    if (parsed !== null && typeof parsed === 'object') parsedOnce.set(r, parsed);
+    return parsed;
+  }
+
+  /** The next read of `argv` not issued yet (one is made when there is none): it starts after every caller asked. */
+  private batched(argv: readonly string[]): Promise<OpenstackResult> {
+    const all = this.ctx.services.openstackInflight;
+    const inflight = all.get(this.on) ?? all.set(this.on, new Map<string, Promise<OpenstackResult>>()).get(this.on)!;
+    const key = `next\0${JSON.stringify(argv)}`;
+    let p = inflight.get(key);
+    if (!p) {
+      const mine: Promise<OpenstackResult> = this.limit(() => {
+        // issued now: whoever asks from here on needs a later read
+        if (inflight.get(key) === mine) inflight.delete(key);
+        return this.exec([...argv, '-f', 'json']);
+      });
+      p = mine;
+      inflight.set(key, p);
+    }
+    return p;
   }
 
   private joined(argv: readonly string[]): Promise<OpenstackResult> {

@@ -141,13 +141,23 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
       notes,
       result: planned,
       apply: async (cx) => {
-        for (const e of edits) {
-          const dir = e.path.slice(0, e.path.lastIndexOf('/'));
-          const mk = await cx.host.exec(quote(['mkdir', '-p', dir]), { become: cx.become, signal: cx.signal });
-          if (mk.exitCode !== 0) throw new StepError(cx.hostName, 'vfio-pci', `cannot create ${dir}: ${cx.secrets.mask(mk.stderr.trim())}`);
-          const w = await writeRemoteFile(cx.host, e.path, e.after, { become: cx.become, backup: e.before !== '', signal: cx.signal, ...(e.before === '' ? { mode: 0o644 } : {}) });
-          if (w.backupPath) cx.backups.push({ path: e.path, backupPath: w.backupPath });
-        }
+        // the files side by side (two channels), each written atomically; a new file's directory made first
+        const written = await Promise.allSettled(
+          edits.map(async (e) => {
+            if (e.before === '') {
+              const dir = e.path.slice(0, e.path.lastIndexOf('/'));
+              const mk = await cx.host.exec(quote(['mkdir', '-p', dir]), { become: cx.become, signal: cx.signal });
+              if (mk.exitCode !== 0) throw new StepError(cx.hostName, 'vfio-pci', `cannot create ${dir}: ${cx.secrets.mask(mk.stderr.trim())}`);
+            }
+            return writeRemoteFile(cx.host, e.path, e.after, { become: cx.become, backup: e.before !== '', signal: cx.signal, ...(e.before === '' ? { mode: 0o644 } : {}) });
+          }),
+        );
+        written.forEach((w, i) => {
+          const e = edits[i];
+          if (w.status === 'fulfilled' && w.value.backupPath && e) cx.backups.push({ path: e.path, backupPath: w.value.backupPath });
+        });
+        const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+        if (failed) throw failed.reason;
         if (edits.length > 0) {
           const r = await cx.host.exec(quote(regenerate), { become: cx.become, timeoutMs: 600_000, signal: cx.signal });
           if (r.exitCode !== 0) throw new StepError(cx.hostName, 'vfio-pci', `${quote(regenerate)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || r.stdout).trim().split('\n').slice(-3).join('\n'))}`, 'the files above are in place; regenerate the initramfs by hand before rebooting');

@@ -52,6 +52,8 @@ export function ssh(lab: RealLab, name: string, command: string, opts: SshOption
       if (killed) stderr += `\n[lab ssh: killed after ${limit} ms without ending: ${command}]\n`;
       resolve({ code, stdout, stderr });
     });
+    // ssh may be gone before it read its input (connection refused): not an error of the caller's
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
