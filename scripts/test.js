@@ -7,7 +7,7 @@
 // cannot run them (root, sshd, python3-nova). Arguments narrow the files:
 // `npm test -- ssh`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,21 @@ const filters = process.argv.slice(2);
 const files = [...testFiles(join(root, 'test')), ...testFiles(join(root, 'packages', 'lab', 'test'))]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
+// Longest first, so that the files running at once end together rather than
+// one long file running alone at the end: by the times of this checkout's
+// last run (node_modules/.cache, written by times-reporter.js) over the
+// committed scripts/test-times.json; a file in neither goes first.
+const TIMES_CACHE = join(root, 'node_modules', '.cache', 'passthru', 'test-times.json');
+function readTimes(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+const times = { ...readTimes(join(root, 'scripts', 'test-times.json')), ...readTimes(TIMES_CACHE) };
+const took = (f) => times[f] ?? Number.POSITIVE_INFINITY;
+files.sort((a, b) => took(b) - took(a) || a.localeCompare(b));
 if (files.length === 0) {
   process.stderr.write(`no test file matches ${filters.join(' ')}\n`);
   process.exit(1);
@@ -46,8 +61,9 @@ const r = spawnSync(
     '--import', 'tsx', '--test', `--test-concurrency=${jobs}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'scripts', 'skip-reporter.js')}`, '--test-reporter-destination=stderr',
+    `--test-reporter=${join(root, 'scripts', 'times-reporter.js')}`, '--test-reporter-destination=stdout',
     ...files,
   ],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, PASSTHRU_TEST_TIMES_OUT: TIMES_CACHE, PASSTHRU_TEST_ROOT: root } },
 );
 process.exit(r.status ?? 1);

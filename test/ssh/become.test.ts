@@ -9,7 +9,7 @@ import { BecomeError } from '../../src/errors.ts';
 import { BecomeFilter, BecomePasswordRequired, SUDO_PROMPT, becomeCommand, becomeFailure } from '../../src/ssh/become.ts';
 import { connect } from '../../src/ssh/connection.ts';
 import { secrets } from '../../src/util/secrets.ts';
-import { allCmdlines, skipWithoutSshd, sshdSkipReason, sshEnv } from './sshd-fixture.ts';
+import { allCmdlines, skipWithoutSshd, sshdSkipReason, sshEnv, sudoersPreamble, tempDir } from './sshd-fixture.ts';
 import type { SshEnv } from './sshd-fixture.ts';
 
 // what sudo 1.9.13p3 (Debian 12) prints, captured with the same flags passthru uses
@@ -62,8 +62,8 @@ test('BecomeFilter: the password goes out at the first prompt; a second prompt i
 const NOPW = 'passthru-t-nopw';
 const PW = 'passthru-t-pw';
 const PASSWORD = 'Tr0ub4dor-passthru-42';
-const DROPIN = '/etc/sudoers.d/passthru-test';
 let env: SshEnv | undefined;
+let dropinDir = '';
 
 function removeUsers(): void {
   for (const u of [NOPW, PW]) {
@@ -73,7 +73,6 @@ function removeUsers(): void {
       /* not there */
     }
   }
-  rmSync(DROPIN, { force: true });
 }
 
 before(async () => {
@@ -83,12 +82,12 @@ before(async () => {
   execFileSync('usermod', ['-p', '*', NOPW]); // no password, but not locked (sshd refuses locked accounts)
   execFileSync('useradd', ['-m', '-s', '/bin/sh', PW]);
   execFileSync('chpasswd', { input: `${PW}:${PASSWORD}\n` });
-  writeFileSync(DROPIN, `${NOPW} ALL=(ALL) NOPASSWD: ALL\n${PW} ALL=(ALL) ALL\n`, { mode: 0o440 });
-  execFileSync('visudo', ['-c', '-q', '-f', DROPIN]);
-  env = await sshEnv('127.0.2.20');
+  dropinDir = tempDir('passthru-become-');
+  env = await sshEnv('127.0.2.20', { namespacePreamble: sudoersPreamble(dropinDir, `${NOPW} ALL=(ALL) NOPASSWD: ALL\n${PW} ALL=(ALL) ALL\n`) });
 });
 after(async () => {
   await env?.dispose();
+  if (dropinDir) rmSync(dropinDir, { recursive: true, force: true });
   if (sshdSkipReason() === undefined) removeUsers();
 });
 

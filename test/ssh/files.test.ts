@@ -10,11 +10,10 @@ import { HostError } from '../../src/errors.ts';
 import { connect } from '../../src/ssh/connection.ts';
 import { backupPathFor, readRemoteFile, restoreBackup, tempPathFor, writeRemoteFile } from '../../src/ssh/files.ts';
 import type { RemoteHost } from '../../src/ssh/types.ts';
-import { skipWithoutSshd, sshdSkipReason, sshEnv, tempDir, waitFor } from './sshd-fixture.ts';
+import { skipWithoutSshd, sshdSkipReason, sshEnv, sudoersPreamble, tempDir, waitFor } from './sshd-fixture.ts';
 import type { SshEnv } from './sshd-fixture.ts';
 
 const USER = 'passthru-t-files';
-const DROPIN = '/etc/sudoers.d/passthru-test-files';
 const ADM_GID = 4; // Debian's adm group, standing in for nova
 
 let env: SshEnv | undefined;
@@ -27,7 +26,6 @@ function removeUser(): void {
   } catch {
     /* not there */
   }
-  rmSync(DROPIN, { force: true });
 }
 
 before(async () => {
@@ -35,12 +33,12 @@ before(async () => {
   removeUser();
   execFileSync('useradd', ['-m', '-s', '/bin/sh', USER]);
   execFileSync('usermod', ['-p', '*', USER]);
-  writeFileSync(DROPIN, `${USER} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
   dir = tempDir('passthru-files-');
   for (const d of ['work', 'full', 'ro']) mkdirSync(join(dir, d), { mode: 0o755 });
   writeFileSync(join(dir, 'ro', 'app.conf'), 'read-only old\n');
   env = await sshEnv('127.0.2.25', {
     namespacePreamble: [
+      sudoersPreamble(dir, `${USER} ALL=(ALL) NOPASSWD: ALL\n`),
       `mount -t tmpfs -o size=64k tmpfs ${dir}/full`,
       `printf 'small old file\\n' > ${dir}/full/app.conf`,
       `mount --bind ${dir}/ro ${dir}/ro`,

@@ -304,6 +304,20 @@ export async function sshEnv(address: string, opts: Partial<SshdOptions> = {}): 
   };
 }
 
+/**
+ * A namespacePreamble that gives the sshd's sessions a sudoers drop-in of
+ * their own: /etc/sudoers.d is a tmpfs in its mount namespace holding only
+ * `text` (checked with visudo first). The machine's /etc is never written:
+ * the real-sshd labs of other test files see this machine's /etc through
+ * their overlays.
+ */
+export function sudoersPreamble(dir: string, text: string): string {
+  const src = join(dir, 'sudoers-dropin');
+  writeFileSync(src, text, { mode: 0o440 });
+  execFileSync('visudo', ['-c', '-q', '-f', src]);
+  return `mount -t tmpfs -o mode=0755 tmpfs /etc/sudoers.d && install -m 0440 -o root -g root ${src} /etc/sudoers.d/passthru-test`;
+}
+
 /** SIGKILL every process whose argv contains `marker` (a unique string the test put in its command). */
 export function killMarked(marker: string): void {
   for (const d of readdirSync('/proc')) {
