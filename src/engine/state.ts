@@ -100,6 +100,7 @@ export class RunState {
     h.registered[step.register] = value;
     h.producers.set(step.register, { step: step.name, kind: step.kind });
     h.lastByKind.set(step.kind, step.register);
+    this.services.registrations.set(step.register, (this.services.registrations.get(step.register) ?? 0) + 1);
   }
 
   /**

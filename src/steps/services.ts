@@ -11,6 +11,12 @@ import type { NovaPython } from '../nova/check.ts';
 export class RunServices {
   /** nova_pci, openstack_gpu: the cluster's PCI plan, per compute group and discovery variable */
   readonly pciClusterPlans = new Map<string, PlannedCluster>();
+  /**
+   * how many times a step has registered each variable name, on any host
+   * (RunState.register): a run-wide result made from every host's (the
+   * cluster's PCI plan) is still good while the count is the same
+   */
+  readonly registrations = new Map<string, number>();
   /** nova_pci: how oslo.config read each shape of nova config files, per python and nova */
   readonly novaCheckReads = new Map<string, ShapeRead>();
   /** nova_pci on kolla hosts: where nova's python is inside each container, per host and container */

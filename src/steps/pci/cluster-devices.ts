@@ -35,24 +35,33 @@ function clusterDevices(names: readonly string[], results: ReadonlyArray<Discove
 export interface PlannedCluster {
   /** each compute's registered discovery result (a registered result is never changed, only replaced) */
   results: Array<Discovery | undefined>;
+  /** RunServices.registrations of the discovery variable when it was made */
+  registrations: number;
   cluster: ClusterDevices;
   plan: PciPlan;
 }
 
 /**
  * The cluster and its plan (planPci), made once per run for the same
- * discovery results: a host finds the plan the previous one made by
- * comparing what each compute registered, without reading it again.
+ * discovery results: a host finds the plan the previous one made while no
+ * step has registered the discovery variable since (without reading every
+ * compute's result again: that is hosts x computes on a large cluster), or by
+ * comparing what each compute registered.
  */
 export function clusterPlan(ctx: StepContext, computeGroup: string, discovered: string): { cluster: ClusterDevices; plan: PciPlan } {
-  const names = ctx.groups[computeGroup] ?? [];
-  const results = names.map((name) => ctx.inputFrom(name, discovered, discoveryOutput));
   const plans = ctx.services.pciClusterPlans;
   const key = `${computeGroup}\0${discovered}`;
   const known = plans.get(key);
-  if (known && known.results.length === results.length && known.results.every((r, i) => r === results[i])) return known;
+  const registrations = ctx.services.registrations.get(discovered) ?? 0;
+  if (known && known.registrations === registrations) return known;
+  const names = ctx.groups[computeGroup] ?? [];
+  const results = names.map((name) => ctx.inputFrom(name, discovered, discoveryOutput));
+  if (known && known.results.length === results.length && known.results.every((r, i) => r === results[i])) {
+    known.registrations = registrations;
+    return known;
+  }
   const cluster = clusterDevices(names, results);
-  const planned: PlannedCluster = { results, cluster, plan: planPci(cluster.hosts, { vendors: cluster.vendors }) };
+  const planned: PlannedCluster = { results, registrations, cluster, plan: planPci(cluster.hosts, { vendors: cluster.vendors }) };
   plans.set(key, planned);
   return planned;
 }
