@@ -58,7 +58,8 @@ test("the lab's commands give what GNU bash and coreutils give", { skip: bash ? 
     const dir = mkdtempSync(join(tmpdir(), 'lab-coreutils-'));
     try {
       for (const [name, content] of Object.entries(FILES)) writeFileSync(join(dir, name), content);
-      const real = spawnSync('/bin/bash', ['-c', line], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', TZ: 'UTC', HOME: '/root' } });
+      // SHLVL=1: stdin is a socket (node's stdio), and bash then sources ~/.bashrc at shell level 1, as when run by sshd
+      const real = spawnSync('/bin/bash', ['-c', line], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', TZ: 'UTC', HOME: '/root', SHLVL: '1' } });
       const lab = filesShell(Object.fromEntries(Object.entries(FILES).map(([name, content]) => [`${dir}/${name}`, content])));
       const got = await lab.exec(`cd ${dir} || exit 99\n${line}`);
       assert.deepEqual(
