@@ -7,7 +7,8 @@
 // cannot run them (root, sshd, python3-nova). Arguments narrow the files:
 // `npm test -- ssh`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,14 +34,15 @@ const files = [...testFiles(join(root, 'test')), ...testFiles(join(root, 'packag
 // last run (node_modules/.cache, written by times-reporter.js) over the
 // committed scripts/test-times.json; a file in neither goes first.
 const TIMES_CACHE = join(root, 'node_modules', '.cache', 'passthru', 'test-times.json');
-function readTimes(path) {
+/** a JSON file, or undefined when it is missing or unreadable */
+function readJson(path) {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }
 }
-const times = { ...readTimes(join(root, 'scripts', 'test-times.json')), ...readTimes(TIMES_CACHE) };
+const times = { ...readJson(join(root, 'scripts', 'test-times.json')), ...readJson(TIMES_CACHE) };
 const took = (f) => times[f] ?? Number.POSITIVE_INFINITY;
 files.sort((a, b) => took(b) - took(a) || a.localeCompare(b));
 if (files.length === 0) {
@@ -55,6 +57,7 @@ if (!Number.isInteger(jobs) || jobs < 1) {
   process.stderr.write(`PASSTHRU_TEST_JOBS must be a whole number of at least 1 (got ${process.env.PASSTHRU_TEST_JOBS})\n`);
   process.exit(1);
 }
+const skipsOut = join(mkdtempSync(join(tmpdir(), 'passthru-test-')), 'skips.json');
 const r = spawnSync(
   process.execPath,
   [
@@ -64,6 +67,20 @@ const r = spawnSync(
     `--test-reporter=${join(root, 'scripts', 'times-reporter.js')}`, '--test-reporter-destination=stdout',
     ...files,
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, PASSTHRU_TEST_TIMES_OUT: TIMES_CACHE, PASSTHRU_TEST_ROOT: root } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, PASSTHRU_TEST_TIMES_OUT: TIMES_CACHE, PASSTHRU_TEST_ROOT: root, PASSTHRU_TEST_SKIPS_OUT: skipsOut } },
 );
+// PASSTHRU_TEST_NO_SKIPS=1 (.ci/run as root): every test must run; a skip for want of root, sshd,
+// tmux, python3-nova... means the machine is not what CI promises, and fails the run
+const counts = readJson(skipsOut);
+rmSync(dirname(skipsOut), { recursive: true, force: true });
+if (process.env.PASSTHRU_TEST_NO_SKIPS === '1') {
+  if (!counts) {
+    process.stderr.write('PASSTHRU_TEST_NO_SKIPS=1: the skip count was not written (the test run ended early)\n');
+    process.exit(r.status || 1);
+  }
+  if (counts.skippedTests > 0 || counts.skippedSuites > 0) {
+    process.stderr.write(`PASSTHRU_TEST_NO_SKIPS=1: ${counts.skippedTests} tests and ${counts.skippedSuites} suites were skipped (the lines above say why); here every test must run\n`);
+    process.exit(1);
+  }
+}
 process.exit(r.status ?? 1);
