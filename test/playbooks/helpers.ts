@@ -2,9 +2,13 @@
 // file snapshots of lab hosts, and nova's own code (python3-nova) loading a
 // host's configuration.
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { HostSpec, LabFs, PciDevice } from '@passthru/lab/types.ts';
+import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 import type { Report } from '../../src/ui/report.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -136,4 +140,25 @@ export function novaProbe(requests: NovaProbeRequest[]): Promise<NovaProbeResult
     });
     child.stdin.end(requests.map((r) => JSON.stringify(r)).join('\n') + '\n');
   });
+}
+
+/**
+ * A real-sshd lab of `specs` and a work directory, both removed when the test
+ * ends; undefined when the lab cannot run here (the test is skipped, saying
+ * so loudly, with `what` naming it).
+ */
+export async function playbookLab(t: TestContext, what: string, specs: HostSpec[], opts: { rebootSeconds: number }): Promise<{ lab: RealLab; work: string } | undefined> {
+  const why = realLabUnavailable();
+  if (why) {
+    process.stderr.write(`SKIPPED: ${what} on the real lab: ${why}\n`);
+    t.skip(`SKIPPED: ${why}`);
+    return undefined;
+  }
+  const lab = await startRealLab(specs, opts);
+  const work = mkdtempSync(join(tmpdir(), 'passthru-playbook-test-'));
+  t.after(async () => {
+    await lab.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+  return { lab, work };
 }

@@ -6,15 +6,12 @@
 // - a host whose firmware offers no IOMMU: it fails at the kernel step with
 //   the firmware setting to change, and nothing on it changes or reboots.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { mixedCluster } from '@passthru/lab/specs.ts';
 import type { HostSpec } from '@passthru/lab/types.ts';
-import { realLabUnavailable, startRealLab } from '@passthru/lab/real/lab.ts';
 import { ssh } from '@passthru/lab/real/client.ts';
-import { PLAYBOOK, hostLines, passthru, readReport } from './helpers.ts';
+import { PLAYBOOK, hostLines, passthru, readReport, playbookLab } from './helpers.ts';
 
 
 function specs(): HostSpec[] {
@@ -34,18 +31,9 @@ function specs(): HostSpec[] {
 }
 
 test('the IOMMU from the firmware: arguments for it, off-arguments removed, no reboot where it cannot help', { timeout: 900_000 }, async (t) => {
-  const why = realLabUnavailable();
-  if (why) {
-    process.stderr.write(`SKIPPED: iommu-firmware playbook test on the real lab: ${why}\n`);
-    t.skip(`SKIPPED: ${why}`);
-    return;
-  }
-  const lab = await startRealLab(specs(), { rebootSeconds: 1 });
-  const work = mkdtempSync(join(tmpdir(), 'passthru-iommu-fw-'));
-  t.after(async () => {
-    await lab.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const env = await playbookLab(t, 'iommu-firmware playbook test', specs(), { rebootSeconds: 1 });
+  if (!env) return;
+  const { lab, work } = env;
   assert.match(lab.readFile('nested', '/proc/cmdline'), /intel_iommu=off/);
   const nofwHashes = lab.fileHashes('nofw');
   const nofwBoot = lab.bootId('nofw');

@@ -8,14 +8,13 @@
 // notes when it does not; a container that does not come back on its new
 // file gets the old one and runs again, and the host fails saying why.
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kollaCluster } from '@passthru/lab/specs.ts';
 import { ssh } from '@passthru/lab/real/client.ts';
-import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
-import { PLAYBOOK, hostLines, passthru, readReport } from './helpers.ts';
+import type { RealLab } from '@passthru/lab/real/lab.ts';
+import { PLAYBOOK, hostLines, passthru, readReport, playbookLab } from './helpers.ts';
 
 const KOLLA_FILES: Record<string, string[]> = {
   kctl: ['/etc/kolla/nova-api/nova.conf', '/etc/kolla/nova-scheduler/nova.conf', '/etc/kolla/nova-conductor/nova.conf'],
@@ -57,18 +56,9 @@ async function starts(lab: RealLab): Promise<Record<string, string>> {
 }
 
 test('kolla-ansible: containers configured, checked inside, restarted exactly, rolled back when one does not come back', { timeout: 1_200_000 }, async (t) => {
-  const why = realLabUnavailable();
-  if (why) {
-    process.stderr.write(`SKIPPED: kolla playbook test on the real lab: ${why}\n`);
-    t.skip(`SKIPPED: ${why}`);
-    return;
-  }
-  const lab = await startRealLab(kollaCluster(), { rebootSeconds: 1 });
-  const work = mkdtempSync(join(tmpdir(), 'passthru-kolla-'));
-  t.after(async () => {
-    await lab.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const env = await playbookLab(t, 'kolla playbook test', kollaCluster(), { rebootSeconds: 1 });
+  if (!env) return;
+  const { lab, work } = env;
   const withDeploy = join(work, 'with-deploy.ini');
   copyFileSync(lab.inventoryPath, withDeploy);
   appendFileSync(withDeploy, '\n[kolla_deploy]\nkctl\n');

@@ -6,8 +6,8 @@
 // code makes of the files written, the cloud's flavor and image, a second
 // rollout that has nothing to do, and a restart that fails and is rolled back.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { RealLab } from '@passthru/lab/real/lab.ts';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { distroInfo } from '@passthru/lab/distro.ts';
@@ -18,8 +18,7 @@ import { mixedCluster } from '@passthru/lab/specs.ts';
 import { setGuestHypervisorHidden } from '@passthru/lab/tools/cpuid.ts';
 import type { HostSpec } from '@passthru/lab/types.ts';
 import { ssh } from '@passthru/lab/real/client.ts';
-import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
-import { PLAYBOOK, changedPaths, gpuCards, hostLines, novaProbe, novaUnavailable, passthru, readReport, type CliRun, type NovaProbeRequest } from './helpers.ts';
+import { PLAYBOOK, changedPaths, gpuCards, hostLines, novaProbe, novaUnavailable, passthru, readReport, type CliRun, type NovaProbeRequest, playbookLab } from './helpers.ts';
 
 const FLAVOR = 'gpu.large';
 const specs = mixedCluster();
@@ -81,19 +80,10 @@ function bootIds(lab: RealLab): Record<string, string> {
 }
 
 test('playbooks/pci-passthrough.yaml on the real-sshd mixed lab', { timeout: 600_000 }, async (t) => {
-  const why = realLabUnavailable();
-  if (why) {
-    process.stderr.write(`SKIPPED: pci-passthrough playbook on the real lab: ${why}\n`);
-    t.skip(`SKIPPED: ${why}`);
-    return;
-  }
   const t0 = Date.now();
-  const lab = await startRealLab(specs, { rebootSeconds: 2 });
-  const work = mkdtempSync(join(tmpdir(), 'passthru-playbook-test-'));
-  t.after(async () => {
-    await lab.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const env = await playbookLab(t, 'pci-passthrough playbook', specs, { rebootSeconds: 2 });
+  if (!env) return;
+  const { lab, work } = env;
   const times: string[] = [`lab up ${Date.now() - t0} ms`];
   t.after(() => void process.stderr.write(`pci-passthrough.test.ts timings: ${times.join(', ')}, total ${Date.now() - t0} ms\n`));
 

@@ -5,34 +5,22 @@
 // bound to vfio-pci while the host's own display and disk controllers keep
 // their drivers. A second run changes nothing and reboots nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { demoCluster } from '@passthru/lab/specs.ts';
 import { ssh } from '@passthru/lab/real/client.ts';
-import { realLabUnavailable, startRealLab } from '@passthru/lab/real/lab.ts';
-import { PLAYBOOK, hostLines, passthru, readReport } from './helpers.ts';
+import { PLAYBOOK, hostLines, passthru, readReport, playbookLab } from './helpers.ts';
 
 
 test('vfio-pci: the GPU functions bound at boot, in the same reboot; host devices untouched; idempotent', { timeout: 900_000 }, async (t) => {
-  const why = realLabUnavailable();
-  if (why) {
-    process.stderr.write(`SKIPPED: vfio playbook test on the real lab: ${why}\n`);
-    t.skip(`SKIPPED: ${why}`);
-    return;
-  }
   // the demo's gpu-rtx runs instances: stopped for the reboot and started again (there is no other compute to migrate them to)
   const specs = demoCluster().filter((s) => s.name === 'controller' || s.name === 'gpu-rtx');
   const rtx = specs.find((s) => s.name === 'gpu-rtx')!;
   const gpu = rtx.devices.filter((d) => d.vendor === '10de');
   assert.equal(gpu.length, 4, 'the lab RTX has four functions');
-  const lab = await startRealLab(specs, { rebootSeconds: 1 });
-  const work = mkdtempSync(join(tmpdir(), 'passthru-vfio-'));
-  t.after(async () => {
-    await lab.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const env = await playbookLab(t, 'vfio playbook test', specs, { rebootSeconds: 1 });
+  if (!env) return;
+  const { lab, work } = env;
   const driversOf = async (): Promise<Map<string, string>> => {
     const r = await ssh(lab, 'gpu-rtx', 'lspci -Dk', { timeoutMs: 60_000 });
     const out = new Map<string, string>();
