@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { novaCall, parseNovaValues, type NovaCall, type NovaCheck } from '../../src/nova/check.ts';
 import type { NovaUnit } from '../../src/nova/check-batch.ts';
 import { novaValues } from '../../src/nova/values.ts';
-import { PY, TempDir, requireNova, runNovaCheck } from './helpers.ts';
+import { PY, TempDir, requireNova, runNovaChecks } from './helpers.ts';
 
 /** One call as on a host: `sh -c COMMAND` with the JSON document on stdin. */
 function call(c: NovaCall, edit: (command: string) => string = (x) => x): { out: string; code: number } {
@@ -79,9 +79,11 @@ test('checks on values (--units) answer as the checks on the files that hold tho
   ];
   const units: NovaUnit[] = [];
   const expected: Array<{ name: string; ok: boolean; error?: string | undefined; check?: string | undefined }> = [];
-  for (const [name, text, checks] of files) {
-    const path = dir.file(`${name.replace(/\W+/g, '-')}.conf`, text);
-    const whole = runNovaCheck([path], checks);
+  const paths = files.map(([name, text]) => dir.file(`${name.replace(/\W+/g, '-')}.conf`, text));
+  // nova's whole-file check of each, in one python process (importing nova once)
+  const wholes = runNovaChecks(files.map(([, , checks], i) => ({ files: [paths[i]!], checks })));
+  for (const [i, [name, text, checks]] of files.entries()) {
+    const [path, whole] = [paths[i]!, wholes[i]!];
     const read = parseNovaValues(call({ checks, files: [{ path, text }] }).out, 0);
     for (const c of checks) {
       const v = read.values!;

@@ -24,7 +24,7 @@ export interface UiLab {
   stop(): Promise<void>;
 }
 
-/** 5 hosts: the demo cluster (1 controller, 4 computes), its CPU-only compute without vmx. 200: benchCluster, cmp007 without vmx. */
+/** 5 hosts: the demo cluster (1 controller, 4 computes), its CPU-only compute without vmx. Any other number: benchCluster, cmp007 without vmx. */
 export async function startUiLab(hosts: number): Promise<UiLab> {
   let specs: HostSpec[];
   let failing: string;

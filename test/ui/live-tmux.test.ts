@@ -1,6 +1,6 @@
 // The live view on a real terminal: `passthru run` in a tmux pane (80x24
-// with the 5 hosts of the demo lab, 200x60 with 200 hosts, resized to
-// 100x30 halfway), against the embedded lab; one compute has no vmx and
+// with the 5 hosts of the demo lab, 200x60 with 90 hosts, more than its rows
+// hold, resized to 100x30 halfway), against the embedded lab; one compute has no vmx and
 // fails. The screen is captured every 200 ms while the view runs, then the
 // whole scrollback once the run is over. The last mid-rollout screens are
 // kept as artifacts (test/artifacts/live-WxH.txt).
@@ -56,7 +56,7 @@ async function watchRun(o: { width: number; height: number; hosts: number; resiz
     const screens: Screen[] = [];
     let resized = false;
     let rollingOutSince: number | undefined;
-    // a busy machine (2 cores shared) makes 200 hosts slow: the limit is generous
+    // a busy machine (2 cores shared) makes many hosts slow: the limit is generous
     const deadline = Date.now() + 540_000;
     for (;;) {
       const s = await capture();
@@ -120,14 +120,16 @@ describe('the live view in tmux, on the embedded lab', { skip: haveTmux ? undefi
     keep('live-80x24.txt', screens);
   });
 
-  it('200x60, 200 hosts, resized to 100x30 halfway: the same, at both sizes', async () => {
-    const { screens, history, failing, resized } = await watchRun({ width: 200, height: 60, hosts: 200, resize: { width: 100, height: 30 } });
+  it('200x60, 90 hosts (more than the rows), resized to 100x30 halfway: the same, at both sizes, the hosts not shown counted', async () => {
+    const { screens, history, failing, resized } = await watchRun({ width: 200, height: 60, hosts: 90, resize: { width: 100, height: 30 } });
     assert.ok(resized, 'the run ended before it could be resized');
     checkScreens(screens, failing);
     assert.ok(screens.some((s) => s.width === 200) && screens.some((s) => s.width === 100), 'screens at both sizes');
     // at 100x30 after the resize, the view is redrawn to the new size: full height is used, nothing wider
     const small = screens.filter((s) => s.width === 100);
     assert.ok(small.some((s) => s.lines.length > 20), small.at(-1)?.lines.join('\n'));
+    // more hosts than rows: those that do not fit are counted, not dropped
+    assert.ok(screens.some((s) => s.lines.some((l) => /… not shown \(the terminal has \d+ lines\): .*\d+ (running|rebooting)/.test(l))), 'no screen counted the hosts it could not show');
     checkScrollback(history, failing);
     keep('live-200x60.txt', screens.filter((s) => s.width === 200));
   });
