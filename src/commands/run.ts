@@ -24,7 +24,7 @@ import { exitCodeFor } from '../ui/exit-code.ts';
 import { isSecretKey, secrets as globalSecrets, type SecretRegistry } from '../util/secrets.ts';
 import { askSecret, askYesNo, interactive } from '../cli/prompt.ts';
 import { makeConnector } from '../cli/connector.ts';
-import { acquireHostLock, releaseHostLock } from '../engine/host-lock.ts';
+import { hostLock, releaseHostLock } from '../engine/host-lock.ts';
 import { checkTags, listPlaybook } from './playbook-lists.ts';
 import { writeOutputFile } from '../cli/output-file.ts';
 
@@ -126,7 +126,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
       // from -vv on, command lines interleave with the output: plain lines, not the live view
       renderer = await createRenderer(bus, { tty: o.tty && verbosity < 2, out: o.out, diff: o.diff || o.check, verbose: verbosity >= 1, secrets });
     },
-    onConnect: o.check ? undefined : (host) => acquireHostLock(host, runId),
+    hostLock: o.check ? undefined : hostLock(runId),
     onDisconnect: o.check ? undefined : (host) => releaseHostLock(host, runId),
   });
   if (result.refused) {

@@ -5,6 +5,10 @@
 // again in one round trip. Any change on the host forgets the cache, so a
 // plan is never made from facts older than the last change; a run that
 // changes nothing (a rerun, a dry run) reads each host once.
+//
+// The host lock goes along with the first round trip (`prefetchWith`): when
+// the facts are read as root anyway, its command is the first section of the
+// same script, so a rerun is a connection and one round trip per host.
 
 import { gatherFacts } from '../facts/gather.ts';
 import type { Fact } from '../facts/types.ts';
@@ -17,6 +21,15 @@ interface Entry {
   /** gathered through sudo: also good for a step that does not need it */
   become: boolean;
 }
+
+/** What a command run along with the facts (the host lock) printed. */
+export interface LeadResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** the section of the gather script that carries the lead command (no fact has this id) */
+const LEAD_ID = 'passthru_lead';
 
 export class FactCache {
   private entries = new Map<string, Entry>();
@@ -39,30 +52,73 @@ export class FactCache {
 
   /** Gather every fact not cached yet, in one round trip. */
   async prefetch(facts: Fact<unknown>[], become: boolean): Promise<void> {
+    const { pending, missing } = this.split(facts, become);
+    if (missing.length > 0) pending.push(this.round(missing, become || missing.some((f) => f.become === true)).then(() => undefined));
+    await Promise.all(pending);
+  }
+
+  /**
+   * The first round trip on a host: `lead` (a POSIX sh command run as root:
+   * the host lock) and every fact not cached yet. When the facts are read as
+   * root anyway, `lead` is the first section of the same script, so the facts
+   * are read once it ran; otherwise it runs through sudo on a channel of its
+   * own beside them (facts read as another user stay so). Resolves with what
+   * `lead` printed; rejects when it could not run. A fact that could not be
+   * read is simply not cached (the step that needs it fails with its own
+   * message).
+   */
+  async prefetchWith(lead: string, facts: Fact<unknown>[], become: boolean): Promise<LeadResult> {
+    const { pending, missing } = this.split(facts, become);
+    const settled = (): Promise<unknown> => Promise.allSettled(pending);
+    const asRoot = become || missing.some((f) => f.become === true);
+    if (!asRoot) {
+      if (missing.length > 0) pending.push(this.round(missing, false).then(() => undefined));
+      try {
+        const r = await this.host.exec(lead, { become: true });
+        return { stdout: r.stdout, stderr: r.stderr };
+      } finally {
+        await settled();
+      }
+    }
+    const leadFact: Fact<LeadResult> = { id: LEAD_ID, script: lead, become: true, parse: (output) => ({ stdout: output, stderr: '' }) };
+    try {
+      const got = await this.round(missing, true, leadFact as Fact<unknown>);
+      const r = got.get(LEAD_ID);
+      // a section that is missing or cut short: the lock's own check says it was not taken
+      if (!r || r.error !== undefined) return { stdout: '', stderr: r?.error ?? 'no output' };
+      return r.value as LeadResult;
+    } finally {
+      await settled();
+    }
+  }
+
+  /** the facts still to read: those another round trip is reading (pending) and the others (missing) */
+  private split(facts: Fact<unknown>[], become: boolean): { pending: Promise<void>[]; missing: Fact<unknown>[] } {
     const wanted = dedupe(facts).filter((f) => !this.has(f.id, become || f.become === true));
     const pending = wanted.flatMap((f) => {
       const p = this.inflight.get(f.id);
       return p ? [p] : [];
     });
-    const missing = wanted.filter((f) => !this.inflight.has(f.id));
-    if (missing.length > 0) {
-      const asRoot = become || missing.some((f) => f.become === true);
-      const generation = this.entries;
-      const round = gatherFacts(this.host, missing, { become: asRoot }).then((got) => {
-        // an answer from before a change on the host is not kept
-        if (this.entries !== generation) return;
-        for (const f of missing) {
-          const e = got.get(f.id);
-          this.entries.set(f.id, { ...(e ?? { error: 'no output for this fact' }), become: asRoot });
-        }
-      });
-      const done = round.finally(() => {
-        for (const f of missing) if (this.inflight.get(f.id) === done) this.inflight.delete(f.id);
-      });
-      for (const f of missing) this.inflight.set(f.id, done);
-      pending.push(done);
-    }
-    await Promise.all(pending);
+    return { pending, missing: wanted.filter((f) => !this.inflight.has(f.id)) };
+  }
+
+  /** One round trip: `missing` (and `lead` first, when given), the facts cached as they come. */
+  private round(missing: Fact<unknown>[], asRoot: boolean, lead?: Fact<unknown>): Promise<Map<string, { value?: unknown; error?: string | undefined }>> {
+    const generation = this.entries;
+    const got = gatherFacts(this.host, lead ? [lead, ...missing] : missing, { become: asRoot });
+    const round = got.then((results) => {
+      // an answer from before a change on the host is not kept
+      if (this.entries !== generation) return;
+      for (const f of missing) {
+        const e = results.get(f.id);
+        this.entries.set(f.id, { ...(e ?? { error: 'no output for this fact' }), become: asRoot });
+      }
+    });
+    const done = round.finally(() => {
+      for (const f of missing) if (this.inflight.get(f.id) === done) this.inflight.delete(f.id);
+    });
+    for (const f of missing) this.inflight.set(f.id, done);
+    return done.then(() => got);
   }
 
   async get<T>(fact: Fact<T>, become: boolean): Promise<T> {

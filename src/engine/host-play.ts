@@ -12,6 +12,7 @@ import { compileStep, readsThrough, type CompiledStep } from './compile.ts';
 import type { ConnectionPool } from './connections.ts';
 import type { EventBus, HostStatus, StepOutcome } from './events.ts';
 import { FactCache } from './fact-cache.ts';
+import type { HostLock } from './host-lock.ts';
 import type { HostRunState, RunState } from './state.ts';
 import { worse } from './state.ts';
 import { errorText, runStep, type StepRunResult } from './step-runner.ts';
@@ -31,8 +32,8 @@ export interface PlayContext {
   confirm: ((what: string) => Promise<void>) | undefined;
   /** run_once steps: the first host to reach one runs it; the others share its result */
   runOnce: Map<StepDef, Promise<{ host: string; result: StepRunResult }>>;
-  /** called once per host after connecting, before any step (the host lock) */
-  onConnect: ((host: RemoteHost) => Promise<void>) | undefined;
+  /** taken once per host after connecting, along with its first facts, before any step */
+  hostLock: HostLock | undefined;
   /** the selected steps (and handlers) of the later plays this host is in, with their play's vars */
   laterSteps: (host: string) => Array<{ steps: StepDef[]; vars: Vars }>;
 }
@@ -100,21 +101,21 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
   // a fact missing after a change: read it with what the steps up to the next disruptive one
   // (a reboot, a restart: it changes what they would read) will read
   facts.lookAhead(() => declaredFacts(untilDisruptive([...steps.slice(position), ...play.handlers].map(compile)), hs, baseVars(), volatile()));
-  // read-only: it goes along with taking the host lock, and is simply not used when the lock is refused
-  const prefetched = facts.prefetch(everything(), become).catch((e: unknown) => {
-    // a fact that cannot be read fails the step that needs it, with its own message
-    if (!(e instanceof Error)) throw e;
-  });
-  try {
-    if (pc.onConnect && !hs.locked) {
-      await pc.onConnect(host);
+  // the host lock (once per run) goes in the same round trip as the facts, before them
+  const lock = pc.hostLock && !hs.locked ? pc.hostLock : undefined;
+  if (lock) {
+    try {
+      lock.accept(hostName, await facts.prefetchWith(lock.script, everything(), become));
       hs.locked = true;
+    } catch (e) {
+      return unreachableOrFailed(e);
     }
-  } catch (e) {
-    await prefetched;
-    return unreachableOrFailed(e);
+  } else {
+    await facts.prefetch(everything(), become).catch((e: unknown) => {
+      // a fact that cannot be read fails the step that needs it, with its own message
+      if (!(e instanceof Error)) throw e;
+    });
   }
-  await prefetched;
   bus.emit({ type: 'host-phase', play: play.name, host: hostName, phase: 'facts', start: connected, time: Date.now() });
 
   const makeCtx = (step: StepDef, vars: Vars = baseVars()): StepContext => {

@@ -20,6 +20,7 @@ import type { Play, Playbook, StepDef } from '../playbook/index.ts';
 import { batches, maxFailExceeded } from '../playbook/serial.ts';
 import { render } from '../playbook/template.ts';
 import type { RemoteHost } from '../ssh/types.ts';
+import type { HostLock } from './host-lock.ts';
 import type { StepKind } from '../steps/types.ts';
 import type { SecretRegistry } from '../util/secrets.ts';
 import { ConnectionPool, type Connector } from './connections.ts';
@@ -54,7 +55,8 @@ export interface RunOptions {
   approve?: ((plan: RunPlan) => Promise<boolean>) | undefined;
   /** called once the run really starts (after the question): before its first event */
   beforeStart?: (() => Promise<void>) | undefined;
-  onConnect?: ((host: RemoteHost) => Promise<void>) | undefined;
+  /** the host lock, taken on each host along with its first facts (undefined: none, as in --check) */
+  hostLock?: HostLock | undefined;
   /** called for each live connection at the end of the run (releasing the host lock) */
   onDisconnect?: ((host: RemoteHost) => Promise<void>) | undefined;
 }
@@ -83,7 +85,7 @@ interface PlayRun {
   state: RunState;
   bus: EventBus;
   check: boolean;
-  onConnect: RunOptions['onConnect'];
+  hostLock: RunOptions['hostLock'];
   confirm: PlayContext['confirm'];
   /** planning: every batch runs, whatever fails */
   planning: boolean;
@@ -110,7 +112,7 @@ async function runPlay(sh: RunShared, r: PlayRun): Promise<string | undefined> {
     selected: sh.selected,
     confirm: r.confirm,
     runOnce: new Map(),
-    onConnect: r.onConnect,
+    hostLock: r.hostLock,
     laterSteps: (host) =>
       opts.playbook.plays.flatMap((later, j) =>
         j > r.index && sh.playHostSets[j]?.has(host) === true
@@ -151,7 +153,7 @@ async function planRun(sh: RunShared): Promise<{ plan: RunPlan; state: RunState 
   let later: string[] = [];
   for (const [index, play] of opts.playbook.plays.entries()) {
     if (opts.signal.aborted) break;
-    await runPlay(sh, { index, state, bus, check: true, onConnect: undefined, confirm: undefined, planning: true });
+    await runPlay(sh, { index, state, bus, check: true, hostLock: undefined, confirm: undefined, planning: true });
     if (collector.changes(play.name)) {
       later = opts.playbook.plays.slice(index + 1).filter((_, j) => (sh.playHostLists[index + 1 + j]?.length ?? 0) > 0).map((p) => p.name);
       break;
@@ -222,7 +224,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   try {
     for (const [index] of opts.playbook.plays.entries()) {
       if (opts.signal.aborted) break;
-      aborted = await runPlay(sh, { index, state, bus: opts.bus, check: opts.check, onConnect: opts.onConnect, confirm, planning: false });
+      aborted = await runPlay(sh, { index, state, bus: opts.bus, check: opts.check, hostLock: opts.hostLock, confirm, planning: false });
       if (aborted) break;
     }
   } finally {

@@ -29,7 +29,7 @@ export interface HostRunState {
   pendingChanges: string[];
   /** the host's facts, kept across plays until something changes on it */
   facts?: FactCache | undefined;
-  /** the run's onConnect (the host lock) succeeded on this host */
+  /** the run's host lock was taken on this host */
   locked?: boolean | undefined;
   /** which step registered each variable of `registered` */
   producers: Map<string, Producer>;

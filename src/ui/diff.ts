@@ -1,9 +1,18 @@
 // Unified diffs of the files a step edits, with every secret masked.
 
-import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import { createRequire } from 'node:module';
 import type { FileDiff } from '../steps/types.ts';
 import { isSecretKey, MASK, type SecretRegistry } from '../util/secrets.ts';
 import { painter } from './color.ts';
+
+// The diff library is loaded on the first diff: a run that changes nothing
+// (a rerun, most of --check) does not pay for its modules at start.
+type DiffLib = typeof import('diff');
+let diffLib: DiffLib | undefined;
+function diffs(): DiffLib {
+  diffLib ??= createRequire(import.meta.url)('diff') as DiffLib;
+  return diffLib;
+}
 
 const KEY_VALUE = /^\s*(?:export\s+)?([A-Za-z0-9_.-]+)\s*[=:]\s*(.*?)\s*$/;
 const URL_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi;
@@ -42,6 +51,7 @@ export function secretsInFile(text: string): string[] {
  */
 export function renderDiff(d: FileDiff, secrets: SecretRegistry, color: boolean): string {
   if (d.before === d.after) return '';
+  const { createTwoFilesPatch, FILE_HEADERS_ONLY } = diffs();
   const patch = createTwoFilesPatch(`${d.path} (before)`, `${d.path} (after)`, d.before, d.after, undefined, undefined, {
     context: 3,
     headerOptions: FILE_HEADERS_ONLY,

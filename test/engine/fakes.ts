@@ -7,7 +7,7 @@ import type { ErrorLocation } from '../../src/errors.ts';
 import { ConnectionLostError, UnreachableError } from '../../src/errors.ts';
 import type { Inventory } from '../../src/inventory/types.ts';
 import type { Play, Playbook, StepDef } from '../../src/playbook/types.ts';
-import type { ExecResult, RemoteHost } from '../../src/ssh/types.ts';
+import type { ExecOptions, ExecResult, RemoteHost } from '../../src/ssh/types.ts';
 import type { StepKind } from '../../src/steps/types.ts';
 import type { Fact } from '../../src/facts/types.ts';
 
@@ -18,10 +18,16 @@ export class FakeHost implements RemoteHost {
   gathers = 0;
   /** the fact ids of each round trip */
   readonly gathered: string[][] = [];
+  /** whether each round trip ran through sudo */
+  readonly gatheredAsRoot: boolean[] = [];
+  /** the commands (other than fact gathering) run through sudo */
+  readonly asRoot: string[] = [];
   files = new Map<string, string>();
   dropNext = false;
+  /** files the host's shell starts from, for each command (e.g. a lock another run holds) */
+  shellFiles: Record<string, string> = {};
   constructor(readonly name: string) {}
-  async exec(command: string): Promise<ExecResult> {
+  async exec(command: string, opts?: ExecOptions): Promise<ExecResult> {
     if (this.dropNext) {
       this.dropNext = false;
       this.connected = false;
@@ -30,10 +36,19 @@ export class FakeHost implements RemoteHost {
     if (command.includes('@@passthru-fact')) {
       this.gathers++;
       this.gathered.push([...command.matchAll(/@@passthru-fact:[a-z0-9]+:begin:([a-z0-9_]+)/g)].map((m) => m[1]!));
-      const r = await filesShell().exec(command);
+      this.gatheredAsRoot.push(opts?.become === true);
+      const r = await filesShell(this.shellFiles).exec(command);
       return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
     }
     this.log.push(command);
+    if (opts?.become === true) {
+      this.asRoot.push(command);
+      // the host lock's command (and any other) runs for real in the files shell
+      if (command.includes('/var/lib/passthru')) {
+        const r = await filesShell(this.shellFiles).exec(command);
+        return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+      }
+    }
     return { stdout: '', stderr: '', exitCode: 0 };
   }
   async reconnect(): Promise<void> {

@@ -4,6 +4,7 @@ import { runPlaybook, type RunOptions } from '../../src/engine/run.ts';
 import { EventBus, type EngineEvent } from '../../src/engine/events.ts';
 import { SecretRegistry } from '../../src/util/secrets.ts';
 import { z } from 'zod';
+import { hostLock } from '../../src/engine/host-lock.ts';
 import { boomKind, bounceKind, connectorFor, FakeHost, inventoryOf, play, playbook, probeKind, readFactKind, step, touchKind } from './fakes.ts';
 import type { StepKind } from '../../src/steps/types.ts';
 
@@ -259,4 +260,56 @@ test('nothing would change: nothing is asked; a change that appears after the pl
   assert.equal(r2.state.host('c1').status, 'failed');
   assert.deepEqual(drifting.get('c1')!.log.filter((l) => l.startsWith('touch')), [], 'a change nobody saw was made');
   assert.match(stepEnds(drift.events)[0]?.outcome.error ?? '', /not in the plan shown before the run/);
+});
+
+test('the host lock goes in the first facts round trip when they are read as root: one round trip per host before the steps', async () => {
+  const k = new Map(kinds);
+  k.set(readFactKind.kind, readFactKind as unknown as StepKind<unknown>);
+  const pb = playbook(play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' }, { register: 'a' })], { become: true }));
+  const s = setup({ compute: ['c1', 'c2'] }, pb, { kinds: k, hostLock: hostLock('run-1') });
+  const { state } = await s.run();
+  for (const h of s.hosts.values()) {
+    assert.equal(h.gathers, 1, `${h.name}: the lock and the facts in one round trip`);
+    assert.deepEqual(h.gathered[0], ['passthru_lead', 'alpha'], `${h.name}: the lock is taken before the facts are read`);
+    assert.deepEqual(h.gatheredAsRoot, [true]);
+    assert.equal(h.asRoot.length, 0, `${h.name}: no command of its own for the lock`);
+    assert.equal(state.host(h.name).locked, true);
+  }
+  assert.deepEqual(state.host('c1').registered['a'], { value: 'alpha', changed: false, failed: false });
+});
+
+test('facts read as the login user stay so: the host lock then runs through sudo on a command of its own', async () => {
+  const k = new Map(kinds);
+  k.set(readFactKind.kind, readFactKind as unknown as StepKind<unknown>);
+  const pb = playbook(play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' })]));
+  const s = setup({ compute: ['c1'] }, pb, { kinds: k, hostLock: hostLock('run-1') });
+  const { state } = await s.run();
+  const h = s.hosts.get('c1')!;
+  assert.deepEqual(h.gathered, [['alpha']]);
+  assert.deepEqual(h.gatheredAsRoot, [false]);
+  assert.equal(h.asRoot.length, 1);
+  assert.match(h.asRoot[0]!, /mkdir '?\/var\/lib\/passthru\/lock'?/);
+  assert.equal(state.host('c1').locked, true);
+});
+
+test('a host another run holds is refused at connect, whichever way the lock went', async () => {
+  const k = new Map(kinds);
+  k.set(readFactKind.kind, readFactKind as unknown as StepKind<unknown>);
+  for (const become of [true, false]) {
+    const pb = playbook(play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' }), step('make file', 'touch', { path: '/etc/x' })], { become }));
+    const s = setup({ compute: ['c1'] }, pb, { kinds: k, hostLock: hostLock('run-2') });
+    const h = new FakeHost('c1');
+    h.shellFiles = { '/var/lib/passthru/lock/owner': 'run-1 bob@elsewhere 2026-01-01T00:00:00.000Z\n' };
+    s.hosts.set('c1', h);
+    const { state } = await s.run();
+    const ends = stepEnds(s.events);
+    assert.deepEqual(
+      ends.map((e) => [e.step, e.outcome.status]),
+      [['connect', 'failed']],
+      `become ${become}`,
+    );
+    assert.match(ends[0]!.outcome.error ?? '', /another passthru run holds this host \(bob@elsewhere since 2026-01-01T00:00:00.000Z\); not touching it/);
+    assert.equal(state.host('c1').status, 'failed');
+    assert.ok(!h.log.includes('touch /etc/x'), 'nothing changed on the host');
+  }
 });
