@@ -35,6 +35,12 @@ export interface ApplyOutcome {
    * unless its `failed_when` says otherwise; `result` is registered all the same
    */
   fail?: { message: string; hint?: string | undefined } | undefined;
+  /**
+   * the apply forgot the host's facts itself after its last change
+   * (ctx.invalidateFacts) and what it read since is current: the engine keeps
+   * it rather than forgetting everything again (the next steps plan from it)
+   */
+  factsCurrent?: boolean | undefined;
 }
 
 export interface StepPlan {

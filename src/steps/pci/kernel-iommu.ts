@@ -55,6 +55,20 @@ function satisfies(line: string, add: readonly string[], remove: readonly string
   return add.every((a) => hasKernelArg(line, a)) && !remove.some((r) => hasKernelArg(line, r));
 }
 
+/** The boot configuration's regeneration commands in one script: stops at the first that fails, and says which. */
+function regenerateScript(commands: readonly string[][]): string {
+  return commands.map((argv, i) => `${quote(argv)} || { rc=$?; echo "passthru-regenerate ${i} $rc"; exit "$rc"; }`).join('\n');
+}
+
+/** Fails the step with the command that failed (regenerateScript) and the end of its output. */
+function regenerated(cx: StepContext, commands: readonly string[][], r: { exitCode: number; stdout: string; stderr: string }): void {
+  if (r.exitCode === 0) return;
+  const marker = /^passthru-regenerate (\d+) \d+$/m;
+  const which = commands[Number(marker.exec(r.stdout)?.[1] ?? 0)] ?? [];
+  const stdout = r.stdout.split('\n').filter((l) => !marker.test(l)).join('\n');
+  throw new StepError(cx.hostName, 'kernel arguments', `${quote(which)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || stdout).trim().split('\n').slice(-3).join('\n'))}`);
+}
+
 export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
   kind: 'kernel_iommu',
   schema: args,
@@ -110,21 +124,28 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
       notes,
       result,
       apply: async (cx) => {
-        for (const e of edits) {
-          if (e.path === GRUB_DROPIN) await cx.host.exec(quote(['mkdir', '-p', posix.dirname(GRUB_DROPIN)]), { become: cx.become, signal: cx.signal });
-          const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal });
+        // one round trip for the write and the regeneration when there is one file to write
+        // (the directory of passthru's drop-in made in it), then one to read the result back
+        const regen = regenerate ? regenerateScript(plan.commands) : undefined;
+        const last = edits.length - 1;
+        for (const [i, e] of edits.entries()) {
+          const then = i === last ? regen : undefined;
+          const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal, mkdir: e.path === GRUB_DROPIN, ...(then ? { then, timeoutMs: 300_000 } : {}) });
           if (w.backupPath) cx.backups.push({ path: e.path, backupPath: w.backupPath });
+          if (w.then) regenerated(cx, plan.commands, w.then);
+        }
+        if (regenerate && edits.length === 0) {
+          const r = await cx.host.exec(quote(['sh', '-c', regen!]), { become: cx.become, timeoutMs: 300_000, signal: cx.signal });
+          regenerated(cx, plan.commands, r);
         }
         if (regenerate) {
-          for (const argv of plan.commands) {
-            const r = await cx.host.exec(quote(argv), { become: cx.become, timeoutMs: 300_000, signal: cx.signal });
-            if (r.exitCode !== 0) throw new StepError(cx.hostName, 'kernel arguments', `${quote(argv)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || r.stdout).trim().split('\n').slice(-3).join('\n'))}`);
-          }
+          // what the next boot takes, read back (with the facts of the steps up to the reboot)
           cx.invalidateFacts();
           const after = await nextBootCmdlines(cx, plan, await cx.gather(bootloaderFiles));
           if (after.length === 0 || !after.every((l) => satisfies(l, want.add, want.remove))) {
             throw new StepError(cx.hostName, 'kernel arguments', `regenerated the boot configuration, but ${plan.output ?? 'the BLS entries'} still lack ${want.add.join(' ')}`, 'check the boot loader configuration by hand');
           }
+          return { result, factsCurrent: true };
         }
         return { result };
       },
