@@ -6,7 +6,7 @@
 // plan is never made from facts older than the last change; a run that
 // changes nothing (a rerun, a dry run) reads each host once.
 
-import { gatherFacts } from '../facts/gather.ts';
+import { buildGatherScript, gatherFacts, newNonce, parseGatherOutput } from '../facts/gather.ts';
 import type { Fact } from '../facts/types.ts';
 import type { RemoteHost } from '../ssh/types.ts';
 import { HostError } from '../errors.ts';
@@ -82,6 +82,29 @@ export class FactCache {
       throw new HostError(this.host.name, `could not read fact '${fact.id}': ${e?.error ?? 'no output'}`);
     }
     return e.value as T;
+  }
+
+  /**
+   * For a step that changes the host and reads it back in the same round
+   * trip: one gather script for `wanted` and `next` (what the following steps
+   * will read), run by the step right after its change; `accept` forgets
+   * every fact read before and keeps what the script read (a fact it could
+   * not read is read again when asked for).
+   */
+  readBack(wanted: Fact<unknown>[], next: Fact<unknown>[], asRoot: boolean): { script: string; accept(stdout: string): void } {
+    const list = dedupe([...wanted, ...next]);
+    const nonce = newNonce();
+    return {
+      script: buildGatherScript(list, nonce),
+      accept: (stdout) => {
+        this.invalidate();
+        const got = parseGatherOutput(stdout, list, nonce);
+        for (const f of list) {
+          const e = got.get(f.id);
+          if (e && e.error === undefined) this.entries.set(f.id, { value: e.value, become: asRoot });
+        }
+      },
+    };
   }
 
   invalidate(): void {

@@ -129,6 +129,9 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
       timeoutMs: step.timeoutMs,
       gather: (f) => facts.get(f, step.become ?? become),
       invalidateFacts: () => facts.invalidate(),
+      // what the steps after this one, up to the next disruptive one, will read
+      readBack: (wanted) =>
+        facts.readBack(wanted, declaredFacts(untilDisruptive([...steps.slice(position + 1), ...play.handlers].map(compile)), hs, baseVars(), volatile()), step.become ?? become),
       services: state.services,
       input: (output) => state.readInput(hostName, undefined, output, reader),
       inputFrom: (other, variable, output) => state.readInput(other, variable, output, reader),
@@ -245,6 +248,14 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
         break;
       }
     }
+  }
+
+  // Through this play: what the later plays will read is read now, while the other hosts
+  // finish this one (read-only; the next play finds it cached, or still on its way).
+  if (!hs.out && !pc.signal.aborted && later.length > 0) {
+    const v = volatile();
+    const next = later.flatMap((l) => declaredFacts(l.steps.map(compile), hs, state.varsFor(hostName, l.vars, pc.check, pc.playHosts), v));
+    if (next.length > 0) void facts.prefetch(next, become).catch(() => undefined);
   }
 
   if (hs.out) status = hs.out;

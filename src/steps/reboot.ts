@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { CommandTimeoutError, ConnectionLostError, HostError, StepError, UnreachableError } from '../errors.ts';
+import { quote } from '../util/shell.ts';
 import type { StepContext, StepKind } from './types.ts';
 
 const args = z
@@ -39,7 +40,7 @@ async function readBootId(ctx: StepContext, timeoutMs: number): Promise<string> 
   return id;
 }
 
-export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapsed_ms: number; boot_id: string }> {
+export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapsed_ms: number; boot_id: string; factsCurrent: boolean }> {
   const started = Date.now();
   const deadline = started + a.reboot_timeout * 1000;
   const before = await readBootId(ctx, 30_000);
@@ -59,13 +60,21 @@ export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapse
     if (ctx.signal.aborted) throw new StepError(ctx.hostName, 'reboot', 'interrupted while waiting for the host to come back');
     try {
       await ctx.host.reconnect({ timeoutMs: deadline - Date.now(), attemptTimeoutMs: a.connect_timeout * 1000, signal: ctx.signal });
-      // boot_id and the test command side by side (two channels): one round trip once the host is back
+      // boot_id, the test command and what the next steps read, side by side (three channels):
+      // one round trip once the host is back (what was read is kept only from the new boot)
       const test = ctx.host.exec(a.test_command, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: a.connect_timeout * 1000 });
       test.catch(() => undefined);
+      const back = ctx.readBack?.([]);
+      const read = back ? ctx.host.exec(quote(['sh', '-c', back.script]), { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: 30_000, signal: ctx.signal }) : undefined;
+      read?.catch(() => undefined);
       const now = await readBootId(ctx, a.connect_timeout * 1000);
       if (now !== before) {
         const t = await test;
-        if (t.exitCode === 0) return { elapsed_ms: Date.now() - started, boot_id: now };
+        if (t.exitCode === 0) {
+          const r = await read?.catch(() => undefined);
+          if (back && r?.exitCode === 0) back.accept(r.stdout);
+          return { elapsed_ms: Date.now() - started, boot_id: now, factsCurrent: back !== undefined && r?.exitCode === 0 };
+        }
         lastSeen = `back with a new boot_id, but the test command '${a.test_command}' exited ${t.exitCode}`;
       } else {
         lastSeen = 'still up with the old boot_id (not gone down yet)';
@@ -100,8 +109,8 @@ export const rebootStep: StepKind<Args> = {
   plan: async (_ctx, a) => ({
     changes: [{ description: 'reboot and wait until the host is back (new boot_id)' }],
     apply: async (ctx) => {
-      const r = await rebootAndWait(ctx, a);
-      return { result: { rebooted: true, ...r } };
+      const { factsCurrent, ...r } = await rebootAndWait(ctx, a);
+      return { result: { rebooted: true, ...r }, factsCurrent };
     },
   }),
 };

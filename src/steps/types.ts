@@ -26,6 +26,11 @@ export interface Change {
   diff?: FileDiff | undefined;
 }
 
+export interface FactReadBack {
+  script: string;
+  accept(stdout: string): void;
+}
+
 export interface ApplyOutcome {
   /** registered value after apply (replaces the plan's result) */
   result?: Record<string, unknown> | undefined;
@@ -92,6 +97,14 @@ export interface StepContext {
   gather<T>(fact: Fact<T>): Promise<T>;
   /** forget cached facts for this host (the engine does this after any change) */
   invalidateFacts(): void;
+  /**
+   * Reading the host back after a change, in the change's own round trip: a
+   * gather script (POSIX sh, run as the step's user) for `wanted` and what the
+   * next steps will read; give `accept` its output once the change is done
+   * (it replaces the host's cached facts), and say `factsCurrent` in the
+   * apply's outcome. Absent where the engine cannot (tests' contexts).
+   */
+  readBack?(wanted: Fact<unknown>[]): FactReadBack;
   /** registered values and vars of another host */
   hostvars(name: string): Vars;
   /** one variable of another host (`hostvars[name][variable]`, without building all of them) */

@@ -57,7 +57,8 @@ function satisfies(line: string, add: readonly string[], remove: readonly string
 
 /** The boot configuration's regeneration commands in one script: stops at the first that fails, and says which. */
 function regenerateScript(commands: readonly string[][]): string {
-  return commands.map((argv, i) => `${quote(argv)} || { rc=$?; echo "passthru-regenerate ${i} $rc"; exit "$rc"; }`).join('\n');
+  // (their output on stderr: stdout is for what is read back after them)
+  return commands.map((argv, i) => `${quote(argv)} >&2 || { rc=$?; echo "passthru-regenerate ${i} $rc"; exit "$rc"; }`).join('\n');
 }
 
 /** Fails the step with the command that failed (regenerateScript) and the end of its output. */
@@ -124,23 +125,31 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
       notes,
       result,
       apply: async (cx) => {
-        // one round trip for the write and the regeneration when there is one file to write
-        // (the directory of passthru's drop-in made in it), then one to read the result back
-        const regen = regenerate ? regenerateScript(plan.commands) : undefined;
+        // One round trip for the write, the regeneration and reading the result back (with
+        // the facts of the steps up to the reboot) when there is one file to write (the
+        // directory of passthru's drop-in made in it).
+        const back = regenerate ? cx.readBack?.([bootloaderFiles]) : undefined;
+        const regen = regenerate ? `${regenerateScript(plan.commands)}\n${back?.script ?? ''}` : undefined;
+        let readBack: string | undefined;
         const last = edits.length - 1;
         for (const [i, e] of edits.entries()) {
           const then = i === last ? regen : undefined;
           const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal, mkdir: e.path === GRUB_DROPIN, ...(then ? { then, timeoutMs: 300_000 } : {}) });
           if (w.backupPath) cx.backups.push({ path: e.path, backupPath: w.backupPath });
-          if (w.then) regenerated(cx, plan.commands, w.then);
+          if (w.then) {
+            regenerated(cx, plan.commands, w.then);
+            readBack = w.then.stdout;
+          }
         }
         if (regenerate && edits.length === 0) {
           const r = await cx.host.exec(quote(['sh', '-c', regen!]), { become: cx.become, timeoutMs: 300_000, signal: cx.signal });
           regenerated(cx, plan.commands, r);
+          readBack = r.stdout;
         }
         if (regenerate) {
-          // what the next boot takes, read back (with the facts of the steps up to the reboot)
-          cx.invalidateFacts();
+          // what the next boot takes, as read back after the regeneration
+          if (back && readBack !== undefined) back.accept(readBack);
+          else cx.invalidateFacts();
           const after = await nextBootCmdlines(cx, plan, await cx.gather(bootloaderFiles));
           if (after.length === 0 || !after.every((l) => satisfies(l, want.add, want.remove))) {
             throw new StepError(cx.hostName, 'kernel arguments', `regenerated the boot configuration, but ${plan.output ?? 'the BLS entries'} still lack ${want.add.join(' ')}`, 'check the boot loader configuration by hand');
