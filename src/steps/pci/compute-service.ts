@@ -181,8 +181,12 @@ export async function listInstances(cli: OpenstackCli, novaHost: string, step: s
   return parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { fresh: true })).filter((i) => i.host === novaHost);
 }
 
-/** For a plan: the instances of every compute in one listing, shared by the computes planning at the same time. */
-export async function plannedInstances(cli: OpenstackCli, novaHost: string, step: string): Promise<Instance[]> {
-  const all = parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { shared: true }));
-  return all.filter((i) => i.host === novaHost);
+/** For a plan: every instance of the cloud in one listing, shared by the computes planning at the same time. */
+export function plannedListing(cli: OpenstackCli, step: string): Promise<unknown> {
+  return cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { shared: true });
+}
+
+/** For a plan: the instances of this compute (from `listing`, when it was started already). */
+export async function plannedInstances(cli: OpenstackCli, novaHost: string, step: string, listing: Promise<unknown> = plannedListing(cli, step)): Promise<Instance[]> {
+  return parseServers(await listing).filter((i) => i.host === novaHost);
 }
