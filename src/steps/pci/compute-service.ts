@@ -166,10 +166,11 @@ export async function novaHostOf(ctx: StepContext, given: string, services: read
  * (a listing issued after this call, shared with the computes asking at the
  * same moment: see OpenstackCli.json `fresh`).
  */
-export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost: string, step: string): Promise<{ service: ComputeService; instances: Instance[] }> {
+export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost: string, step: string, opts: { instances?: boolean } = {}): Promise<{ service: ComputeService; instances: Instance[] }> {
   const [services, servers] = await Promise.all([
     cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--long'], step, { fresh: true }),
-    listInstances(cli, novaHost, step),
+    // (instances: false: the service alone, the instances are not listed)
+    opts.instances === false ? [] : listInstances(cli, novaHost, step),
   ]);
   const service = parseServices(services).find((s) => s.host === novaHost);
   if (!service) throw new StepError(ctx.hostName, step, `the cloud lists no nova-compute service on ${novaHost} any more (openstack compute service list on ${cli.on})`);
