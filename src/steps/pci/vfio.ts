@@ -152,8 +152,15 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
         const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
         if (failed) throw failed.reason;
         if (edits.length > 0) {
-          const r = await cx.host.exec(quote(regenerate), { become: cx.become, timeoutMs: 600_000, signal: cx.signal });
+          // the initramfs, then what the next steps read (the reboot: the boot_id) in the same round trip
+          const back = cx.readBack?.([]);
+          const script = back ? `${quote(regenerate)} >&2 || exit $?\n${back.script}` : quote(regenerate);
+          const r = await cx.host.exec(back ? quote(['sh', '-c', script]) : script, { become: cx.become, timeoutMs: 600_000, signal: cx.signal });
           if (r.exitCode !== 0) throw new StepError(cx.hostName, 'vfio-pci', `${quote(regenerate)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || r.stdout).trim().split('\n').slice(-3).join('\n'))}`, 'the files above are in place; regenerate the initramfs by hand before rebooting');
+          if (back) {
+            back.accept(r.stdout);
+            return { result: planned, factsCurrent: true };
+          }
         }
         return { result: planned };
       },
