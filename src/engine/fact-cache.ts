@@ -3,8 +3,10 @@
 // when the host starts a play; a step asking for a fact that is not cached
 // gathers it together with every fact the rest of the host's run declares,
 // again in one round trip. Any change on the host forgets the cache, so a
-// plan is never made from facts older than the last change; a run that
-// changes nothing (a rerun, a dry run) reads each host once.
+// plan is never made from facts older than the last change (unless the step
+// that changed the host read it back after the change, or named the only
+// facts its change can alter: readBack); a run that changes nothing (a
+// rerun, a dry run) reads each host once.
 
 import { buildGatherScript, gatherFacts, newNonce, parseGatherOutput } from '../facts/gather.ts';
 import type { Fact } from '../facts/types.ts';
@@ -89,15 +91,19 @@ export class FactCache {
    * trip: one gather script for `wanted` and `next` (what the following steps
    * will read), run by the step right after its change; `accept` forgets
    * every fact read before and keeps what the script read (a fact it could
-   * not read is read again when asked for).
+   * not read is read again when asked for). With `changed` (the facts the
+   * change can alter; the step knows what it wrote), only those are forgotten
+   * and read again: a fact the change cannot touch stays as it was read.
    */
-  readBack(wanted: Fact<unknown>[], next: Fact<unknown>[], asRoot: boolean): { script: string; accept(stdout: string): void } {
-    const list = dedupe([...wanted, ...next]);
+  readBack(wanted: Fact<unknown>[], next: Fact<unknown>[], asRoot: boolean, changed?: Fact<unknown>[]): { script: string; accept(stdout: string): void } {
+    const stale = changed ? new Set(changed.map((f) => f.id)) : undefined;
+    const list = dedupe([...wanted, ...next]).filter((f) => !stale || stale.has(f.id) || wanted.includes(f) || !this.has(f.id, asRoot || f.become === true));
     const nonce = newNonce();
     return {
       script: buildGatherScript(list, nonce),
       accept: (stdout) => {
-        this.invalidate();
+        if (stale) this.forget(stale);
+        else this.invalidate();
         const got = parseGatherOutput(stdout, list, nonce);
         for (const f of list) {
           const e = got.get(f.id);
@@ -105,6 +111,15 @@ export class FactCache {
         }
       },
     };
+  }
+
+  /** Forget these facts only (and any read of them on its way). */
+  private forget(ids: ReadonlySet<string>): void {
+    const entries = new Map(this.entries);
+    for (const id of ids) entries.delete(id);
+    // a new generation: an answer on its way from before the change is not kept
+    this.entries = entries;
+    this.inflight = new Map([...this.inflight].filter(([id]) => !ids.has(id)));
   }
 
   invalidate(): void {

@@ -130,8 +130,8 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
       gather: (f) => facts.get(f, step.become ?? become),
       invalidateFacts: () => facts.invalidate(),
       // what the steps after this one, up to the next disruptive one, will read
-      readBack: (wanted) =>
-        facts.readBack(wanted, declaredFacts(untilDisruptive([...steps.slice(position + 1), ...play.handlers].map(compile)), hs, baseVars(), volatile()), step.become ?? become),
+      readBack: (wanted, opts) =>
+        facts.readBack(wanted, declaredFacts(untilDisruptive([...steps.slice(position + 1), ...play.handlers].map(compile)), hs, baseVars(), volatile()), step.become ?? become, opts?.changed),
       services: state.services,
       input: (output) => state.readInput(hostName, undefined, output, reader),
       inputFrom: (other, variable, output) => state.readInput(other, variable, output, reader),

@@ -102,9 +102,11 @@ export interface StepContext {
    * gather script (POSIX sh, run as the step's user) for `wanted` and what the
    * next steps will read; give `accept` its output once the change is done
    * (it replaces the host's cached facts), and say `factsCurrent` in the
-   * apply's outcome. Absent where the engine cannot (tests' contexts).
+   * apply's outcome. `changed`: the facts the change can alter (what the
+   * step wrote): only those are forgotten and read again, the others stay.
+   * Absent where the engine cannot (tests' contexts).
    */
-  readBack?(wanted: Fact<unknown>[]): FactReadBack;
+  readBack?(wanted: Fact<unknown>[], opts?: { changed?: Fact<unknown>[] }): FactReadBack;
   /** registered values and vars of another host */
   hostvars(name: string): Vars;
   /** one variable of another host (`hostvars[name][variable]`, without building all of them) */

@@ -261,6 +261,31 @@ test('a change that reads the host back in its own round trip: the next steps pl
   assert.deepEqual(t.hosts.get('c1')!.gathered.map((ids) => ids.sort()), [['alpha', 'beta', 'gamma'], ['beta'], ['beta'], ['gamma']]);
 });
 
+test('a change that names the facts it can alter: only those are read back, the others stay as read', async () => {
+  const k = new Map(kinds);
+  const alpha: import('../../src/facts/types.ts').Fact<string> = { id: 'alpha', script: 'echo alpha', parse: (out) => out.trim() };
+  const changeAlpha: StepKind<Record<string, never>> = {
+    kind: 'change-alpha',
+    schema: z.object({}).strict(),
+    plan: async () => ({
+      changes: [{ description: 'change what alpha reads' }],
+      apply: async (c) => {
+        const back = c.readBack!([], { changed: [alpha] });
+        back.accept((await c.host.exec(`change; ${back.script}`)).stdout);
+        return { factsCurrent: true };
+      },
+    }),
+  };
+  for (const x of [readFactKind, changeAlpha]) k.set(x.kind, x as unknown as StepKind<unknown>);
+  const pb = playbook(play('p', 'compute', [step('change', 'change-alpha'), step('a', 'readfact', { fact: 'alpha' }), step('b', 'readfact', { fact: 'beta' })]));
+  const s = setup({ compute: ['c1'] }, pb, { kinds: k });
+  await s.run();
+  assert.deepEqual(s.hosts.get('c1')!.gathered.map((ids) => ids.sort()), [
+    ['alpha', 'beta'], // when the host starts the play
+    ['alpha'], // in the change's command: what it altered, not beta
+  ]);
+});
+
 test('a host through a play reads what the next play reads before the other hosts are through', async () => {
   const k = new Map(kinds);
   const slow: StepKind<Record<string, never>> = {

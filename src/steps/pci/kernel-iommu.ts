@@ -128,7 +128,8 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
         // One round trip for the write, the regeneration and reading the result back (with
         // the facts of the steps up to the reboot) when there is one file to write (the
         // directory of passthru's drop-in made in it).
-        const back = regenerate ? cx.readBack?.([bootloaderFiles]) : undefined;
+        // (what it writes: the grub defaults and the generated boot configuration; nothing else the next steps read)
+        const back = regenerate ? cx.readBack?.([bootloaderFiles], { changed: [grubDefault, bootloaderFiles] }) : undefined;
         const regen = regenerate ? `${regenerateScript(plan.commands)}\n${back?.script ?? ''}` : undefined;
         let readBack: string | undefined;
         const last = edits.length - 1;
