@@ -3,10 +3,8 @@
 // when the host starts a play; a step asking for a fact that is not cached
 // gathers it together with every fact the rest of the host's run declares,
 // again in one round trip. Any change on the host forgets the cache, so a
-// plan is never made from facts older than the last change (unless the step
-// that changed the host read it back after the change, or named the only
-// facts its change can alter: readBack); a run that changes nothing (a
-// rerun, a dry run) reads each host once.
+// plan is never made from facts older than the last change; a run that
+// changes nothing (a rerun, a dry run) reads each host once.
 
 import { buildGatherScript, gatherFacts, newNonce, parseGatherOutput } from '../facts/gather.ts';
 import type { Fact } from '../facts/types.ts';
@@ -93,7 +91,8 @@ export class FactCache {
    * every fact read before and keeps what the script read (a fact it could
    * not read is read again when asked for). With `changed` (the facts the
    * change can alter; the step knows what it wrote), only those are forgotten
-   * and read again: a fact the change cannot touch stays as it was read.
+   * and read again: a fact the change cannot touch stays as it was read (the
+   * one exception to "a change forgets the cache", named by the step).
    */
   readBack(wanted: Fact<unknown>[], next: Fact<unknown>[], asRoot: boolean, changed?: Fact<unknown>[]): { script: string; accept(stdout: string): void } {
     const stale = changed ? new Set(changed.map((f) => f.id)) : undefined;
