@@ -10,7 +10,7 @@
 // the facts are read as root anyway, its command is the first section of the
 // same script, so a rerun is a connection and one round trip per host.
 
-import { gatherFacts } from '../facts/gather.ts';
+import { buildGatherScript, gatherFacts, newNonce, parseGatherOutput } from '../facts/gather.ts';
 import type { Fact } from '../facts/types.ts';
 import type { RemoteHost } from '../ssh/types.ts';
 import { HostError } from '../errors.ts';
@@ -138,6 +138,43 @@ export class FactCache {
       throw new HostError(this.host.name, `could not read fact '${fact.id}': ${e?.error ?? 'no output'}`);
     }
     return e.value as T;
+  }
+
+  /**
+   * For a step that changes the host and reads it back in the same round
+   * trip: one gather script for `wanted` and `next` (what the following steps
+   * will read), run by the step right after its change; `accept` forgets
+   * every fact read before and keeps what the script read (a fact it could
+   * not read is read again when asked for). With `changed` (the facts the
+   * change can alter; the step knows what it wrote), only those are forgotten
+   * and read again: a fact the change cannot touch stays as it was read (the
+   * one exception to "a change forgets the cache", named by the step).
+   */
+  readBack(wanted: Fact<unknown>[], next: Fact<unknown>[], asRoot: boolean, changed?: Fact<unknown>[]): { script: string; accept(stdout: string): void } {
+    const stale = changed ? new Set(changed.map((f) => f.id)) : undefined;
+    const list = dedupe([...wanted, ...next]).filter((f) => !stale || stale.has(f.id) || wanted.includes(f) || !this.has(f.id, asRoot || f.become === true));
+    const nonce = newNonce();
+    return {
+      script: buildGatherScript(list, nonce),
+      accept: (stdout) => {
+        if (stale) this.forget(stale);
+        else this.invalidate();
+        const got = parseGatherOutput(stdout, list, nonce);
+        for (const f of list) {
+          const e = got.get(f.id);
+          if (e && e.error === undefined) this.entries.set(f.id, { value: e.value, become: asRoot });
+        }
+      },
+    };
+  }
+
+  /** Forget these facts only (and any read of them on its way). */
+  private forget(ids: ReadonlySet<string>): void {
+    const entries = new Map(this.entries);
+    for (const id of ids) entries.delete(id);
+    // a new generation: an answer on its way from before the change is not kept
+    this.entries = entries;
+    this.inflight = new Map([...this.inflight].filter(([id]) => !ids.has(id)));
   }
 
   invalidate(): void {

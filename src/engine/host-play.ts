@@ -130,6 +130,9 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
       timeoutMs: step.timeoutMs,
       gather: (f) => facts.get(f, step.become ?? become),
       invalidateFacts: () => facts.invalidate(),
+      // what the steps after this one, up to the next disruptive one, will read
+      readBack: (wanted, opts) =>
+        facts.readBack(wanted, declaredFacts(untilDisruptive([...steps.slice(position + 1), ...play.handlers].map(compile)), hs, baseVars(), volatile()), step.become ?? become, opts?.changed),
       services: state.services,
       input: (output) => state.readInput(hostName, undefined, output, reader),
       inputFrom: (other, variable, output) => state.readInput(other, variable, output, reader),
@@ -201,10 +204,15 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
     status = worse(status, ignored ? (outcome.changed ? 'changed' : 'ok') : outcome.status === 'ignored' ? 'ok' : outcome.status);
   };
 
-  // expensive read-only work the steps can start early (checks of planned files on another host...)
+  // expensive read-only work the steps can start early (checks of planned files on another host...);
+  // where a later step may restart the host, the restart waits for it: it goes first there
+  const mayRestart = steps.some((def) => {
+    const step = compile(def);
+    return step.kind?.restartsHost === true && hs.prep.peek(step, baseVars(), volatile()).runs !== false && !hs.prep.knownNotToRun(step, baseVars(), volatile());
+  });
   for (const def of steps) {
     const ctx = makeCtx(def);
-    startPrepare(compile(def), hs, { ...ctx, host: trackAhead(ctx.host, hs) }, volatile());
+    startPrepare(compile(def), hs, { ...ctx, host: trackAhead(ctx.host, hs), aheadOfRestart: mayRestart }, volatile());
   }
 
   for (const [index, def] of steps.entries()) {
@@ -241,6 +249,14 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
         break;
       }
     }
+  }
+
+  // Through this play: what the later plays will read is read now, while the other hosts
+  // finish this one (read-only; the next play finds it cached, or still on its way).
+  if (!hs.out && !pc.signal.aborted && later.length > 0) {
+    const v = volatile();
+    const next = later.flatMap((l) => declaredFacts(l.steps.map(compile), hs, state.varsFor(hostName, l.vars, pc.check, pc.playHosts), v));
+    if (next.length > 0) void facts.prefetch(next, become).catch(() => undefined);
   }
 
   if (hs.out) status = hs.out;

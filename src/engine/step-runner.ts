@@ -172,7 +172,8 @@ async function attemptStep(input: StepRunInput, args: unknown, finish: Finish, a
     try {
       outcome = await withTimeout(plan.apply(ctx), def.timeoutMs, ctx.hostName, def.name);
     } finally {
-      if (kind.changesHost !== false) ctx.invalidateFacts();
+      // (an apply that read the host back after its last change says so: those facts stay)
+      if (kind.changesHost !== false && outcome?.factsCurrent !== true) ctx.invalidateFacts();
     }
     if (outcome?.result) result = { ...result, ...outcome.result };
     if (outcome?.notes) notes.push(...outcome.notes);

@@ -17,9 +17,10 @@ import { osRelease } from './os-release.ts';
 import { iommuGroups, pciDevices } from './pci-devices.ts';
 import { systemdUnits } from './systemd-units.ts';
 import { unitStartTimes } from './unit-start-times.ts';
+import { vfioFiles } from './vfio-files.ts';
 import type { Fact } from './types.ts';
 
-export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, hostname, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfMtimes, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits, unitStartTimes };
+export { bootId, bootMode, bootloaderFiles, cpu, grubDefault, hostname, iommu, iommuGroups, kernelCmdline, novaConfFiles, novaConfMtimes, novaConfText, novaVersion, osRelease, pciDevices, systemdUnits, unitStartTimes, vfioFiles };
 
 export const FACTS = {
   osRelease,
@@ -37,6 +38,7 @@ export const FACTS = {
   novaConfText,
   novaConfMtimes,
   unitStartTimes,
+  vfioFiles,
   bootId,
   hostname,
 } as const;

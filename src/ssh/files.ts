@@ -81,6 +81,16 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** for tests: the moment used in the backup name */
   now?: Date;
+  /** create the file's directory first (mkdir -p), in the same round trip */
+  mkdir?: boolean;
+  /**
+   * a command run (same user) once the file is in place (written or already
+   * so), in the same round trip: its exit status and output are returned, a
+   * failure of it is not one of the write
+   */
+  then?: string;
+  /** bound on the whole round trip (with `then`) */
+  timeoutMs?: number;
 }
 
 export interface WriteResult {
@@ -88,7 +98,11 @@ export interface WriteResult {
   written: boolean;
   /** set when a backup was made */
   backupPath?: string;
+  /** what `then` gave */
+  then?: { exitCode: number; stdout: string; stderr: string };
 }
+
+const THEN = 'passthru-then';
 
 /** `.<base>.passthru-<random>.tmp` beside `path` */
 export function tempPathFor(path: string): string {
@@ -126,11 +140,16 @@ export async function writeRemoteFile(host: RemoteHost, path: string, content: s
     group: opts.group ?? '',
   };
   const backup = opts.backup ? backupPathFor(path, opts.now) : '';
+  // after the file is in place: the marker line, then the command's own output and exit status
+  // (with the umask the session had, not the temp file's)
+  const then = opts.then === undefined ? '' : `printf '${THEN}\\n'\n( umask "$u0"\n${opts.then}\n) </dev/null\nexit $?\n`;
   const script =
     sh`p=${path}; t=${tempPathFor(path)}; d=${posix.dirname(path)}; b=${backup}; n=${data.length}\n` +
     sh`wmode=${want.mode}; wowner=${want.owner}; wgroup=${want.group}\n` +
+    'u0=$(umask)\n' +
     'umask 077\n' +
     TRAPS +
+    (opts.mkdir ? `test -d "$d" || (umask "$u0"; mkdir -p "$d") || fail "cannot create the directory $d"\n` : '') +
     `test -L "$p" && fail "is a symbolic link (passthru does not replace links; give the real path)"\n` +
     `test -d "$d" || fail "directory $d does not exist"\n` +
     `old=\n` +
@@ -157,6 +176,7 @@ export async function writeRemoteFile(host: RemoteHost, path: string, content: s
     `  if test -n "$wowner" && test "$wowner" != "$co" && test "$wowner" != "$cu"; then chown "$wowner" "$p" || fail "cannot chown $wowner $p"; ch=1; fi\n` +
     `  if test -n "$wgroup" && test "$wgroup" != "$cg" && test "$wgroup" != "$cgi"; then chown ":$wgroup" "$p" || fail "cannot chgrp $wgroup $p"; ch=1; fi\n` +
     `  if test -n "$ch"; then printf 'passthru-meta\\n'; else printf 'passthru-unchanged\\n'; fi\n` +
+    then +
     `  exit 0\n` +
     `fi\n` +
     `if test -n "$own"; then\n` +
@@ -171,15 +191,25 @@ export async function writeRemoteFile(host: RemoteHost, path: string, content: s
     `fi\n` +
     `test -n "$old" || b=\n` +
     `mv -f "$t" "$p" || fail "cannot rename $t to $p"\n` +
-    `printf 'passthru-written %s\\n' "$b"\n`;
+    `printf 'passthru-written %s\\n' "$b"\n` +
+    then;
 
-  const r = await host.exec(script, { ...execOpts(opts), stdin: data });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('passthru-')) ?? '';
-  if (r.exitCode === 0 && line === 'passthru-unchanged') return { written: false };
-  if (r.exitCode === 0 && line === 'passthru-meta') return { written: true };
-  if (r.exitCode === 0 && line.startsWith('passthru-written')) {
+  const r = await host.exec(script, { ...execOpts(opts), stdin: data, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
+  const nl = r.stdout.indexOf('\n');
+  const line = nl < 0 ? r.stdout : r.stdout.slice(0, nl);
+  let thenOut: WriteResult['then'];
+  let ok = r.exitCode === 0;
+  if (opts.then !== undefined) {
+    const rest = nl < 0 ? '' : r.stdout.slice(nl + 1);
+    ok = rest.startsWith(`${THEN}\n`);
+    if (ok) thenOut = { exitCode: r.exitCode, stdout: rest.slice(THEN.length + 1), stderr: r.stderr };
+  }
+  const withThen = (w: WriteResult): WriteResult => (thenOut ? { ...w, then: thenOut } : w);
+  if (ok && line === 'passthru-unchanged') return withThen({ written: false });
+  if (ok && line === 'passthru-meta') return withThen({ written: true });
+  if (ok && line.startsWith('passthru-written')) {
     const b = line.slice('passthru-written '.length).trim();
-    return b ? { written: true, backupPath: b } : { written: true };
+    return withThen(b ? { written: true, backupPath: b } : { written: true });
   }
   throw new HostError(host.name, `cannot write ${path}: ${remoteError(r.stderr, r.exitCode)}; the old file is unchanged`, {
     hint: /permission denied|operation not permitted|read-only/i.test(r.stderr) && !opts.become ? 'The file needs root: run the step with become.' : undefined,

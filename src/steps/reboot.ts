@@ -5,6 +5,8 @@
 
 import { z } from 'zod';
 import { CommandTimeoutError, ConnectionLostError, HostError, StepError, UnreachableError } from '../errors.ts';
+import { bootId } from '../facts/index.ts';
+import { quote } from '../util/shell.ts';
 import type { StepContext, StepKind } from './types.ts';
 
 const args = z
@@ -20,6 +22,7 @@ const args = z
 type Args = z.infer<typeof args>;
 
 export const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
+const BOOT_ID_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** how long to wait for the connection to drop after the reboot command */
 const GONE_WAIT_MS = 5000;
@@ -39,17 +42,23 @@ async function readBootId(ctx: StepContext, timeoutMs: number): Promise<string> 
   return id;
 }
 
-export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapsed_ms: number; boot_id: string }> {
+export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapsed_ms: number; boot_id: string; factsCurrent: boolean }> {
   const started = Date.now();
   const deadline = started + a.reboot_timeout * 1000;
-  const before = await readBootId(ctx, 30_000);
+  // The boot_id is read by the reboot's own command, right before it; should its output be lost
+  // with the connection, the one read with the facts (after the host's last change, in that
+  // change's round trip) stands in.
+  let before = await ctx.gather(bootId).catch(() => undefined);
   try {
-    const r = await ctx.host.exec('systemctl reboot', { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: 15_000, signal: ctx.signal });
+    const r = await ctx.host.exec(`${BOOT_ID} && systemctl reboot`, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: 15_000, signal: ctx.signal });
+    const read = r.stdout.split('\n')[0]?.trim() ?? '';
+    if (BOOT_ID_FORMAT.test(read)) before = read.toLowerCase();
     if (r.exitCode !== 0) throw new StepError(ctx.hostName, 'reboot', `the reboot command failed: ${ctx.secrets.mask((r.stderr || r.stdout).trim())}`);
   } catch (e) {
     // the connection going away (or hanging) is what a reboot looks like
     if (!(e instanceof ConnectionLostError) && !(e instanceof CommandTimeoutError)) throw e;
   }
+  if (before === undefined) throw new StepError(ctx.hostName, 'reboot', 'cannot read boot_id before the reboot: whether the host comes back from this reboot cannot be told');
   // A host going down drops its connections within moments: waiting for that (rather than
   // logging in again and again while it shuts down) costs nothing. A connection that hangs
   // instead of closing is dropped by the reconnect below once this wait is over.
@@ -59,13 +68,21 @@ export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapse
     if (ctx.signal.aborted) throw new StepError(ctx.hostName, 'reboot', 'interrupted while waiting for the host to come back');
     try {
       await ctx.host.reconnect({ timeoutMs: deadline - Date.now(), attemptTimeoutMs: a.connect_timeout * 1000, signal: ctx.signal });
-      // boot_id and the test command side by side (two channels): one round trip once the host is back
+      // boot_id, the test command and what the next steps read, side by side (three channels):
+      // one round trip once the host is back (what was read is kept only from the new boot)
       const test = ctx.host.exec(a.test_command, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: a.connect_timeout * 1000 });
       test.catch(() => undefined);
+      const back = ctx.readBack?.([]);
+      const read = back ? ctx.host.exec(quote(['sh', '-c', back.script]), { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: 30_000, signal: ctx.signal }) : undefined;
+      read?.catch(() => undefined);
       const now = await readBootId(ctx, a.connect_timeout * 1000);
-      if (now !== before) {
+      if (now.toLowerCase() !== before.toLowerCase()) {
         const t = await test;
-        if (t.exitCode === 0) return { elapsed_ms: Date.now() - started, boot_id: now };
+        if (t.exitCode === 0) {
+          const r = await read?.catch(() => undefined);
+          if (back && r?.exitCode === 0) back.accept(r.stdout);
+          return { elapsed_ms: Date.now() - started, boot_id: now, factsCurrent: back !== undefined && r?.exitCode === 0 };
+        }
         lastSeen = `back with a new boot_id, but the test command '${a.test_command}' exited ${t.exitCode}`;
       } else {
         lastSeen = 'still up with the old boot_id (not gone down yet)';
@@ -97,11 +114,12 @@ export const rebootStep: StepKind<Args> = {
   schema: args,
   disruptive: true,
   restartsHost: true,
+  facts: () => [bootId],
   plan: async (_ctx, a) => ({
     changes: [{ description: 'reboot and wait until the host is back (new boot_id)' }],
     apply: async (ctx) => {
-      const r = await rebootAndWait(ctx, a);
-      return { result: { rebooted: true, ...r } };
+      const { factsCurrent, ...r } = await rebootAndWait(ctx, a);
+      return { result: { rebooted: true, ...r }, factsCurrent };
     },
   }),
 };

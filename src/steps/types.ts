@@ -26,6 +26,11 @@ export interface Change {
   diff?: FileDiff | undefined;
 }
 
+export interface FactReadBack {
+  script: string;
+  accept(stdout: string): void;
+}
+
 export interface ApplyOutcome {
   /** registered value after apply (replaces the plan's result) */
   result?: Record<string, unknown> | undefined;
@@ -35,6 +40,12 @@ export interface ApplyOutcome {
    * unless its `failed_when` says otherwise; `result` is registered all the same
    */
   fail?: { message: string; hint?: string | undefined } | undefined;
+  /**
+   * the apply forgot the host's facts itself after its last change
+   * (ctx.invalidateFacts) and what it read since is current: the engine keeps
+   * it rather than forgetting everything again (the next steps plan from it)
+   */
+  factsCurrent?: boolean | undefined;
 }
 
 export interface StepPlan {
@@ -86,6 +97,16 @@ export interface StepContext {
   gather<T>(fact: Fact<T>): Promise<T>;
   /** forget cached facts for this host (the engine does this after any change) */
   invalidateFacts(): void;
+  /**
+   * Reading the host back after a change, in the change's own round trip: a
+   * gather script (POSIX sh, run as the step's user) for `wanted` and what the
+   * next steps will read; give `accept` its output once the change is done
+   * (it replaces the host's cached facts), and say `factsCurrent` in the
+   * apply's outcome. `changed`: the facts the change can alter (what the
+   * step wrote): only those are forgotten and read again, the others stay.
+   * Absent where the engine cannot (tests' contexts).
+   */
+  readBack?(wanted: Fact<unknown>[], opts?: { changed?: Fact<unknown>[] }): FactReadBack;
   /** registered values and vars of another host */
   hostvars(name: string): Vars;
   /** one variable of another host (`hostvars[name][variable]`, without building all of them) */
@@ -122,6 +143,12 @@ export interface StepContext {
   delegate(hostName: string): Promise<RemoteHost>;
   /** put a hold on this host under `key`, or lift it (undefined) */
   hold(key: string, hold: HostHold | undefined): void;
+  /**
+   * prepare() only: a later step of the play may restart this host (a
+   * reboot), and the restart waits for the work started here: it goes first
+   * on the host (work the host's critical path waits for)
+   */
+  aheadOfRestart?: boolean | undefined;
 }
 
 export interface StepKind<A = unknown> {

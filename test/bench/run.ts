@@ -45,6 +45,7 @@
 //   --forks 50                --forks of both tools on the real lab (50 is the default of both;
 //                             100 computes need --forks 200 so that every compute reboots at once)
 //   --cpu-prof                passthru's real-lab runs write a V8 CPU profile to the logs directory
+//                             (and a --json report beside it: per-host phases and step times)
 //   --reboot-seconds 3        how long a reboot keeps a lab host down
 //   --base 127.0.70           first three octets of the real lab's addresses
 //   --timeout 900             seconds before a single run is killed
@@ -183,7 +184,7 @@ function execArgv(inventory: string, f: number): string[] {
   return [process.execPath, 'bin/passthru.js', 'exec', '-i', inventory, '-f', String(f), 'all', '--', 'cat', '/proc/sys/kernel/random/boot_id'];
 }
 
-function passthruArgv(inventory: string, phase: Phase, f: number, prof?: string): string[] {
+function passthruArgv(inventory: string, phase: Phase, f: number, prof?: string, json?: string): string[] {
   if (execMode) return execArgv(inventory, f);
   return [
     process.execPath,
@@ -201,6 +202,7 @@ function passthruArgv(inventory: string, phase: Phase, f: number, prof?: string)
     '-e',
     `flavor=${FLAVOR}`,
     ...(phase === 'check' ? ['--check'] : []),
+    ...(json ? ['--json', json] : []),
   ];
 }
 
@@ -378,7 +380,7 @@ async function realLabRuns(n: number, tool: Tool, cluster: Cluster, attempt = 1)
       const prof = values['cpu-prof'] ? join(logsDir, `${name}.cpuprofile.d`) : undefined;
       const m =
         tool === 'passthru'
-          ? await measure(passthruArgv(lab.inventoryPath, phase, forks, prof), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs })
+          ? await measure(passthruArgv(lab.inventoryPath, phase, forks, prof, prof ? join(logsDir, `${name}.json`) : undefined), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs })
           : await measure(ansibleArgv(lab.inventoryPath, phase), { cwd: ROOT, env: ansibleEnv, logPath, timeoutMs, treeRss: true });
       // a reboot the tool started may still be under way in the lab's bookkeeping: wait until every host is up
       await Promise.all(lab.hosts.map((h) => lab.waitUp(h.name, 60_000).catch(() => undefined)));

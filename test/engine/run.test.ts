@@ -205,6 +205,118 @@ test('after a change, a step reads its facts with those of the steps up to the n
   ]);
 });
 
+test('work prepared ahead goes first on a host that a later step may restart (the restart waits for it), not where that step will not run', async () => {
+  const prepared = new Map<string, boolean | undefined>();
+  const early: StepKind<Record<string, never>> = {
+    kind: 'early',
+    schema: z.object({}).strict(),
+    prepare: async (ctx) => void prepared.set(ctx.hostName, ctx.aheadOfRestart),
+    plan: async () => ({ changes: [] }),
+  };
+  const restart: StepKind<Record<string, never>> = { ...bounceKind, kind: 'restart', restartsHost: true };
+  const k = new Map(kinds);
+  for (const x of [early, restart]) k.set(x.kind, x as unknown as StepKind<unknown>);
+  const pb = playbook(
+    play('p', 'all', [
+      step('make file', 'touch', { path: '/etc/x' }, { register: 'made' }),
+      step('early', 'early'),
+      // on c2 the first part is known false at the start; on c1 the whole depends on a later result
+      step('reboot', 'restart', {}, { when: ["inventory_hostname != 'c2' and made.changed"] }),
+    ]),
+  );
+  const s = setup({ compute: ['c1', 'c2'] }, pb, { kinds: k });
+  await s.run();
+  assert.deepEqual(Object.fromEntries(prepared), { c1: true, c2: false });
+  assert.deepEqual(s.hosts.get('c1')!.log, ['touch /etc/x', 'bounce']);
+  assert.deepEqual(s.hosts.get('c2')!.log, ['touch /etc/x']);
+});
+
+test('a change that reads the host back in its own round trip: the next steps plan from that, with no round trip of their own', async () => {
+  const k = new Map(kinds);
+  const change = (kept: boolean): StepKind<Record<string, never>> => ({
+    kind: kept ? 'change-read-back' : 'change-not-kept',
+    schema: z.object({}).strict(),
+    plan: async () => ({
+      changes: [{ description: 'change and read back' }],
+      apply: async (c) => {
+        const back = c.readBack!([]);
+        // the change and the read-back script in one command
+        const r = await c.host.exec(`change; ${back.script}`);
+        if (kept) back.accept(r.stdout);
+        return { factsCurrent: kept };
+      },
+    }),
+  });
+  for (const x of [readFactKind, bounceKind, change(true), change(false)]) k.set(x.kind, x as unknown as StepKind<unknown>);
+  const steps = (kind: string) => [step('a', 'readfact', { fact: 'alpha' }), step('change', kind), step('b', 'readfact', { fact: 'beta' }), step('restart', 'bounce'), step('c', 'readfact', { fact: 'gamma' })];
+  const s = setup({ compute: ['c1'] }, playbook(play('p', 'compute', steps('change-read-back'))), { kinds: k });
+  await s.run();
+  assert.deepEqual(s.hosts.get('c1')!.gathered.map((ids) => ids.sort()), [
+    ['alpha', 'beta', 'gamma'], // when the host starts the play
+    ['beta'], // in the change's own command: what the steps after it read, up to the restart
+    ['gamma'], // after the restart
+  ]);
+  // a step that does not say its read-back is current: everything is read again after it
+  const t = setup({ compute: ['c1'] }, playbook(play('p', 'compute', steps('change-not-kept'))), { kinds: k });
+  await t.run();
+  assert.deepEqual(t.hosts.get('c1')!.gathered.map((ids) => ids.sort()), [['alpha', 'beta', 'gamma'], ['beta'], ['beta'], ['gamma']]);
+});
+
+test('a change that names the facts it can alter: only those are read back, the others stay as read', async () => {
+  const k = new Map(kinds);
+  const alpha: import('../../src/facts/types.ts').Fact<string> = { id: 'alpha', script: 'echo alpha', parse: (out) => out.trim() };
+  const changeAlpha: StepKind<Record<string, never>> = {
+    kind: 'change-alpha',
+    schema: z.object({}).strict(),
+    plan: async () => ({
+      changes: [{ description: 'change what alpha reads' }],
+      apply: async (c) => {
+        const back = c.readBack!([], { changed: [alpha] });
+        back.accept((await c.host.exec(`change; ${back.script}`)).stdout);
+        return { factsCurrent: true };
+      },
+    }),
+  };
+  for (const x of [readFactKind, changeAlpha]) k.set(x.kind, x as unknown as StepKind<unknown>);
+  const pb = playbook(play('p', 'compute', [step('change', 'change-alpha'), step('a', 'readfact', { fact: 'alpha' }), step('b', 'readfact', { fact: 'beta' })]));
+  const s = setup({ compute: ['c1'] }, pb, { kinds: k });
+  await s.run();
+  assert.deepEqual(s.hosts.get('c1')!.gathered.map((ids) => ids.sort()), [
+    ['alpha', 'beta'], // when the host starts the play
+    ['alpha'], // in the change's command: what it altered, not beta
+  ]);
+});
+
+test('a host through a play reads what the next play reads before the other hosts are through', async () => {
+  const k = new Map(kinds);
+  const slow: StepKind<Record<string, never>> = {
+    kind: 'slow-on-c2',
+    schema: z.object({}).strict(),
+    plan: async (ctx) => {
+      if (ctx.hostName === 'c2') await new Promise((r) => setTimeout(r, 100));
+      return { changes: [] };
+    },
+  };
+  for (const x of [readFactKind, slow]) k.set(x.kind, x as unknown as StepKind<unknown>);
+  const pb = playbook(
+    play('first', 'compute', [step('make file', 'touch', { path: '/etc/x' }), step('slow', 'slow-on-c2')]),
+    play('second', 'compute', [step('a', 'readfact', { fact: 'alpha' })]),
+  );
+  const s = setup({ compute: ['c1', 'c2'] }, pb, { kinds: k });
+  const gatheredWhen: number[] = [];
+  const c1 = new FakeHost('c1');
+  const exec = c1.exec.bind(c1);
+  c1.exec = async (command) => {
+    if (command.includes('@@passthru-fact')) gatheredWhen.push(Date.now());
+    return exec(command);
+  };
+  s.hosts.set('c1', c1);
+  await s.run();
+  const secondStart = s.events.find((e) => e.type === 'play-start' && e.play === 'second')?.time ?? 0;
+  assert.deepEqual(c1.gathered.map((ids) => ids.sort()), [['alpha'], ['alpha']], 'at the start, and again after its change');
+  assert.ok(gatheredWhen[1]! < secondStart, 'the second read went out before the second play started');
+});
+
 // ---- the plan before the first change (approve)
 
 const planned = (p: import('../../src/engine/plan.ts').RunPlan) => p.hosts.map((h) => `${h.host}: ${h.steps.flatMap((s) => s.changes).join(', ') || 'none'}`);

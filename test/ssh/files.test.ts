@@ -133,6 +133,38 @@ test('write into a directory that does not exist: HostError naming host and path
   });
 });
 
+test('write with mkdir: the missing directory is made (0755 under the usual umask, not the temp file\'s 0700)', async (t) => {
+  if (skipWithoutSshd(t)) return;
+  const d = join(dir, 'work', 'made', 'deeper');
+  const r = await writeRemoteFile(root as RemoteHost, join(d, 'x.conf'), 'x\n', { mkdir: true, mode: 0o644 });
+  assert.deepEqual(r, { written: true });
+  assert.equal(readFileSync(join(d, 'x.conf'), 'utf8'), 'x\n');
+  assert.equal(statSync(d).mode & 0o777, 0o755);
+});
+
+test('write with then: the command runs once the file is in place, in the same round trip; its failure is its own, the file stays written', async (t) => {
+  if (skipWithoutSshd(t)) return;
+  const h = root as RemoteHost;
+  const p = novaLike('then.conf', 'old\n');
+  let execs = 0;
+  const counting: RemoteHost = new Proxy(h, { get: (target, prop) => (prop === 'exec' ? (...a: Parameters<RemoteHost['exec']>) => (execs++, target.exec(...a)) : Reflect.get(target, prop, target)) });
+  const ok = await writeRemoteFile(counting, p, 'new\n', { then: `cat ${p}; echo done >&2` });
+  assert.deepEqual(ok, { written: true, then: { exitCode: 0, stdout: 'new\n', stderr: 'done\n' } });
+  assert.equal(execs, 1);
+  // unchanged content: nothing written, the command runs all the same
+  const same = await writeRemoteFile(h, p, 'new\n', { then: 'echo again' });
+  assert.deepEqual(same, { written: false, then: { exitCode: 0, stdout: 'again\n', stderr: '' } });
+  const failed = await writeRemoteFile(h, p, 'newer\n', { then: 'echo no >&2; exit 7' });
+  assert.equal(failed.written, true);
+  assert.deepEqual(failed.then, { exitCode: 7, stdout: '', stderr: 'no\n' });
+  assert.equal(readFileSync(p, 'utf8'), 'newer\n');
+  // a write that fails never runs the command
+  const missing = join(dir, 'work', 'nodir2', 'x.conf');
+  await assert.rejects(writeRemoteFile(h, missing, 'x', { then: `touch ${join(dir, 'work', 'ran')}` }), /directory .* does not exist/);
+  assert.equal(readdirSync(join(dir, 'work')).includes('ran'), false);
+  assert.deepEqual(leftovers(join(dir, 'work')), []);
+});
+
 test('write on a read-only file system: the remote error is shown, the old file is whole, no temp file', async (t) => {
   if (skipWithoutSshd(t)) return;
   const e = env as SshEnv;

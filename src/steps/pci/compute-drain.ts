@@ -35,6 +35,7 @@ import {
   parseMigrations,
   parseServices,
   plannedInstances,
+  plannedListing,
   readCompute,
   runName,
   sortInstances,
@@ -130,6 +131,9 @@ export const computeDrainStep: StepKind<Args> = {
     const reboots = kernel.fail === undefined && vfio.fail === undefined && (kernel.result?.['reboot_required'] === true || vfio.result?.['reboot_required'] === true);
 
     const cli = await OpenstackCli.open(ctx, a.controller, a.openrc, STEP);
+    // the listing of instances goes out beside the services' when a reboot comes (both read-only, shared)
+    const listing = reboots ? plannedListing(cli, STEP) : undefined;
+    listing?.catch(() => undefined);
     const services = parseServices(await cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--long'], STEP, { shared: true }));
     const named = await novaHostOf(ctx, a.nova_host, services);
     if (named.name === undefined) {
@@ -164,7 +168,7 @@ export const computeDrainStep: StepKind<Args> = {
       return { changes: [], skip: `${why}; not drained`, result: { ...base } };
     }
 
-    const sorted = sortInstances(await plannedInstances(cli, novaHost, STEP));
+    const sorted = sortInstances(await plannedInstances(cli, novaHost, STEP, listing));
     const notes: string[] = [];
     if (sorted.busy.length > 0) {
       return {

@@ -166,10 +166,11 @@ export async function novaHostOf(ctx: StepContext, given: string, services: read
  * (a listing issued after this call, shared with the computes asking at the
  * same moment: see OpenstackCli.json `fresh`).
  */
-export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost: string, step: string): Promise<{ service: ComputeService; instances: Instance[] }> {
+export async function readCompute(cli: OpenstackCli, ctx: StepContext, novaHost: string, step: string, opts: { instances?: boolean } = {}): Promise<{ service: ComputeService; instances: Instance[] }> {
   const [services, servers] = await Promise.all([
     cli.json<unknown>(['compute', 'service', 'list', '--service', 'nova-compute', '--long'], step, { fresh: true }),
-    listInstances(cli, novaHost, step),
+    // (instances: false: the service alone, the instances are not listed)
+    opts.instances === false ? [] : listInstances(cli, novaHost, step),
   ]);
   const service = parseServices(services).find((s) => s.host === novaHost);
   if (!service) throw new StepError(ctx.hostName, step, `the cloud lists no nova-compute service on ${novaHost} any more (openstack compute service list on ${cli.on})`);
@@ -181,8 +182,12 @@ export async function listInstances(cli: OpenstackCli, novaHost: string, step: s
   return parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { fresh: true })).filter((i) => i.host === novaHost);
 }
 
-/** For a plan: the instances of every compute in one listing, shared by the computes planning at the same time. */
-export async function plannedInstances(cli: OpenstackCli, novaHost: string, step: string): Promise<Instance[]> {
-  const all = parseServers(await cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { shared: true }));
-  return all.filter((i) => i.host === novaHost);
+/** For a plan: every instance of the cloud in one listing, shared by the computes planning at the same time. */
+export function plannedListing(cli: OpenstackCli, step: string): Promise<unknown> {
+  return cli.json<unknown>(['server', 'list', '--all-projects', '--long'], step, { shared: true });
+}
+
+/** For a plan: the instances of this compute (from `listing`, when it was started already). */
+export async function plannedInstances(cli: OpenstackCli, novaHost: string, step: string, listing: Promise<unknown> = plannedListing(cli, step)): Promise<Instance[]> {
+  return parseServers(await listing).filter((i) => i.host === novaHost);
 }

@@ -47,7 +47,8 @@ export const computeUndrainStep: StepKind<z.infer<typeof args>> = {
       return { changes, notes };
     }
     const cli = await OpenstackCli.open(ctx, d.controller, a.openrc, STEP);
-    const { service, instances } = await readCompute(cli, ctx, host, STEP);
+    // the instances are listed only when the drain stopped some (to start them again)
+    const { service, instances } = await readCompute(cli, ctx, host, STEP, { instances: d.stopped.length > 0 });
     const toStart = instances.filter((i) => i.status === 'SHUTOFF' && d.stopped.some((s) => s.id === i.id));
     const changes: Change[] = toStart.map((i) => ({ description: `start ${describe(i)} again` }));
     const notes: string[] = [];

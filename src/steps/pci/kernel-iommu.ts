@@ -55,6 +55,21 @@ function satisfies(line: string, add: readonly string[], remove: readonly string
   return add.every((a) => hasKernelArg(line, a)) && !remove.some((r) => hasKernelArg(line, r));
 }
 
+/** The boot configuration's regeneration commands in one script: stops at the first that fails, and says which. */
+function regenerateScript(commands: readonly string[][]): string {
+  // (their output on stderr: stdout is for what is read back after them)
+  return commands.map((argv, i) => `${quote(argv)} >&2 || { rc=$?; echo "passthru-regenerate ${i} $rc"; exit "$rc"; }`).join('\n');
+}
+
+/** Fails the step with the command that failed (regenerateScript) and the end of its output. */
+function regenerated(cx: StepContext, commands: readonly string[][], r: { exitCode: number; stdout: string; stderr: string }): void {
+  if (r.exitCode === 0) return;
+  const marker = /^passthru-regenerate (\d+) \d+$/m;
+  const which = commands[Number(marker.exec(r.stdout)?.[1] ?? 0)] ?? [];
+  const stdout = r.stdout.split('\n').filter((l) => !marker.test(l)).join('\n');
+  throw new StepError(cx.hostName, 'kernel arguments', `${quote(which)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || stdout).trim().split('\n').slice(-3).join('\n'))}`);
+}
+
 export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
   kind: 'kernel_iommu',
   schema: args,
@@ -110,21 +125,37 @@ export const kernelIommuStep: StepKind<z.infer<typeof args>> = {
       notes,
       result,
       apply: async (cx) => {
-        for (const e of edits) {
-          if (e.path === GRUB_DROPIN) await cx.host.exec(quote(['mkdir', '-p', posix.dirname(GRUB_DROPIN)]), { become: cx.become, signal: cx.signal });
-          const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal });
+        // One round trip for the write, the regeneration and reading the result back (with
+        // the facts of the steps up to the reboot) when there is one file to write (the
+        // directory of passthru's drop-in made in it).
+        // (what it writes: the grub defaults and the generated boot configuration; nothing else the next steps read)
+        const back = regenerate ? cx.readBack?.([bootloaderFiles], { changed: [grubDefault, bootloaderFiles] }) : undefined;
+        const regen = regenerate ? `${regenerateScript(plan.commands)}\n${back?.script ?? ''}` : undefined;
+        let readBack: string | undefined;
+        const last = edits.length - 1;
+        for (const [i, e] of edits.entries()) {
+          const then = i === last ? regen : undefined;
+          const w = await writeRemoteFile(cx.host, e.path, e.content, { become: cx.become, backup: true, signal: cx.signal, mkdir: e.path === GRUB_DROPIN, ...(then ? { then, timeoutMs: 300_000 } : {}) });
           if (w.backupPath) cx.backups.push({ path: e.path, backupPath: w.backupPath });
+          if (w.then) {
+            regenerated(cx, plan.commands, w.then);
+            readBack = w.then.stdout;
+          }
+        }
+        if (regenerate && edits.length === 0) {
+          const r = await cx.host.exec(quote(['sh', '-c', regen!]), { become: cx.become, timeoutMs: 300_000, signal: cx.signal });
+          regenerated(cx, plan.commands, r);
+          readBack = r.stdout;
         }
         if (regenerate) {
-          for (const argv of plan.commands) {
-            const r = await cx.host.exec(quote(argv), { become: cx.become, timeoutMs: 300_000, signal: cx.signal });
-            if (r.exitCode !== 0) throw new StepError(cx.hostName, 'kernel arguments', `${quote(argv)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || r.stdout).trim().split('\n').slice(-3).join('\n'))}`);
-          }
-          cx.invalidateFacts();
+          // what the next boot takes, as read back after the regeneration
+          if (back && readBack !== undefined) back.accept(readBack);
+          else cx.invalidateFacts();
           const after = await nextBootCmdlines(cx, plan, await cx.gather(bootloaderFiles));
           if (after.length === 0 || !after.every((l) => satisfies(l, want.add, want.remove))) {
             throw new StepError(cx.hostName, 'kernel arguments', `regenerated the boot configuration, but ${plan.output ?? 'the BLS entries'} still lack ${want.add.join(' ')}`, 'check the boot loader configuration by hand');
           }
+          return { result, factsCurrent: true };
         }
         return { result };
       },

@@ -309,12 +309,20 @@ export const novaPciStep: StepKind<Args> = {
           const { problem } = await checkGroups(cx, c.groups);
           if (problem) throw new StepError(cx.hostName, 'nova.conf', `nova rejects the new configuration, nothing was written: ${problem}`);
         }
-        for (const p of planned) {
-          if (p.after === p.before) continue;
-          const w = await writeRemoteFile(cx.host, p.path, p.after, { become: cx.become, backup: true, signal: cx.signal });
+        // the last write reads back what the next steps read (the restart: unit start times), in its round trip
+        const writes = planned.filter((p) => p.after !== p.before);
+        const back = cx.readBack?.([]);
+        let factsCurrent = false;
+        for (const [i, p] of writes.entries()) {
+          const then = i === writes.length - 1 ? back?.script : undefined;
+          const w = await writeRemoteFile(cx.host, p.path, p.after, { become: cx.become, backup: true, signal: cx.signal, ...(then !== undefined ? { then } : {}) });
           if (w.backupPath) cx.backups.push({ path: p.path, backupPath: w.backupPath });
+          if (back && w.then?.exitCode === 0) {
+            back.accept(w.then.stdout);
+            factsCurrent = true;
+          }
         }
-        return { result };
+        return { result, factsCurrent };
       },
     };
   },

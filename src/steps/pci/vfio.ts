@@ -16,9 +16,10 @@
 // the next boot: the reboot that enables the IOMMU, never a second one.
 
 import { z } from 'zod';
-import { osRelease, pciDevices } from '../../facts/index.ts';
+import { osRelease, pciDevices, vfioFiles } from '../../facts/index.ts';
+import { INITRAMFS_MODULES, VFIO_DRACUT_CONF as DRACUT_CONF, VFIO_MODPROBE, type VfioFiles } from '../../facts/vfio-files.ts';
 import { planPci, type PciFunction } from '../../nova/pci.ts';
-import { readRemoteFile, writeRemoteFile } from '../../ssh/files.ts';
+import { writeRemoteFile } from '../../ssh/files.ts';
 import { StepError } from '../../errors.ts';
 import { quote } from '../../util/shell.ts';
 import type { Change, StepContext, StepKind } from '../types.ts';
@@ -32,9 +33,7 @@ const args = z
   })
   .strict();
 
-export const VFIO_MODPROBE = '/etc/modprobe.d/passthru-vfio.conf';
-const DRACUT_CONF = '/etc/dracut.conf.d/passthru-vfio.conf';
-const INITRAMFS_MODULES = '/etc/initramfs-tools/modules';
+export { VFIO_MODPROBE };
 const EARLY = ['vfio', 'vfio_iommu_type1', 'vfio_pci'] as const;
 /** drivers that already leave a device free for passthrough */
 export const FREE_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub']);
@@ -82,20 +81,21 @@ interface FileEdit {
   after: string;
 }
 
-async function edit(ctx: StepContext, path: string, want: (current: string) => string): Promise<FileEdit | undefined> {
-  const cur = await readRemoteFile(ctx.host, path, { become: ctx.become });
-  const before = cur.exists ? cur.content : '';
+function edit(files: VfioFiles, path: string, want: (current: string) => string): FileEdit | undefined {
+  const cur = files[path];
+  const before = cur ?? '';
   const after = want(before);
-  return after === before && cur.exists ? undefined : { path, before, after };
+  return after === before && cur !== undefined ? undefined : { path, before, after };
 }
 
 export const vfioStep: StepKind<z.infer<typeof args>> = {
   kind: 'vfio_pci',
   schema: args,
-  facts: () => [osRelease, pciDevices],
+  facts: () => [osRelease, pciDevices, vfioFiles],
   async plan(ctx, a) {
     const os = await ctx.gather(osRelease);
     const devices = await ctx.gather(pciDevices);
+    const files = await ctx.gather(vfioFiles);
     const functions = passthroughFunctions(ctx.hostName, devices, a.vendor);
     const result = { reboot_required: false, functions: functions.map((f) => ({ address: f.address, id: `${f.vendor}:${f.device}`, driver: f.driver ?? null })), policy: a.policy };
     if (functions.length === 0) return { changes: [], result, notes: ['no passthrough function on this host'] };
@@ -119,17 +119,15 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
     }
     const drivers = [...new Set(held.map((f) => f.driver as string))].sort();
     const el = os.family === 'el';
-    const edits = (
-      await Promise.all([
-        edit(ctx, VFIO_MODPROBE, (cur) => {
-          // softdeps of drivers seen on an earlier run stay (they hold nothing now because of them)
-          const earlier = [...cur.matchAll(/^softdep (\S+) pre: vfio-pci$/gm)].map((m) => m[1] ?? '');
-          const all = [...new Set([...drivers.map(driverModule), ...earlier])].sort();
-          return modprobeConf(ids, all);
-        }),
-        el ? edit(ctx, DRACUT_CONF, () => DRACUT_TEXT) : edit(ctx, INITRAMFS_MODULES, withInitramfsModules),
-      ])
-    ).filter((e): e is FileEdit => e !== undefined);
+    const edits = [
+      edit(files, VFIO_MODPROBE, (cur) => {
+        // softdeps of drivers seen on an earlier run stay (they hold nothing now because of them)
+        const earlier = [...cur.matchAll(/^softdep (\S+) pre: vfio-pci$/gm)].map((m) => m[1] ?? '');
+        const all = [...new Set([...drivers.map(driverModule), ...earlier])].sort();
+        return modprobeConf(ids, all);
+      }),
+      el ? edit(files, DRACUT_CONF, () => DRACUT_TEXT) : edit(files, INITRAMFS_MODULES, withInitramfsModules),
+    ].filter((e): e is FileEdit => e !== undefined);
     const regenerate = el ? ['dracut', '-f', '--regenerate-all'] : ['update-initramfs', '-u', '-k', 'all'];
     const unbound = functions.filter((f) => f.driver !== 'vfio-pci');
     const changes: Change[] = edits.map((e) => ({ description: `vfio-pci binding in ${e.path}`, diff: { path: e.path, before: e.before, after: e.after } }));
@@ -143,14 +141,9 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
       apply: async (cx) => {
         // the files side by side (two channels), each written atomically; a new file's directory made first
         const written = await Promise.allSettled(
-          edits.map(async (e) => {
-            if (e.before === '') {
-              const dir = e.path.slice(0, e.path.lastIndexOf('/'));
-              const mk = await cx.host.exec(quote(['mkdir', '-p', dir]), { become: cx.become, signal: cx.signal });
-              if (mk.exitCode !== 0) throw new StepError(cx.hostName, 'vfio-pci', `cannot create ${dir}: ${cx.secrets.mask(mk.stderr.trim())}`);
-            }
-            return writeRemoteFile(cx.host, e.path, e.after, { become: cx.become, backup: e.before !== '', signal: cx.signal, ...(e.before === '' ? { mode: 0o644 } : {}) });
-          }),
+          edits.map((e) =>
+            writeRemoteFile(cx.host, e.path, e.after, { become: cx.become, backup: e.before !== '', signal: cx.signal, ...(e.before === '' ? { mode: 0o644, mkdir: true } : {}) }),
+          ),
         );
         written.forEach((w, i) => {
           const e = edits[i];
@@ -159,8 +152,15 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
         const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
         if (failed) throw failed.reason;
         if (edits.length > 0) {
-          const r = await cx.host.exec(quote(regenerate), { become: cx.become, timeoutMs: 600_000, signal: cx.signal });
+          // the initramfs, then what the next steps read (the reboot: the boot_id) in the same round trip
+          const back = cx.readBack?.([]);
+          const script = back ? `${quote(regenerate)} >&2 || exit $?\n${back.script}` : quote(regenerate);
+          const r = await cx.host.exec(back ? quote(['sh', '-c', script]) : script, { become: cx.become, timeoutMs: 600_000, signal: cx.signal });
           if (r.exitCode !== 0) throw new StepError(cx.hostName, 'vfio-pci', `${quote(regenerate)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || r.stdout).trim().split('\n').slice(-3).join('\n'))}`, 'the files above are in place; regenerate the initramfs by hand before rebooting');
+          if (back) {
+            back.accept(r.stdout);
+            return { result: planned, factsCurrent: true };
+          }
         }
         return { result: planned };
       },
