@@ -204,15 +204,10 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
     status = worse(status, ignored ? (outcome.changed ? 'changed' : 'ok') : outcome.status === 'ignored' ? 'ok' : outcome.status);
   };
 
-  // expensive read-only work the steps can start early (checks of planned files on another host...);
-  // where a later step may restart the host, the restart waits for it: it goes first there
-  const mayRestart = steps.some((def) => {
-    const step = compile(def);
-    return step.kind?.restartsHost === true && hs.prep.peek(step, baseVars(), volatile()).runs !== false && !hs.prep.knownNotToRun(step, baseVars(), volatile());
-  });
+  // expensive read-only work the steps can start early (checks of planned files on another host...)
   for (const def of steps) {
     const ctx = makeCtx(def);
-    startPrepare(compile(def), hs, { ...ctx, host: trackAhead(ctx.host, hs), aheadOfRestart: mayRestart }, volatile());
+    startPrepare(compile(def), hs, { ...ctx, host: trackAhead(ctx.host, hs) }, volatile());
   }
 
   for (const [index, def] of steps.entries()) {

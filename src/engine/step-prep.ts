@@ -9,8 +9,7 @@ import type { Vars } from '../inventory/types.ts';
 import { renderArgs, type StepDef } from '../playbook/index.ts';
 import { optionsProblem } from '../playbook/step-options.ts';
 import type { StepKind } from '../steps/types.ts';
-import { variablesOf, type Expr } from '../playbook/expression.ts';
-import { holds, readsThrough, type CompiledStep, type Condition } from './compile.ts';
+import { holds, readsThrough, type CompiledStep } from './compile.ts';
 
 export type Decision = { runs: false; reason: string } | { runs: true; args: unknown };
 
@@ -82,31 +81,4 @@ export class StepPrep {
     if (!a && readsThrough(step.argsReads, vars, volatile).stoppedAt === undefined) this.argsMemo.set(def, (a = this.args(step, vars)));
     return { runs, args: a?.ok ? a.value : undefined };
   }
-
-  /**
-   * Ahead of the step's turn: a part of its `when` that is known now (reads
-   * nothing `volatile` names) is false, so the step will not run
-   * (`a and b` with `a` known false), even when the rest is not known yet.
-   * A hint for what to start early, never the step's decision.
-   */
-  knownNotToRun(step: CompiledStep, vars: Vars, volatile: ReadonlySet<string>): boolean {
-    for (const c of step.when) {
-      for (const part of conjuncts(c.expr)) {
-        const reads = variablesOf(part);
-        if (readsThrough(reads, vars, volatile).stoppedAt !== undefined) continue;
-        const cond: Condition = { src: c.src, expr: part, reads };
-        try {
-          if (!holds(cond, vars, step.def)) return true;
-        } catch {
-          // not decidable now: the step decides at its turn
-        }
-      }
-    }
-    return false;
-  }
-}
-
-/** `a and b and c` -> [a, b, c] */
-function conjuncts(e: Expr): Expr[] {
-  return e.t === 'and' ? [...conjuncts(e.l), ...conjuncts(e.r)] : [e];
 }

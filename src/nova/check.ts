@@ -63,8 +63,6 @@ export interface NovaCall {
   units?: readonly NovaUnit[] | undefined;
   /** ahead of need (a batch for several hosts, a read before the host's turn): at the lowest CPU priority */
   background?: boolean | undefined;
-  /** work the host's restart waits for: above the host's other work (as root; otherwise at normal priority) */
-  urgent?: boolean | undefined;
 }
 
 /**
@@ -77,8 +75,6 @@ export interface NovaCall {
 export function novaCall(call: NovaCall, python: string): { command: string; stdin: string } {
   const doc = { script: NOVA_CHECK_SCRIPT, checks: call.checks, files: call.files ?? [], units: call.units && call.units.length > 0 ? call.units : null, values: (call.files ?? []).length > 0 };
   const argv = ['env', CHECK_ENV, python, '-c', BOOTSTRAP];
-  // the session's scheduler group weighs more than the others' (lowering it needs root: silently normal without)
-  if (call.urgent && !call.background) return { command: `(echo -10 > /proc/self/autogroup) 2>/dev/null; ${quote(argv)}`, stdin: JSON.stringify(doc) };
   if (!call.background) return { command: quote(argv), stdin: JSON.stringify(doc) };
   // work done ahead of need yields the host's CPU to what runs now: nice alone does not
   // reach past this ssh session (with the scheduler's autogroups, the default, each session

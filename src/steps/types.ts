@@ -143,12 +143,6 @@ export interface StepContext {
   delegate(hostName: string): Promise<RemoteHost>;
   /** put a hold on this host under `key`, or lift it (undefined) */
   hold(key: string, hold: HostHold | undefined): void;
-  /**
-   * prepare() only: a later step of the play may restart this host (a
-   * reboot), and the restart waits for the work started here: it goes first
-   * on the host (work the host's critical path waits for)
-   */
-  aheadOfRestart?: boolean | undefined;
 }
 
 export interface StepKind<A = unknown> {

@@ -205,32 +205,6 @@ test('after a change, a step reads its facts with those of the steps up to the n
   ]);
 });
 
-test('work prepared ahead goes first on a host that a later step may restart (the restart waits for it), not where that step will not run', async () => {
-  const prepared = new Map<string, boolean | undefined>();
-  const early: StepKind<Record<string, never>> = {
-    kind: 'early',
-    schema: z.object({}).strict(),
-    prepare: async (ctx) => void prepared.set(ctx.hostName, ctx.aheadOfRestart),
-    plan: async () => ({ changes: [] }),
-  };
-  const restart: StepKind<Record<string, never>> = { ...bounceKind, kind: 'restart', restartsHost: true };
-  const k = new Map(kinds);
-  for (const x of [early, restart]) k.set(x.kind, x as unknown as StepKind<unknown>);
-  const pb = playbook(
-    play('p', 'all', [
-      step('make file', 'touch', { path: '/etc/x' }, { register: 'made' }),
-      step('early', 'early'),
-      // on c2 the first part is known false at the start; on c1 the whole depends on a later result
-      step('reboot', 'restart', {}, { when: ["inventory_hostname != 'c2' and made.changed"] }),
-    ]),
-  );
-  const s = setup({ compute: ['c1', 'c2'] }, pb, { kinds: k });
-  await s.run();
-  assert.deepEqual(Object.fromEntries(prepared), { c1: true, c2: false });
-  assert.deepEqual(s.hosts.get('c1')!.log, ['touch /etc/x', 'bounce']);
-  assert.deepEqual(s.hosts.get('c2')!.log, ['touch /etc/x']);
-});
-
 test('a change that reads the host back in its own round trip: the next steps plan from that, with no round trip of their own', async () => {
   const k = new Map(kinds);
   const change = (kept: boolean): StepKind<Record<string, never>> => ({

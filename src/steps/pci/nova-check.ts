@@ -53,7 +53,7 @@ function batcher(ctx: StepContext): NovaCheckBatcher {
 
 /** One python process on this host (check.ts novaCall). */
 async function callNova(ctx: StepContext, python: string, call: NovaCall, container?: NovaContainer): Promise<NovaValuesResult> {
-  const { command, stdin } = novaCall(ctx.aheadOfRestart ? { ...call, urgent: true } : call, python);
+  const { command, stdin } = novaCall(call, python);
   const r = await ctx.host.exec(inContainer(container, command), { stdin, become: ctx.become, timeoutMs: 120_000, signal: ctx.signal });
   return parseNovaValues(`${r.stdout}\n${r.stderr}`, r.exitCode);
 }
