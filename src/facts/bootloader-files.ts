@@ -26,7 +26,7 @@ export interface BootloaderFiles {
 }
 
 // One grep for the `options` line of every BLS entry and one for the
-// `linux` lines of every generated grub.cfg (grep -H: `path:line`, after an
+// `linux` lines of every generated grub.cfg and grubenv's kernelopts (grep -H: `path:line`, after an
 // @@bls / @@linux marker), and the tools found by walking $PATH with the
 // shell's own tests (no `$(command -v)` subshell per tool).
 export const BOOTLOADER_SCRIPT = [
@@ -37,7 +37,6 @@ export const BOOTLOADER_SCRIPT = [
   '  [ -r "$f" ] || continue',
   '  if grep -q configfile "$f" && [ "$(wc -c < "$f")" -lt 4096 ]; then echo "efistub $f"; fi',
   'done',
-  'if [ -r /boot/grub2/grubenv ]; then k=$(grep \'^kernelopts=\' /boot/grub2/grubenv) && echo "grubenv $k"; fi',
   'o=$IFS; IFS=:; set -f; set -- $PATH; IFS=$o; set +f',
   'for c in update-grub grub2-mkconfig grub-mkconfig grubby; do',
   '  for d in "$@" /usr/sbin /sbin /usr/bin /bin; do',
@@ -50,9 +49,10 @@ export const BOOTLOADER_SCRIPT = [
   'echo "@@bls"',
   '[ $# -eq 0 ] || grep -H -m 1 \'^options\' "$@"',
   'set --',
-  'for f in /boot/grub/grub.cfg /boot/grub2/grub.cfg /boot/efi/EFI/*/grub.cfg; do [ -r "$f" ] && set -- "$@" "$f"; done',
+  'for f in /boot/grub/grub.cfg /boot/grub2/grub.cfg /boot/efi/EFI/*/grub.cfg /boot/grub2/grubenv; do [ -r "$f" ] && set -- "$@" "$f"; done',
   'echo "@@linux"',
-  '[ $# -eq 0 ] || grep -H -E \'^[[:space:]]*(linux|linux16|linuxefi)[[:space:]]\' "$@"',
+  // and EL8's kernelopts= line of grubenv, in the same grep
+  '[ $# -eq 0 ] || grep -H -E \'^[[:space:]]*(linux|linux16|linuxefi)[[:space:]]|^kernelopts=\' "$@"',
   'true',
 ].join('\n');
 
@@ -72,7 +72,8 @@ export function parseBootloaderFiles(output: string): BootloaderFiles {
       section = line.slice(2);
       continue;
     }
-    if (section === 'bls' && (m = /^(\/[^:]+):options\s*(.*)$/.exec(line))) blsOptions[m[1]!] = m[2]!;
+    if (section === 'linux' && (m = /^\/boot\/grub2\/grubenv:kernelopts=(.*)$/.exec(line))) kernelopts ??= m[1]!;
+    else if (section === 'bls' && (m = /^(\/[^:]+):options\s*(.*)$/.exec(line))) blsOptions[m[1]!] = m[2]!;
     else if (section === 'linux' && (m = /^(\/[^:]+):\s*(?:linux|linux16|linuxefi)\s+\S+(.*)$/.exec(line))) (cfgLinuxArgs[m[1]!] ??= []).push(m[2]!);
     else if ((m = /^linux (\S+) \s*(?:linux|linux16|linuxefi)\s+\S+(.*)$/.exec(line))) (cfgLinuxArgs[m[1]!] ??= []).push(m[2]!);
     else if ((m = /^file (\S+)$/.exec(line))) files.push(m[1]!);
