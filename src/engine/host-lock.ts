@@ -24,7 +24,8 @@ export interface HostLock {
 export function hostLock(runId: string): HostLock {
   const owner = `${runId} ${safeUser()}@${hostname()} ${new Date().toISOString()}`;
   const script = [
-    `mkdir -p ${quote(['/var/lib/passthru'])}`,
+    // no program started when the parent is there (every run after the first)
+    `[ -d ${quote(['/var/lib/passthru'])} ] || mkdir -p ${quote(['/var/lib/passthru'])}`,
     `if mkdir ${quote([LOCK_DIR])} 2>/dev/null; then printf '%s\\n' ${quote([owner])} > ${quote([`${LOCK_DIR}/owner`])}; echo acquired;`,
     `else echo locked; cat ${quote([`${LOCK_DIR}/owner`])} 2>/dev/null; fi`,
   ].join('\n');
@@ -45,7 +46,8 @@ function acceptLock(host: string, runId: string, r: { stdout: string; stderr: st
 }
 
 export async function releaseHostLock(host: RemoteHost, runId: string): Promise<void> {
-  const script = `if grep -q ${quote([`^${runId} `])} ${quote([`${LOCK_DIR}/owner`])} 2>/dev/null; then rm -f ${quote([`${LOCK_DIR}/owner`])}; rmdir ${quote([LOCK_DIR])}; fi`;
+  // the owner line read by the shell itself; the directory holds nothing but it: one rm
+  const script = `l=; { read -r l < ${quote([`${LOCK_DIR}/owner`])}; } 2>/dev/null; case "$l" in ${quote([`${runId} `])}*) rm -rf ${quote([LOCK_DIR])} ;; esac`;
   await host.exec(script, { become: true, timeoutMs: 10_000 });
 }
 

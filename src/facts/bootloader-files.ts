@@ -25,6 +25,10 @@ export interface BootloaderFiles {
   cfgLinuxArgs: Record<string, string[]>;
 }
 
+// One grep for the `options` line of every BLS entry and one for the
+// `linux` lines of every generated grub.cfg and grubenv's kernelopts (grep -H: `path:line`, after an
+// @@bls / @@linux marker), and the tools found by walking $PATH with the
+// shell's own tests (no `$(command -v)` subshell per tool).
 export const BOOTLOADER_SCRIPT = [
   'for f in /boot/grub/grub.cfg /boot/grub2/grub.cfg /boot/efi/EFI/*/grub.cfg /boot/loader/entries/*.conf /etc/kernel/cmdline; do',
   '  [ -e "$f" ] && echo "file $f"',
@@ -33,20 +37,22 @@ export const BOOTLOADER_SCRIPT = [
   '  [ -r "$f" ] || continue',
   '  if grep -q configfile "$f" && [ "$(wc -c < "$f")" -lt 4096 ]; then echo "efistub $f"; fi',
   'done',
-  'for f in /boot/loader/entries/*.conf; do',
-  '  [ -r "$f" ] || continue',
-  '  o=$(grep -m 1 \'^options\' "$f") && echo "bls $f $o"',
-  'done',
-  'for f in /boot/grub/grub.cfg /boot/grub2/grub.cfg /boot/efi/EFI/*/grub.cfg; do',
-  '  [ -r "$f" ] || continue',
-  '  grep -E \'^[[:space:]]*(linux|linux16|linuxefi)[[:space:]]\' "$f" | while IFS= read -r l; do echo "linux $f $l"; done',
-  'done',
-  'if [ -r /boot/grub2/grubenv ]; then k=$(grep \'^kernelopts=\' /boot/grub2/grubenv) && echo "grubenv $k"; fi',
+  'o=$IFS; IFS=:; set -f; set -- $PATH; IFS=$o; set +f',
   'for c in update-grub grub2-mkconfig grub-mkconfig grubby; do',
-  '  p=$(command -v "$c" 2>/dev/null) || p=""',
-  '  if [ -z "$p" ]; then for d in /usr/sbin /sbin /usr/bin /bin; do if [ -x "$d/$c" ]; then p="$d/$c"; break; fi; done; fi',
-  '  [ -n "$p" ] && echo "cmd $c $p"',
+  '  for d in "$@" /usr/sbin /sbin /usr/bin /bin; do',
+  '    case "$d" in /*) ;; *) continue ;; esac',
+  '    if [ -f "$d/$c" ] && [ -x "$d/$c" ]; then echo "cmd $c $d/$c"; break; fi',
+  '  done',
   'done',
+  'set --',
+  'for f in /boot/loader/entries/*.conf; do [ -r "$f" ] && set -- "$@" "$f"; done',
+  'echo "@@bls"',
+  '[ $# -eq 0 ] || grep -H -m 1 \'^options\' "$@"',
+  'set --',
+  'for f in /boot/grub/grub.cfg /boot/grub2/grub.cfg /boot/efi/EFI/*/grub.cfg /boot/grub2/grubenv; do [ -r "$f" ] && set -- "$@" "$f"; done',
+  'echo "@@linux"',
+  // and EL8's kernelopts= line of grubenv, in the same grep
+  '[ $# -eq 0 ] || grep -H -E \'^[[:space:]]*(linux|linux16|linuxefi)[[:space:]]|^kernelopts=\' "$@"',
   'true',
 ].join('\n');
 
@@ -57,10 +63,19 @@ export function parseBootloaderFiles(output: string): BootloaderFiles {
   const commands: BootloaderFiles['commands'] = {};
   const cfgLinuxArgs: Record<string, string[]> = {};
   let kernelopts: string | undefined;
+  // after @@bls / @@linux: grep -H lines, `path:line`
+  let section = '';
   for (const raw of output.split('\n')) {
     const line = raw.trim();
     let m: RegExpExecArray | null;
-    if ((m = /^linux (\S+) \s*(?:linux|linux16|linuxefi)\s+\S+(.*)$/.exec(line))) (cfgLinuxArgs[m[1]!] ??= []).push(m[2]!);
+    if (line === '@@bls' || line === '@@linux') {
+      section = line.slice(2);
+      continue;
+    }
+    if (section === 'linux' && (m = /^\/boot\/grub2\/grubenv:kernelopts=(.*)$/.exec(line))) kernelopts ??= m[1]!;
+    else if (section === 'bls' && (m = /^(\/[^:]+):options\s*(.*)$/.exec(line))) blsOptions[m[1]!] = m[2]!;
+    else if (section === 'linux' && (m = /^(\/[^:]+):\s*(?:linux|linux16|linuxefi)\s+\S+(.*)$/.exec(line))) (cfgLinuxArgs[m[1]!] ??= []).push(m[2]!);
+    else if ((m = /^linux (\S+) \s*(?:linux|linux16|linuxefi)\s+\S+(.*)$/.exec(line))) (cfgLinuxArgs[m[1]!] ??= []).push(m[2]!);
     else if ((m = /^file (\S+)$/.exec(line))) files.push(m[1]!);
     else if ((m = /^efistub (\S+)$/.exec(line))) efiStubs.push(m[1]!);
     else if ((m = /^bls (\S+) options\s*(.*)$/.exec(line))) blsOptions[m[1]!] = m[2]!;

@@ -53,6 +53,7 @@ export function parseCpuinfo(output: string): CpuInfo {
 
 export const cpu: Fact<CpuInfo> = {
   id: 'cpu',
-  script: "grep -c '^processor' /proc/cpuinfo; sed -n '1,/^$/p' /proc/cpuinfo",
+  // one sed: the first CPU's block, then the `processor` line of every other CPU (parseCpuinfo counts them)
+  script: "sed -n '1,/^$/p; 1,/^$/d; /^processor/p' /proc/cpuinfo",
   parse: (output) => parseCpuinfo(output),
 };

@@ -7,10 +7,15 @@
 // The script is POSIX sh, run alike by dash and bash: subshells,
 // redirections, `$?`, echo. No trap, no here-strings, no process
 // substitution, no arrays.
+//
+// A command several facts need (the nova unit list and their state, from
+// systemctl) runs once: a fact names the shared probes it reads, and each
+// probe runs once in the script's own shell before the first section that
+// reads it, setting variables that the sections' subshells inherit.
 
 import type { RemoteHost } from '../ssh/types.ts';
 import { quote } from '../util/shell.ts';
-import type { Fact } from './types.ts';
+import type { Fact, SharedProbe } from './types.ts';
 
 export interface FactResult {
   value?: unknown;
@@ -33,11 +38,27 @@ function checkIds(facts: readonly Fact<unknown>[]): void {
   }
 }
 
+/** A shared probe as the gather script runs it: in the script's shell, silent. */
+function probeLines(p: SharedProbe): string {
+  return `{\n${p.script}\n} </dev/null >/dev/null 2>&1`;
+}
+
+/** A fact's snippet with the shared probes it reads before it: what its section runs, alone. */
+export function standaloneScript(f: Fact<unknown>): string {
+  return [...(f.shared ?? []).map(probeLines), f.script].join('\n');
+}
+
 /** The remote script. `nonce` makes the markers unique (random by default). */
 export function buildGatherScript(facts: readonly Fact<unknown>[], nonce: string = newNonce()): string {
   checkIds(facts);
   const out: string[] = [];
+  const probed = new Set<string>();
   for (const f of facts) {
+    for (const p of f.shared ?? []) {
+      if (probed.has(p.id)) continue;
+      probed.add(p.id);
+      out.push(probeLines(p));
+    }
     out.push(`echo '${PREFIX}:${nonce}:begin:${f.id}'`);
     out.push(`(\n${f.script}\n) </dev/null 2>&1`);
     // the echo guarantees the end marker starts a line even without a final newline

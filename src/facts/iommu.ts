@@ -35,16 +35,20 @@ export interface IommuState {
   acpiTables: string[];
 }
 
+// Listed with the shell's own globs and builtins (no ls, no wc): a few
+// hundred entries cost less than starting a program.
 export const IOMMU_SCRIPT = [
   'echo "@@units"',
-  'ls -1 /sys/class/iommu 2>/dev/null',
+  `for f in /sys/class/iommu/*; do { [ -e "$f" ] || [ -L "$f" ]; } && printf '%s\\n' "\${f##*/}"; done`,
   'echo "@@groups"',
-  'ls -1 /sys/kernel/iommu_groups 2>/dev/null | wc -l',
+  'n=0; for f in /sys/kernel/iommu_groups/*; do [ -e "$f" ] && n=$((n+1)); done; echo "$n"',
   'echo "@@acpi"',
-  'ls -1 /sys/firmware/acpi/tables 2>/dev/null',
+  `for f in /sys/firmware/acpi/tables/*; do [ -e "$f" ] && printf '%s\\n' "\${f##*/}"; done`,
   'echo "@@dmesg"',
   'if out=$(dmesg 2>&1); then',
-  "  printf '%s\\n' \"$out\" | grep -i -E 'DMAR|AMD-Vi|IOMMU' | head -n 60",
+  "  grep -i -E -m 60 'DMAR|AMD-Vi|IOMMU' <<__PT_DMESG_EOF",
+  '$out',
+  '__PT_DMESG_EOF',
   'else',
   '  echo "@@dmesg-unreadable"',
   "  printf '%s\\n' \"$out\" | head -n 2",

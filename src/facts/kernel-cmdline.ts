@@ -21,7 +21,8 @@ export function parseKernelCmdline(output: string): KernelCmdline {
 
 export const kernelCmdline: Fact<KernelCmdline> = {
   id: 'kernel_cmdline',
-  script: 'cat /proc/cmdline',
+  // one line, read by the shell itself (no cat); a missing /proc/cmdline fails the redirection
+  script: '{ IFS= read -r l || [ -n "$l" ]; } < /proc/cmdline && printf \'%s\\n\' "$l"',
   parse(output, exitCode) {
     if (exitCode !== 0) throw new Error(`cannot read /proc/cmdline: ${output.trim()}`);
     return parseKernelCmdline(output);

@@ -2,7 +2,9 @@
 // reads (nova-26.2.2.egg-info, nova-27.1.0.dist-info under
 // /usr/lib/python3*/{site,dist}-packages), else from the package manager
 // (RDO: openstack-nova-common / python3-nova; Debian/Ubuntu: python3-nova,
-// nova-common). Kolla hosts have nova only inside containers: no version.
+// nova-common), asked only when there is no such directory or they name
+// different versions (rpm and dpkg-query are the costliest programs of the
+// facts script). Kolla hosts have nova only inside containers: no version.
 
 import { releaseFromVersion, type NovaRelease } from '../nova/release.ts';
 import type { Fact } from './types.ts';
@@ -19,11 +21,18 @@ export interface NovaVersion {
 
 export const NOVA_VERSION_SCRIPT = [
   'n=0',
+  'one=1',
   'for d in /usr/lib/python3*/site-packages/nova-*-info /usr/lib/python3*/dist-packages/nova-*-info /usr/local/lib/python3*/site-packages/nova-*-info /usr/local/lib/python3*/dist-packages/nova-*-info /usr/lib/python2.7/site-packages/nova-*-info; do',
-  '  [ -e "$d" ] && { echo "dir $d"; n=$((n+1)); }',
+  '  [ -e "$d" ] || continue',
+  '  echo "dir $d"',
+  '  n=$((n+1))',
+  // the version in the name, as parseNovaVersion reads it: nova-25.2.1-py3.6.egg-info -> 25.2.1
+  '  v=${d##*/nova-}; v=${v%.*-info}; v=${v%-py[0-9]*}',
+  '  [ "$n" -eq 1 ] && v1=$v',
+  '  [ "$v" = "$v1" ] || one=',
   'done',
-  // the package manager only to tell several metadata directories apart, or when there is none
-  'if [ "$n" -ne 1 ]; then',
+  // the package manager only to tell metadata directories of different versions apart, or when there is none
+  'if [ "$n" -eq 0 ] || [ -z "$one" ]; then',
   "  if command -v rpm >/dev/null 2>&1; then rpm -q --qf 'rpm %{NAME} %{VERSION}-%{RELEASE}\\n' openstack-nova-common python3-nova 2>/dev/null | grep '^rpm '; fi",
   "  if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='dpkg ${Package} ${Version} ${db:Status-Status}\\n' python3-nova nova-common 2>/dev/null | grep ' installed$'; fi",
   'fi',

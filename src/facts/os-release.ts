@@ -44,7 +44,8 @@ export function parseOsReleaseText(text: string): Record<string, string> {
 
 export const osRelease: Fact<OsRelease> = {
   id: 'os_release',
-  script: 'if [ -r /etc/os-release ]; then cat /etc/os-release; else cat /usr/lib/os-release; fi',
+  // a few hundred bytes, read line by line by the shell itself (no cat); the last line may lack its newline
+  script: 'f=/etc/os-release; [ -r "$f" ] || f=/usr/lib/os-release; while IFS= read -r l || [ -n "$l" ]; do printf \'%s\\n\' "$l"; done < "$f"',
   parse(output, exitCode) {
     const kv = parseOsReleaseText(output);
     const id = (kv.ID ?? '').toLowerCase();

@@ -2,8 +2,9 @@
 // (/sys/bus/pci/devices/*/{vendor,device,class,...},
 // /sys/kernel/iommu_groups/N/devices/ADDR, /sys/bus/pci/drivers/DRV/ADDR;
 // Documentation/ABI/testing/sysfs-bus-pci), names from `lspci -Dnnmm`
-// when pciutils is installed (lspci(8) "-mm: machine readable"). Four
-// processes in all, whatever the number of devices.
+// when pciutils is installed (lspci(8) "-mm: machine readable"). Two
+// programs in all (lspci, grep), whatever the number of devices: the
+// groups and drivers are listed by the shell's own globs.
 
 import type { Fact } from './types.ts';
 
@@ -28,14 +29,17 @@ export interface PciDeviceInfo {
   bootVga?: boolean | undefined;
 }
 
+/** every /sys/kernel/iommu_groups/N/devices/ADDR, one a line, listed by the shell's glob (no ls) */
+const IOMMU_GROUP_DEVICES = `for f in /sys/kernel/iommu_groups/*/devices/*; do [ -e "$f" ] && printf '%s\\n' "$f"; done`;
+
 export const PCI_SCRIPT = [
   'if command -v lspci >/dev/null 2>&1; then echo "@@lspci"; lspci -Dnnmm; fi',
   'echo "@@ids"',
   'grep . /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device /sys/bus/pci/devices/*/class /sys/bus/pci/devices/*/subsystem_vendor /sys/bus/pci/devices/*/subsystem_device /sys/bus/pci/devices/*/boot_vga /dev/null 2>/dev/null',
   'echo "@@groups"',
-  'ls -1d /sys/kernel/iommu_groups/*/devices/* 2>/dev/null',
+  IOMMU_GROUP_DEVICES,
   'echo "@@drivers"',
-  'ls -1d /sys/bus/pci/drivers/*/????:??:??.? 2>/dev/null',
+  `for f in /sys/bus/pci/drivers/*/????:??:??.?; do [ -e "$f" ] && printf '%s\\n' "$f"; done`,
   'true',
 ].join('\n');
 
@@ -215,6 +219,6 @@ export function parseIommuGroups(output: string): IommuGroups {
 
 export const iommuGroups: Fact<IommuGroups> = {
   id: 'iommu_groups',
-  script: 'ls -1d /sys/kernel/iommu_groups/*/devices/* 2>/dev/null; true',
+  script: `${IOMMU_GROUP_DEVICES}\ntrue`,
   parse: (output) => parseIommuGroups(output),
 };

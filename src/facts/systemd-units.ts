@@ -1,13 +1,16 @@
 // Installed nova units (systemctl list-unit-files reads the unit files, no
-// running systemd needed), kolla containers (docker/podman ps -a, when the
+// running systemd needed) and whether each runs now (the ActiveState of one
+// `systemctl show` of them all; both from the probe shared with
+// unit_start_times, see nova-units-probe.ts), kolla containers (docker/podman ps -a, when the
 // engine answers) and apache/httpd sites serving the nova API through
 // mod_wsgi. Consumed by src/nova/services.ts detectUnits.
 
+import { NOVA_UNITS_PROBE } from './nova-units-probe.ts';
 import type { Fact } from './types.ts';
 
 export interface SystemdUnits {
   units: Array<{ name: string; state?: string | undefined }>;
-  /** unit -> whether it runs now (systemctl is-active: active, inactive, failed, activating...) */
+  /** unit -> whether it runs now (its ActiveState: active, inactive, failed, activating...); a unit systemd did not answer for (not running) is absent */
   active: Record<string, string>;
   containers: Array<{ engine: 'docker' | 'podman'; name: string; image?: string | undefined; status?: string | undefined; startedAt?: string | undefined }>;
   apacheNovaConfs: string[];
@@ -15,12 +18,10 @@ export interface SystemdUnits {
 
 export const SYSTEMD_UNITS_SCRIPT = [
   'echo "@@units"',
-  "l=$(systemctl list-unit-files --type=service --no-legend --no-pager 'nova*' 'openstack-nova*' httpd.service apache2.service 2>&1)",
-  "printf '%s\\n' \"$l\"",
+  // list-unit-files and `systemctl show` of the units it lists: read once for this fact and unit_start_times
+  "printf '%s\\n' \"$__pt_units_list\"",
   'echo "@@active"',
-  'u=$(printf \'%s\\n\' "$l" | while read -r n rest; do case "$n" in *.service) printf \'%s \' "$n";; esac; done)',
-  // one systemctl for all of them: it answers one line per unit, in order
-  'if [ -n "$u" ]; then set -- $u; systemctl is-active "$@" 2>/dev/null | for n in "$@"; do read -r s; printf \'%s %s\\n\' "$n" "$s"; done; fi',
+  "[ -z \"$__pt_units_show\" ] || printf '%s\\n' \"$__pt_units_show\"",
   'echo "@@containers"',
   'for e in docker podman; do',
   // docker's client without its daemon's socket has nothing to list (podman needs no daemon);
@@ -34,7 +35,7 @@ export const SYSTEMD_UNITS_SCRIPT = [
   "  printf '%s\\n' \"$i\" | sed \"s|^/||; s/^/$e /\"",
   'done',
   'echo "@@wsgi"',
-  'ls -1d /etc/httpd/conf.d/*nova* /etc/apache2/sites-enabled/*nova* 2>/dev/null',
+  'for f in /etc/apache2/sites-enabled/*nova* /etc/httpd/conf.d/*nova*; do { [ -e "$f" ] || [ -L "$f" ]; } && printf \'%s\\n\' "$f"; done',
   'true',
 ].join('\n');
 
@@ -42,16 +43,34 @@ export function parseSystemdUnits(output: string): SystemdUnits {
   const out: SystemdUnits = { units: [], active: {}, containers: [], apacheNovaConfs: [] };
   let cur = '';
   let sawUnits = false;
+  // `systemctl show` blocks in @@active: Id=... then ActiveState=... (any order within a block)
+  let block: { id?: string; state?: string } = {};
+  const endBlock = (): void => {
+    if (block.id !== undefined && block.state !== undefined) out.active[block.id] = block.state || 'unknown';
+    block = {};
+  };
   for (const raw of output.split('\n')) {
     const line = raw.trim();
     const sec = /^@@(units|active|containers|wsgi)$/.exec(line);
     if (sec) {
+      endBlock();
       cur = sec[1]!;
       if (cur === 'units') sawUnits = true;
       continue;
     }
-    if (line === '') continue;
+    if (line === '') {
+      endBlock();
+      continue;
+    }
     let m: RegExpExecArray | null;
+    if (cur === 'active' && (m = /^(Id|ActiveState)=(.*)$/.exec(line))) {
+      if (m[1] === 'Id') {
+        if (block.id !== undefined) endBlock();
+        block.id = m[2]!;
+      } else block.state = m[2]!;
+      continue;
+    }
+    if (cur === 'active' && /^[A-Z][A-Za-z]*=/.test(line)) continue;
     if (cur === 'units' && (m = /^(\S+\.service)\s+(\S+)/.exec(line))) out.units.push({ name: m[1]!, state: m[2]! });
     else if (cur === 'active' && (m = /^(\S+\.service) ?(\S*)/.exec(line))) out.active[m[1]!] = m[2] || 'unknown';
     else if (cur === 'containers' && (m = /^(docker|podman) \/?(\S+)(?: (\S+) (\S+) (\S+))?$/.exec(line))) {
@@ -61,6 +80,7 @@ export function parseSystemdUnits(output: string): SystemdUnits {
     }
     else if (cur === 'wsgi' && line.startsWith('/')) out.apacheNovaConfs.push(line);
   }
+  endBlock();
   if (!sawUnits) throw new Error('unit probe printed no sections');
   return out;
 }
@@ -68,5 +88,6 @@ export function parseSystemdUnits(output: string): SystemdUnits {
 export const systemdUnits: Fact<SystemdUnits> = {
   id: 'systemd_units',
   script: SYSTEMD_UNITS_SCRIPT,
+  shared: [NOVA_UNITS_PROBE],
   parse: (output) => parseSystemdUnits(output),
 };

@@ -1,10 +1,12 @@
 // When each nova unit last became active, as systemd says it: one
 // `systemctl show -p Id -p ActiveState -p ActiveEnterTimestamp` for every
-// nova, openstack-nova, httpd and apache2 unit file, with microseconds where
-// systemd can print them (`--timestamp=us+utc`, systemd 248 and later) and
-// whole seconds before that. TZ=UTC makes the older format print UTC too.
+// nova, openstack-nova, httpd and apache2 unit file (run by the probe shared
+// with systemd_units, nova-units-probe.ts), with microseconds where systemd
+// can print them (`--timestamp=us+utc`, systemd 248 and later) and whole
+// seconds before that. TZ=UTC makes the older format print UTC too.
 // Consumed by src/nova/restart-pending.ts.
 
+import { NOVA_UNITS_PROBE } from './nova-units-probe.ts';
 import type { Fact } from './types.ts';
 
 export interface UnitStart {
@@ -22,15 +24,8 @@ export interface UnitStartTimes {
   units: Record<string, UnitStart>;
 }
 
-const PROPS = '-p Id -p ActiveState -p ActiveEnterTimestamp';
-
-export const UNIT_START_TIMES_SCRIPT = [
-  "u=$(systemctl list-unit-files --type=service --no-legend --no-pager 'nova*' 'openstack-nova*' httpd.service apache2.service 2>/dev/null | while read -r n rest; do case \"$n\" in *.service) printf '%s ' \"$n\";; esac; done)",
-  '[ -n "$u" ] || exit 0',
-  'set -- $u',
-  `TZ=UTC systemctl show --timestamp=us+utc ${PROPS} "$@" 2>/dev/null || TZ=UTC systemctl show ${PROPS} "$@" 2>/dev/null`,
-  'true',
-].join('\n');
+// the shared probe's `systemctl show` (see nova-units-probe.ts): one call for this fact and systemd_units
+export const UNIT_START_TIMES_SCRIPT = "[ -z \"$__pt_units_show\" ] || printf '%s\\n' \"$__pt_units_show\"";
 
 const STAMP = /^(?:[A-Z][a-z]{2} )?(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? (?:UTC|GMT|\+0000)$/;
 
@@ -65,5 +60,6 @@ export function parseUnitStartTimes(output: string): UnitStartTimes {
 export const unitStartTimes: Fact<UnitStartTimes> = {
   id: 'unit_start_times',
   script: UNIT_START_TIMES_SCRIPT,
+  shared: [NOVA_UNITS_PROBE],
   parse: (output) => parseUnitStartTimes(output),
 };

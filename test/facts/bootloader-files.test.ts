@@ -71,3 +71,17 @@ test("the `linux` lines of each generated grub.cfg: what its entries boot with (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("EL8 in the embedded lab's shell: BLS options and grubenv's kernelopts, one grep each", async () => {
+  const files = {
+    '/boot/grub2/grub.cfg': 'set kernelopts="root=/dev/mapper/old ro"\nblscfg\n',
+    '/boot/grub2/grubenv': `# GRUB Environment Block\nsaved_entry=abc-4.18.0\nkernelopts=root=/dev/mapper/rhel-root ro crashkernel=auto intel_iommu=on\n${'#'.repeat(900)}`,
+    '/boot/loader/entries/abc-4.18.0.conf': 'title Red Hat\nversion 4.18.0\nlinux /vmlinuz-4.18.0\noptions $kernelopts $tuned_params\n',
+    '/boot/loader/entries/abc-0-rescue.conf': 'title rescue\noptions root=/dev/mapper/rhel-root ro\noptions second ignored\n',
+  };
+  const r = await filesShell(files).exec(bootloaderFiles.script);
+  const v = bootloaderFiles.parse(r.stdout, r.exitCode);
+  assert.equal(v.kernelopts, 'root=/dev/mapper/rhel-root ro crashkernel=auto intel_iommu=on');
+  assert.deepEqual(v.blsOptions, { '/boot/loader/entries/abc-0-rescue.conf': 'root=/dev/mapper/rhel-root ro', '/boot/loader/entries/abc-4.18.0.conf': '$kernelopts $tuned_params' });
+  assert.deepEqual(v.cfgLinuxArgs, {});
+});

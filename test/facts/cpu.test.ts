@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { cpu, parseCpuinfo } from '../../src/facts/cpu.ts';
 
@@ -33,4 +36,25 @@ test('a whole /proc/cpuinfo also parses; garbage does not', () => {
   const whole = fx('intel-xeon-gold-6248.txt').split('\n').slice(1).join('\n');
   assert.equal(parseCpuinfo(whole + whole.replace('processor\t: 0', 'processor\t: 1')).count, 2);
   assert.throws(() => parseCpuinfo('grep: /proc/cpuinfo: No such file or directory\n'), /no CPU information/);
+});
+
+test('the snippet (one sed: the first block and every processor line) gives what the whole file says (dash)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'passthru-cpuinfo-'));
+  try {
+    for (const name of ['intel-xeon-gold-6248.txt', 'amd-epyc-vm.txt']) {
+      // 64 CPUs: the captured block again for each, as the kernel prints them
+      const block = fx(name).replace(/^\d+\n/, '').replace(/\n*$/, '\n');
+      const whole = Array.from({ length: 64 }, (_, i) => block.replace(/^processor\s*:\s*\d+/m, `processor\t: ${i}`)).join('\n');
+      const path = join(dir, name);
+      writeFileSync(path, whole);
+      const r = spawnSync('sh', ['-c', cpu.script.replace('/proc/cpuinfo', path)], { encoding: 'utf8' });
+      assert.equal(r.status, 0);
+      assert.ok(r.stdout.length < whole.length / 10, 'the first block and a line per other CPU, not the whole file');
+      const got = cpu.parse(r.stdout, 0);
+      assert.equal(got.count, 64);
+      assert.deepEqual(got, parseCpuinfo(whole));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { iommu } from '../../src/facts/iommu.ts';
+import { IOMMU_SCRIPT, iommu, parseIommu } from '../../src/facts/iommu.ts';
 
 const fx = (p: string): string => readFileSync(new URL(`../fixtures/facts/${p}`, import.meta.url), 'utf8');
 
@@ -55,4 +58,31 @@ test('captured here: ACPI tables without DMAR or IVRS mean no IOMMU offered; no 
   assert.match(r.evidence, /no ACPI DMAR or IVRS table/);
   assert.equal(iommu.parse(fx('iommu/intel-on.txt'), 0).firmware, 'unknown');
   assert.equal(iommu.parse('@@units\n@@groups\n0\n@@acpi\nAPIC\nIVRS\n@@dmesg\n', 0).firmware, 'amd');
+});
+
+/** Run the snippet over a fake /sys under a temp root, with `dmesg` as given (a shell function). */
+function probe(tree: string[], dmesg: string): ReturnType<typeof parseIommu> {
+  const root = mkdtempSync(join(tmpdir(), 'passthru-iommu-'));
+  try {
+    for (const p of tree) {
+      mkdirSync(join(root, p.endsWith('/') ? p : p.replace(/\/[^/]+$/, '')), { recursive: true });
+      if (!p.endsWith('/')) writeFileSync(join(root, p), '');
+    }
+    const r = spawnSync('sh', ['-c', `${dmesg}\n${IOMMU_SCRIPT.replaceAll(' /sys/', ` ${root}/sys/`)}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return parseIommu(r.stdout);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('the probe lists units, groups and ACPI tables with the shell alone, and the IOMMU lines of dmesg (dash)', () => {
+  const lines = Array.from({ length: 80 }, (_, i) => `[    1.${i}] iommu: Adding device 0000:00:${String(i).padStart(2, '0')}.0 to group ${i}`);
+  const on = probe(['sys/class/iommu/dmar0/', 'sys/class/iommu/dmar1/', 'sys/kernel/iommu_groups/0/', 'sys/kernel/iommu_groups/1/', 'sys/kernel/iommu_groups/12/', 'sys/firmware/acpi/tables/APIC', 'sys/firmware/acpi/tables/DMAR', 'sys/firmware/acpi/tables/data/'],
+    `dmesg() { printf '%s\\n' '[    0.01] DMAR: IOMMU enabled' 'unrelated' ${lines.map((l) => `'${l}'`).join(' ')}; }`);
+  assert.deepEqual([on.active, on.units, on.groups, on.firmware, on.acpiTables], [true, ['dmar0', 'dmar1'], 3, 'intel', ['APIC', 'DMAR', 'data']]);
+  assert.equal(on.dmesgSignals.length, 60);
+  assert.equal(on.dmesgSignals[0], 'DMAR: IOMMU enabled');
+  const off = probe(['sys/class/iommu/', 'sys/firmware/acpi/tables/'], `dmesg() { echo 'dmesg: read kernel buffer failed: Operation not permitted'; return 1; }`);
+  assert.deepEqual([off.active, off.units, off.groups, off.firmware, off.dmesgReadable], [false, [], 0, 'unknown', false]);
 });

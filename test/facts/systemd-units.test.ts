@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { standaloneScript } from '../../src/facts/gather.ts';
 import { systemdUnits } from '../../src/facts/systemd-units.ts';
 
 const fx = (p: string): string => readFileSync(new URL(`../fixtures/facts/${p}`, import.meta.url), 'utf8');
@@ -20,17 +21,19 @@ test('captured here: nothing nova-related; messages are not units', () => {
   assert.throws(() => systemdUnits.parse('', 0), /no sections/);
 });
 
-// systemctl as it answers on an RDO compute (list-unit-files of systemd 252; is-active: one line per unit named)
+// systemctl as it answers on an RDO compute (list-unit-files of systemd 252; show: one block per unit named, systemd's property order)
 const FAKE_SYSTEMCTL = `systemctl() {
   case "$1" in
     list-unit-files) printf '%s\\n' 'openstack-nova-compute.service  enabled enabled' 'openstack-nova-novncproxy.service disabled disabled' 'httpd.service                    disabled disabled' ;;
-    is-active) shift; for u in "$@"; do case "$u" in openstack-nova-compute.service) echo active ;; httpd.service) echo inactive ;; *) echo failed ;; esac; done; return 3 ;;
+    show) shift; for u in "$@"; do case "$u" in -*|Id|ActiveState|ActiveEnterTimestamp) continue ;; esac
+      case "$u" in openstack-nova-compute.service) s=active ;; httpd.service) s=inactive ;; *) s=failed ;; esac
+      printf 'Id=%s\\nActiveState=%s\\nActiveEnterTimestamp=\\n\\n' "$u" "$s"; done ;;
   esac
 }
 `;
 
-test('every nova unit file with its is-active answer, from one systemctl call (dash)', () => {
-  const r = spawnSync('sh', ['-c', FAKE_SYSTEMCTL + systemdUnits.script], { encoding: 'utf8' });
+test('every nova unit file with its state, from one systemctl show (dash)', () => {
+  const r = spawnSync('sh', ['-c', FAKE_SYSTEMCTL + standaloneScript(systemdUnits)], { encoding: 'utf8' });
   assert.equal(r.status, 0);
   const got = systemdUnits.parse(r.stdout, 0);
   assert.deepEqual(got.units.map((u) => `${u.name} ${u.state}`), ['openstack-nova-compute.service enabled', 'openstack-nova-novncproxy.service disabled', 'httpd.service disabled']);
@@ -40,8 +43,13 @@ test('every nova unit file with its is-active answer, from one systemctl call (d
     'httpd.service': 'inactive',
   });
   // no systemctl at all: no units, no error
-  const none = spawnSync('sh', ['-c', `systemctl() { return 127; }\n${systemdUnits.script}`], { encoding: 'utf8' });
+  const none = spawnSync('sh', ['-c', `systemctl() { return 127; }\n${standaloneScript(systemdUnits)}`], { encoding: 'utf8' });
   assert.deepEqual(systemdUnits.parse(none.stdout, none.status ?? 1).active, {});
+});
+
+test('the unit states as `systemctl is-active` printed them (one line per unit) still parse', () => {
+  const r = systemdUnits.parse('@@units\nnova-compute.service enabled\n@@active\nnova-compute.service active\n@@containers\n@@wsgi\n', 0);
+  assert.deepEqual(r.active, { 'nova-compute.service': 'active' });
 });
 
 test('kolla containers with their image, state and start (docker inspect; podman prints no leading /)', () => {
