@@ -133,22 +133,25 @@ function cmdline(distro: Distro): string {
   return distroInfo(distro).defaultCmdline;
 }
 
+/**
+ * A controller on an Intel board without a GPU (8 cores, VT-d in the firmware,
+ * the IOMMU off by default): what differs between the labs' controllers.
+ */
+function intelController(o: Pick<HostSpec, 'name' | 'distro' | 'bootMode' | 'grubCmdline' | 'nova' | 'rebootSeconds'> & Partial<Pick<HostSpec, 'kolla'>>): HostSpec {
+  return { roles: ['controller'], cpu: cpuIntel(8), iommuFirmware: true, iommuDefaultOn: false, devices: build(intelBoard(), INTEL_SHARED), ...o };
+}
+
 /** The heterogeneous lab of the issue. */
 export function mixedCluster(): HostSpec[] {
   const release: NovaRelease = '2023.2';
   const g1 = rtx2080ti('3b', '0000:3a:00.0', true);
   const g2 = rtx2080ti('af', '0000:ae:00.0', true);
   return [
-    {
+    intelController({
       name: 'ctl1',
-      roles: ['controller'],
       distro: 'rocky-9',
       bootMode: 'uefi',
-      cpu: cpuIntel(8),
-      iommuFirmware: true,
-      iommuDefaultOn: false,
       grubCmdline: cmdline('rocky-9'),
-      devices: build(intelBoard(), INTEL_SHARED),
       nova: {
         release,
         // written for Queens and carried through every upgrade since
@@ -156,7 +159,7 @@ export function mixedCluster(): HostSpec[] {
           'RetryFilter,AvailabilityZoneFilter,ComputeFilter,ComputeCapabilitiesFilter,RamFilter,CoreFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter',
       },
       rebootSeconds: 3,
-    },
+    }),
     {
       name: 'el7-bios',
       roles: ['compute'],
@@ -276,22 +279,17 @@ export function demoCluster(): HostSpec[] {
   const release: NovaRelease = '2024.1';
   const g = rtx2080ti('3b', '0000:3a:00.0');
   return [
-    {
+    intelController({
       name: 'controller',
-      roles: ['controller'],
       distro: 'ubuntu-22.04',
       bootMode: 'bios',
-      cpu: cpuIntel(8),
-      iommuFirmware: true,
-      iommuDefaultOn: false,
       grubCmdline: '',
-      devices: build(intelBoard(), INTEL_SHARED),
       nova: {
         release,
         enabledFilters: 'ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,NUMATopologyFilter',
       },
       rebootSeconds: 2,
-    },
+    }),
     {
       name: 'gpu-rtx',
       roles: ['compute'],
@@ -354,19 +352,7 @@ export function demoCluster(): HostSpec[] {
 export function benchCluster(computes: number): HostSpec[] {
   const release: NovaRelease = '2024.1';
   const hosts: HostSpec[] = [
-    {
-      name: 'ctl',
-      roles: ['controller'],
-      distro: 'rocky-9',
-      bootMode: 'uefi',
-      cpu: cpuIntel(8),
-      iommuFirmware: true,
-      iommuDefaultOn: false,
-      grubCmdline: cmdline('rocky-9'),
-      devices: build(intelBoard(), INTEL_SHARED),
-      nova: { release, enabledFilters: null },
-      rebootSeconds: 1,
-    },
+    intelController({ name: 'ctl', distro: 'rocky-9', bootMode: 'uefi', grubCmdline: cmdline('rocky-9'), nova: { release, enabledFilters: null }, rebootSeconds: 1 }),
   ];
   const distros: Array<[Distro, 'bios' | 'uefi']> = [
     ['ubuntu-22.04', 'bios'],
@@ -414,20 +400,7 @@ export function kollaCluster(): HostSpec[] {
   const release: NovaRelease = '2023.2';
   const g = rtx2080ti('3b', '0000:3a:00.0');
   return [
-    {
-      name: 'kctl',
-      roles: ['controller'],
-      distro: 'ubuntu-22.04',
-      bootMode: 'bios',
-      cpu: cpuIntel(8),
-      iommuFirmware: true,
-      iommuDefaultOn: false,
-      grubCmdline: '',
-      devices: build(intelBoard(), INTEL_SHARED),
-      nova: { release, enabledFilters: null },
-      kolla: { engine: 'docker' },
-      rebootSeconds: 1,
-    },
+    intelController({ name: 'kctl', distro: 'ubuntu-22.04', bootMode: 'bios', grubCmdline: '', nova: { release, enabledFilters: null }, kolla: { engine: 'docker' }, rebootSeconds: 1 }),
     {
       name: 'kcmp1',
       roles: ['compute'],
