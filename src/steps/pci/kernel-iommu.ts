@@ -16,6 +16,7 @@ import { StepError } from '../../errors.ts';
 import { readRemoteFile, writeRemoteFile } from '../../ssh/files.ts';
 import { quote } from '../../util/shell.ts';
 import type { Change, StepContext, StepKind } from '../types.ts';
+import { regenerateFailure, regenerateScript } from './regenerate.ts';
 
 const args = z
   .object({
@@ -55,19 +56,10 @@ function satisfies(line: string, add: readonly string[], remove: readonly string
   return add.every((a) => hasKernelArg(line, a)) && !remove.some((r) => hasKernelArg(line, r));
 }
 
-/** The boot configuration's regeneration commands in one script: stops at the first that fails, and says which. */
-function regenerateScript(commands: readonly string[][]): string {
-  // (their output on stderr: stdout is for what is read back after them)
-  return commands.map((argv, i) => `${quote(argv)} >&2 || { rc=$?; echo "passthru-regenerate ${i} $rc"; exit "$rc"; }`).join('\n');
-}
-
-/** Fails the step with the command that failed (regenerateScript) and the end of its output. */
+/** Fails the step with the regeneration command that failed (regenerate.ts). */
 function regenerated(cx: StepContext, commands: readonly string[][], r: { exitCode: number; stdout: string; stderr: string }): void {
-  if (r.exitCode === 0) return;
-  const marker = /^passthru-regenerate (\d+) \d+$/m;
-  const which = commands[Number(marker.exec(r.stdout)?.[1] ?? 0)] ?? [];
-  const stdout = r.stdout.split('\n').filter((l) => !marker.test(l)).join('\n');
-  throw new StepError(cx.hostName, 'kernel arguments', `${quote(which)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || stdout).trim().split('\n').slice(-3).join('\n'))}`);
+  const failure = regenerateFailure(commands, r, (t) => cx.secrets.mask(t));
+  if (failure !== undefined) throw new StepError(cx.hostName, 'kernel arguments', failure);
 }
 
 export const kernelIommuStep: StepKind<z.infer<typeof args>> = {

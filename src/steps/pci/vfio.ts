@@ -23,6 +23,7 @@ import { writeRemoteFile } from '../../ssh/files.ts';
 import { StepError } from '../../errors.ts';
 import { quote } from '../../util/shell.ts';
 import type { Change, StepContext, StepKind } from '../types.ts';
+import { regenerateFailure, regenerateScript } from './regenerate.ts';
 
 const args = z
   .object({
@@ -154,9 +155,9 @@ export const vfioStep: StepKind<z.infer<typeof args>> = {
         if (edits.length > 0) {
           // the initramfs, then what the next steps read (the reboot: the boot_id) in the same round trip
           const back = cx.readBack?.([]);
-          const script = back ? `${quote(regenerate)} >&2 || exit $?\n${back.script}` : quote(regenerate);
-          const r = await cx.host.exec(back ? quote(['sh', '-c', script]) : script, { become: cx.become, timeoutMs: 600_000, signal: cx.signal });
-          if (r.exitCode !== 0) throw new StepError(cx.hostName, 'vfio-pci', `${quote(regenerate)} exited ${r.exitCode}: ${cx.secrets.mask((r.stderr || r.stdout).trim().split('\n').slice(-3).join('\n'))}`, 'the files above are in place; regenerate the initramfs by hand before rebooting');
+          const r = await cx.host.exec(quote(['sh', '-c', `${regenerateScript([regenerate])}\n${back?.script ?? ''}`]), { become: cx.become, timeoutMs: 600_000, signal: cx.signal });
+          const failure = regenerateFailure([regenerate], r, (t) => cx.secrets.mask(t));
+          if (failure !== undefined) throw new StepError(cx.hostName, 'vfio-pci', failure, 'the files above are in place; regenerate the initramfs by hand before rebooting');
           if (back) {
             back.accept(r.stdout);
             return { result: planned, factsCurrent: true };
