@@ -24,7 +24,7 @@ import { exitCodeFor } from '../ui/exit-code.ts';
 import { isSecretKey, secrets as globalSecrets, type SecretRegistry } from '../util/secrets.ts';
 import { askSecret, askYesNo, interactive } from '../cli/prompt.ts';
 import { makeConnector } from '../cli/connector.ts';
-import { hostLock, releaseHostLock } from '../engine/host-lock.ts';
+import { hostLock } from '../engine/host-lock.ts';
 import { checkTags, listPlaybook } from './playbook-lists.ts';
 import { writeOutputFile } from '../cli/output-file.ts';
 
@@ -93,7 +93,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const color = o.tty && !process.env['NO_COLOR'];
   const approve = o.yes || o.check ? undefined : approval(o, secrets, color);
   if (approve) o.out.write('Planning the run before changing anything...\n');
-  const runId = `${process.pid}-${Date.now()}`;
+  const lock = o.check ? undefined : hostLock(`${process.pid}-${Date.now()}`);
 
   const result = await runPlaybook({
     playbook,
@@ -126,8 +126,8 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
       // from -vv on, command lines interleave with the output: plain lines, not the live view
       renderer = await createRenderer(bus, { tty: o.tty && verbosity < 2, out: o.out, diff: o.diff || o.check, verbose: verbosity >= 1, secrets });
     },
-    hostLock: o.check ? undefined : hostLock(runId),
-    onDisconnect: o.check ? undefined : (host) => releaseHostLock(host, runId),
+    hostLock: lock,
+    onDisconnect: lock ? (host) => lock.release(host) : undefined,
   });
   if (result.refused) {
     o.out.write(`${result.interrupted ? 'interrupted: ' : ''}nothing was changed\n`);

@@ -6,9 +6,9 @@
 // plan is never made from facts older than the last change; a run that
 // changes nothing (a rerun, a dry run) reads each host once.
 //
-// The host lock goes along with the first round trip (`prefetchWith`): when
-// the facts are read as root anyway, its command is the first section of the
-// same script, so a rerun is a connection and one round trip per host.
+// The look at the host lock goes along with the first round trip
+// (`prefetchWith`): the first section of the same script, so a rerun is a
+// connection and one round trip per host.
 
 import { buildGatherScript, gatherFacts, newNonce, parseGatherOutput } from '../facts/gather.ts';
 import type { Fact } from '../facts/types.ts';
@@ -22,7 +22,7 @@ interface Entry {
   become: boolean;
 }
 
-/** What a command run along with the facts (the host lock) printed. */
+/** What a command run along with the facts (the look at the host lock) printed. */
 export interface LeadResult {
   stdout: string;
   stderr: string;
@@ -58,37 +58,24 @@ export class FactCache {
   }
 
   /**
-   * The first round trip on a host: `lead` (a POSIX sh command run as root:
-   * the host lock) and every fact not cached yet. When the facts are read as
-   * root anyway, `lead` is the first section of the same script, so the facts
-   * are read once it ran; otherwise it runs through sudo on a channel of its
-   * own beside them (facts read as another user stay so). Resolves with what
-   * `lead` printed; rejects when it could not run. A fact that could not be
-   * read is simply not cached (the step that needs it fails with its own
-   * message).
+   * The first round trip on a host: `lead` (a read-only POSIX sh command:
+   * the look at the host lock) as the first section of the script that reads
+   * every fact not cached yet, as the same user. Resolves with what `lead`
+   * printed (empty, with the reason on stderr, when its section is missing or
+   * cut short). A fact that could not be read is simply not cached (the step
+   * that needs it fails with its own message).
    */
   async prefetchWith(lead: string, facts: Fact<unknown>[], become: boolean): Promise<LeadResult> {
     const { pending, missing } = this.split(facts, become);
-    const settled = (): Promise<unknown> => Promise.allSettled(pending);
     const asRoot = become || missing.some((f) => f.become === true);
-    if (!asRoot) {
-      if (missing.length > 0) pending.push(this.round(missing, false).then(() => undefined));
-      try {
-        const r = await this.host.exec(lead, { become: true });
-        return { stdout: r.stdout, stderr: r.stderr };
-      } finally {
-        await settled();
-      }
-    }
-    const leadFact: Fact<LeadResult> = { id: LEAD_ID, script: lead, become: true, parse: (output) => ({ stdout: output, stderr: '' }) };
+    const leadFact: Fact<LeadResult> = { id: LEAD_ID, script: lead, parse: (output) => ({ stdout: output, stderr: '' }) };
     try {
-      const got = await this.round(missing, true, leadFact as Fact<unknown>);
+      const got = await this.round(missing, asRoot, leadFact as Fact<unknown>);
       const r = got.get(LEAD_ID);
-      // a section that is missing or cut short: the lock's own check says it was not taken
       if (!r || r.error !== undefined) return { stdout: '', stderr: r?.error ?? 'no output' };
       return r.value as LeadResult;
     } finally {
-      await settled();
+      await Promise.allSettled(pending);
     }
   }
 

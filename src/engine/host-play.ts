@@ -2,6 +2,7 @@
 // play's steps declare in one round trip, run the steps in order, then the
 // notified handlers (also when a later step failed), and report.
 
+import { HostError } from '../errors.ts';
 import type { Fact } from '../facts/types.ts';
 import type { Vars } from '../inventory/types.ts';
 import type { Play, StepDef } from '../playbook/index.ts';
@@ -32,7 +33,7 @@ export interface PlayContext {
   confirm: ((what: string) => Promise<void>) | undefined;
   /** run_once steps: the first host to reach one runs it; the others share its result */
   runOnce: Map<StepDef, Promise<{ host: string; result: StepRunResult }>>;
-  /** taken once per host after connecting, along with its first facts, before any step */
+  /** looked at along with each host's first facts, taken right before its first change (undefined: none, as in --check) */
   hostLock: HostLock | undefined;
   /** the selected steps (and handlers) of the later plays this host is in, with their play's vars */
   laterSteps: (host: string) => Array<{ steps: StepDef[]; vars: Vars }>;
@@ -101,12 +102,12 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
   // a fact missing after a change: read it with what the steps up to the next disruptive one
   // (a reboot, a restart: it changes what they would read) will read
   facts.lookAhead(() => declaredFacts(untilDisruptive([...steps.slice(position), ...play.handlers].map(compile)), hs, baseVars(), volatile()));
-  // the host lock (once per run) goes in the same round trip as the facts, before them
-  const lock = pc.hostLock && !hs.locked ? pc.hostLock : undefined;
+  // a look at the host lock (once per run) goes in the same round trip as the facts, before them;
+  // the lock itself is taken right before the first change (take, below)
+  const lock = pc.hostLock && hs.lockSeen === undefined ? pc.hostLock : undefined;
   if (lock) {
     try {
-      lock.accept(hostName, await facts.prefetchWith(lock.script, everything(), become));
-      hs.locked = true;
+      hs.lockSeen = lock.inspect(hostName, await facts.prefetchWith(lock.check, everything(), become));
     } catch (e) {
       return unreachableOrFailed(e);
     }
@@ -160,6 +161,7 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
       confirm: pc.confirm,
       onApply: () => bus.emit({ type: 'step-apply', play: play.name, host: hostName, step: step.def.name, kind: step.def.kind, time: Date.now() }),
       beforeRestart: () => aheadDone(hs, pc.signal),
+      beforeApply: pc.hostLock ? () => takeLock(pc.hostLock!, host, hs) : undefined,
     });
   };
 
@@ -357,4 +359,10 @@ async function aheadDone(hs: HostRunState, signal: AbortSignal): Promise<void> {
 function outcomeOf(status: StepOutcome['status'], name: string, e: unknown): StepOutcome {
   const hint = e instanceof Error && 'hint' in e && typeof e.hint === 'string' ? e.hint : undefined;
   return { name, status, changed: false, changes: [], diffs: [], duration_ms: 0, error: errorText(e), hint, notes: [] };
+}
+
+/** The host lock, right before the host's first change, against what its first facts saw of it. */
+async function takeLock(lock: HostLock, host: RemoteHost, hs: HostRunState): Promise<void> {
+  if (hs.lockSeen === undefined) throw new HostError(host.name, 'the host lock was not looked at before the first change: not touching the host (a bug in passthru)');
+  await lock.take(host, hs.lockSeen);
 }

@@ -6,7 +6,8 @@
 // An applying run that must be approved (`approve`: a terminal without
 // --yes, or no terminal and no --yes) plans first: the plays run in check
 // mode, every host and every batch, up to the first play that would change
-// something; nothing is changed and no host is locked. That plan goes to
+// something; nothing is changed and no host is locked (a host another run
+// holds is refused already). That plan goes to
 // `approve` (nothing is asked when nothing would change); only then does the
 // run start, and every step plans again right before it applies (the host
 // may have changed while the question waited). A change that was not in an
@@ -55,7 +56,7 @@ export interface RunOptions {
   approve?: ((plan: RunPlan) => Promise<boolean>) | undefined;
   /** called once the run really starts (after the question): before its first event */
   beforeStart?: (() => Promise<void>) | undefined;
-  /** the host lock, taken on each host along with its first facts (undefined: none, as in --check) */
+  /** the host lock: looked at with each host's first facts, taken before its first change (undefined: none, as in --check) */
   hostLock?: HostLock | undefined;
   /** called for each live connection at the end of the run (releasing the host lock) */
   onDisconnect?: ((host: RemoteHost) => Promise<void>) | undefined;
@@ -143,7 +144,8 @@ async function runPlay(sh: RunShared, r: PlayRun): Promise<string | undefined> {
 /**
  * The planning pass: the plays in check mode, on a state of their own and
  * events of their own, up to and with the first play that would change
- * something. No host is locked and nothing is written.
+ * something. No host is locked and nothing is written; the lock is only
+ * looked at (a host another run holds is refused in the plan).
  */
 async function planRun(sh: RunShared): Promise<{ plan: RunPlan; state: RunState }> {
   const { opts } = sh;
@@ -153,7 +155,7 @@ async function planRun(sh: RunShared): Promise<{ plan: RunPlan; state: RunState 
   let later: string[] = [];
   for (const [index, play] of opts.playbook.plays.entries()) {
     if (opts.signal.aborted) break;
-    await runPlay(sh, { index, state, bus, check: true, hostLock: undefined, confirm: undefined, planning: true });
+    await runPlay(sh, { index, state, bus, check: true, hostLock: opts.hostLock, confirm: undefined, planning: true });
     if (collector.changes(play.name)) {
       later = opts.playbook.plays.slice(index + 1).filter((_, j) => (sh.playHostLists[index + 1 + j]?.length ?? 0) > 0).map((p) => p.name);
       break;
@@ -208,7 +210,11 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       if (changingHosts(plan).length === 0) {
         // nothing was asked: the run goes on at once, from the facts just read; a change now was never shown
         confirm = (what) => unapprovedChange(what);
-        for (const [name, h] of planned.state.hosts) if (h.facts) state.host(name).facts = h.facts;
+        for (const [name, h] of planned.state.hosts) {
+          if (!h.facts) continue;
+          state.host(name).facts = h.facts;
+          state.host(name).lockSeen = h.lockSeen;
+        }
       }
     } catch (e) {
       await pool.closeAll(undefined);

@@ -11,6 +11,7 @@ import { RunServices } from '../steps/services.ts';
 import type { BackupRecord } from '../steps/types.ts';
 import type { HostStatus } from './events.ts';
 import type { FactCache } from './fact-cache.ts';
+import type { LockSeen } from './host-lock.ts';
 import { StepPrep } from './step-prep.ts';
 
 export interface HostRunState {
@@ -29,8 +30,8 @@ export interface HostRunState {
   pendingChanges: string[];
   /** the host's facts, kept across plays until something changes on it */
   facts?: FactCache | undefined;
-  /** the run's host lock was taken on this host */
-  locked?: boolean | undefined;
+  /** what the first facts saw of the host lock (taken, with this, right before the first change) */
+  lockSeen?: LockSeen | undefined;
   /** which step registered each variable of `registered` */
   producers: Map<string, Producer>;
   /** step kind -> the variable its latest step registered */

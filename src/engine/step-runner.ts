@@ -29,6 +29,8 @@ export interface StepRunInput {
   unknownInCheck?: string | undefined;
   /** called before any apply; rejects a change that no approved plan showed (see engine/run.ts) */
   confirm: ((what: string) => Promise<void>) | undefined;
+  /** awaited before the step's first change, after the confirmation (the host lock); a throw fails the step, unchanged */
+  beforeApply?: (() => Promise<void>) | undefined;
   /** called when the step starts changing the host (after its plan, before apply) */
   onApply?: (() => void) | undefined;
   /**
@@ -166,6 +168,7 @@ async function attemptStep(input: StepRunInput, args: unknown, finish: Finish, a
   if (changed && !ctx.check) {
     if (!plan.apply) throw new HostError(ctx.hostName, `${def.name}: step planned changes but cannot apply them (bug in step kind '${kind.kind}')`);
     if (input.confirm) await input.confirm(`${def.name} (${kind.kind})`);
+    await input.beforeApply?.();
     if (kind.restartsHost && input.beforeRestart) await input.beforeRestart();
     input.onApply?.();
     let outcome;

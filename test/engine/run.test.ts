@@ -348,34 +348,63 @@ test('nothing would change: nothing is asked; a change that appears after the pl
   assert.match(stepEnds(drift.events)[0]?.outcome.error ?? '', /not in the plan shown before the run/);
 });
 
-test('the host lock goes in the first facts round trip when they are read as root: one round trip per host before the steps', async () => {
+test('a look at the host lock goes in the first facts round trip, as the user that reads them; a run that changes nothing takes no lock', async () => {
   const k = new Map(kinds);
   k.set(readFactKind.kind, readFactKind as unknown as StepKind<unknown>);
-  const pb = playbook(play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' }, { register: 'a' })], { become: true }));
-  const s = setup({ compute: ['c1', 'c2'] }, pb, { kinds: k, hostLock: hostLock('run-1') });
-  const { state } = await s.run();
-  for (const h of s.hosts.values()) {
-    assert.equal(h.gathers, 1, `${h.name}: the lock and the facts in one round trip`);
-    assert.deepEqual(h.gathered[0], ['passthru_lead', 'alpha'], `${h.name}: the lock is taken before the facts are read`);
-    assert.deepEqual(h.gatheredAsRoot, [true]);
-    assert.equal(h.asRoot.length, 0, `${h.name}: no command of its own for the lock`);
-    assert.equal(state.host(h.name).locked, true);
+  for (const become of [true, false]) {
+    const pb = playbook(play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' }, { register: 'a' })], { become }));
+    const s = setup({ compute: ['c1', 'c2'] }, pb, { kinds: k, hostLock: hostLock('run-1') });
+    const { state } = await s.run();
+    for (const h of s.hosts.values()) {
+      assert.equal(h.gathers, 1, `${h.name}: the look at the lock and the facts in one round trip`);
+      assert.deepEqual(h.gathered[0], ['passthru_lead', 'alpha'], `${h.name}: the lock is looked at before the facts are read`);
+      assert.deepEqual(h.gatheredAsRoot, [become]);
+      assert.deepEqual(h.asRoot, [], `${h.name}: nothing else run, nothing taken, nothing to release`);
+      assert.deepEqual(state.host(h.name).lockSeen, { last: '' });
+    }
+    assert.deepEqual(state.host('c1').registered['a'], { value: 'alpha', changed: false, failed: false });
   }
-  assert.deepEqual(state.host('c1').registered['a'], { value: 'alpha', changed: false, failed: false });
 });
 
-test('facts read as the login user stay so: the host lock then runs through sudo on a command of its own', async () => {
+test('the host lock is taken as root right before the first change, once per host, against what the facts saw', async () => {
   const k = new Map(kinds);
   k.set(readFactKind.kind, readFactKind as unknown as StepKind<unknown>);
-  const pb = playbook(play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' })]));
+  const pb = playbook(play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' }), step('x', 'touch', { path: '/etc/x' }), step('y', 'touch', { path: '/etc/y' })]));
   const s = setup({ compute: ['c1'] }, pb, { kinds: k, hostLock: hostLock('run-1') });
+  const h = new FakeHost('c1');
+  h.shellFiles = { '/var/lib/passthru/last-lock': 'run-0 bob@elsewhere 2026-01-01T00:00:00.000Z\n' };
+  s.hosts.set('c1', h);
   const { state } = await s.run();
-  const h = s.hosts.get('c1')!;
-  assert.deepEqual(h.gathered, [['alpha']]);
-  assert.deepEqual(h.gatheredAsRoot, [false]);
-  assert.equal(h.asRoot.length, 1);
+  assert.equal(state.host('c1').status, 'changed');
+  assert.deepEqual(state.host('c1').lockSeen, { last: 'run-0 bob@elsewhere 2026-01-01T00:00:00.000Z' });
+  assert.equal(h.asRoot.length, 1, 'one take for two changes');
   assert.match(h.asRoot[0]!, /mkdir '?\/var\/lib\/passthru\/lock'?/);
-  assert.equal(state.host('c1').locked, true);
+  assert.match(h.asRoot[0]!, /run-0 bob@elsewhere/, 'the take compares with the line the facts saw');
+  assert.deepEqual(h.log, [h.asRoot[0], 'touch /etc/x', 'touch /etc/y'], 'taken before the first change');
+});
+
+test('another run took the host between its facts and its first change: refused, untouched', async () => {
+  const k = new Map(kinds);
+  k.set(readFactKind.kind, readFactKind as unknown as StepKind<unknown>);
+  const pb = playbook(play('first', 'compute', [step('a', 'readfact', { fact: 'alpha' }), step('make file', 'touch', { path: '/etc/x' })]));
+  const s = setup({ compute: ['c1'] }, pb, { kinds: k, hostLock: hostLock('run-2') });
+  // the other run came and went: its line is in last-lock, the lock itself is gone
+  class Overtaken extends FakeHost {
+    override async exec(command: string, opts?: Parameters<FakeHost['exec']>[1]) {
+      const r = await super.exec(command, opts);
+      if (command.includes('@@passthru-fact')) this.shellFiles = { '/var/lib/passthru/last-lock': 'run-1 bob@elsewhere 2026-01-01T00:00:00.000Z\n' };
+      return r;
+    }
+  }
+  const h = new Overtaken('c1');
+  s.hosts.set('c1', h);
+  const { state } = await s.run();
+  const ends = stepEnds(s.events);
+  assert.deepEqual(ends.map((e) => [e.step, e.outcome.status]), [['a', 'ok'], ['make file', 'failed']]);
+  assert.match(ends[1]!.outcome.error ?? '', /another passthru run \(bob@elsewhere, 2026-01-01T00:00:00.000Z\) took this host after this run read it; its plan may be out of date: not touching it/);
+  assert.match(ends[1]!.outcome.hint ?? '', /run again/);
+  assert.equal(state.host('c1').status, 'failed');
+  assert.ok(!h.log.includes('touch /etc/x'), 'nothing changed on the host');
 });
 
 test('a host another run holds is refused at connect, whichever way the lock went', async () => {

@@ -1,10 +1,12 @@
 // Two passthru runs against the same host at once: the second one refuses
 // the host (the host lock, /var/lib/passthru/lock), so their edits never
 // interleave; once the first run is over the lock is gone and the host can
-// be run against again.
+// be run against again. The lock is taken at a run's first change: a run
+// that changes nothing writes nothing on the host, and a run that another
+// one overtook between its facts and its first change refuses the host.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { demoCluster } from '@passthru/lab/specs.ts';
@@ -20,6 +22,27 @@ const FIRST = `
     - name: slow edit
       # holds on until the test lets it go on (at most 60 s)
       shell: "echo first-start >> /root/journal; for i in $(seq 600); do test -e /root/go-on && break; sleep 0.1; done; echo first-end >> /root/journal"
+`;
+
+const READ_ONLY = `
+- name: read-only run
+  hosts: all
+  steps:
+    - name: look
+      command: { argv: [cat, /root/journal], readonly: true }
+`;
+
+// reads (readonly), waits for the test, then edits: the facts are read before the wait
+const SLOW_READER = `
+- name: slow reader
+  hosts: all
+  steps:
+    - name: wait
+      shell:
+        script: "echo reader-waits >> /tmp/reader; for i in $(seq 600); do test -e /root/reader-go && break; sleep 0.1; done"
+        readonly: true
+    - name: late edit
+      shell: "echo late >> /root/journal"
 `;
 
 const SECOND = `
@@ -74,5 +97,44 @@ describe('two runs against the same host at once', { skip: unavailable ? `SKIPPE
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.equal(hostFile(lab, host, '/root/journal'), 'first-start\nfirst-end\nsecond\n');
     assert.equal(hostFile(lab, host, '/var/lib/passthru/lock/owner'), undefined);
+  });
+
+  it('a run that changes nothing writes nothing on the host, and is refused all the same while another run holds it', async () => {
+    const last = hostFile(lab, host, '/var/lib/passthru/last-lock');
+    assert.match(last ?? '', new RegExp(`^\\d+-\\d+ \\S+@${hostname()} \\d{4}-`), 'the last run that took the lock left its line');
+    const quiet = await runCli(['run', tmp.file('read-only.yaml', READ_ONLY), '-i', lab.inventoryPath, '--yes'], { env: cliEnv(tmp.dir) });
+    assert.equal(quiet.code, 0, quiet.stdout + quiet.stderr);
+    assert.match(quiet.stdout, /1 unchanged/);
+    assert.equal(existsSync(join(lab.host(host).rootDir, 'var/lib/passthru/lock')), false, 'no lock taken');
+    assert.equal(hostFile(lab, host, '/var/lib/passthru/last-lock'), last, 'nothing written');
+
+    rmSync(join(lab.host(host).rootDir, 'root/go-on'));
+    const first = startCli(['run', tmp.file('first.yaml', FIRST), '-i', lab.inventoryPath, '--yes'], { env: cliEnv(tmp.dir) });
+    await waitUntil(() => (hostFile(lab, host, '/root/journal') ?? '').endsWith('first-start\n'), 30_000, 'the first run to be in its step');
+    const refused = await runCli(['run', tmp.file('read-only.yaml', READ_ONLY), '-i', lab.inventoryPath, '--yes'], { env: cliEnv(tmp.dir) });
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    assert.match(refused.stdout + refused.stderr, /connect: FAILED: gpu-rtx: another passthru run holds this host/);
+    writeFileSync(join(lab.host(host).rootDir, 'root/go-on'), '');
+    assert.equal((await first.result).code, 0);
+  });
+
+  it('a run overtaken by another between its facts and its first change refuses the host, untouched', async () => {
+    const json = join(tmp.dir, 'reader.json');
+    const reader = startCli(['run', tmp.file('reader.yaml', SLOW_READER), '-i', lab.inventoryPath, '--yes', '--json', json], { env: cliEnv(tmp.dir) });
+    await waitUntil(() => (hostFile(lab, host, '/tmp/reader') ?? '') !== '', 30_000, 'the reader to have read the host');
+    // meanwhile another run comes, edits and goes
+    const other = await runCli(['run', tmp.file('second.yaml', SECOND), '-i', lab.inventoryPath, '--yes'], { env: cliEnv(tmp.dir) });
+    assert.equal(other.code, 0, other.stdout + other.stderr);
+    const before = hostFile(lab, host, '/root/journal');
+    writeFileSync(join(lab.host(host).rootDir, 'root/reader-go'), '');
+    const r = await reader.result;
+    const out = r.stdout + r.stderr;
+    assertNoStack(out);
+    assert.equal(r.code, 2, out);
+    assert.match(out, /late edit: FAILED: gpu-rtx: another passthru run \(\S+@\S+, \d{4}-[^)]+\) took this host after this run read it; its plan may be out of date: not touching it/);
+    assert.match(out, /hint: run again: the new run plans from what the host is now/);
+    assert.equal(hostFile(lab, host, '/root/journal'), before, 'the late edit was not made');
+    assert.equal(existsSync(join(lab.host(host).rootDir, 'var/lib/passthru/lock')), false, 'the refused run left no lock');
+    assert.equal(readReport(json).hosts[host]?.steps.at(-1)?.status, 'failed');
   });
 });
