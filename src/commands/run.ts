@@ -93,7 +93,8 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const color = o.tty && !process.env['NO_COLOR'];
   const approve = o.yes || o.check ? undefined : approval(o, secrets, color);
   if (approve) o.out.write('Planning the run before changing anything...\n');
-  const lock = o.check ? undefined : hostLock(`${process.pid}-${Date.now()}`);
+  // --check too looks at the lock (a plan of a host another run is changing would be of a half-changed host); it never takes it
+  const lock = hostLock(`${process.pid}-${Date.now()}`);
 
   const result = await runPlaybook({
     playbook,
@@ -127,7 +128,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
       renderer = await createRenderer(bus, { tty: o.tty && verbosity < 2, out: o.out, diff: o.diff || o.check, verbose: verbosity >= 1, secrets });
     },
     hostLock: lock,
-    onDisconnect: lock ? (host) => lock.release(host) : undefined,
+    onDisconnect: (host) => lock.release(host),
   });
   if (result.refused) {
     o.out.write(`${result.interrupted ? 'interrupted: ' : ''}nothing was changed\n`);

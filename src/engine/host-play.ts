@@ -33,7 +33,7 @@ export interface PlayContext {
   confirm: ((what: string) => Promise<void>) | undefined;
   /** run_once steps: the first host to reach one runs it; the others share its result */
   runOnce: Map<StepDef, Promise<{ host: string; result: StepRunResult }>>;
-  /** looked at along with each host's first facts, taken right before its first change (undefined: none, as in --check) */
+  /** looked at along with each host's first facts, taken right before its first change (undefined: none) */
   hostLock: HostLock | undefined;
   /** the selected steps (and handlers) of the later plays this host is in, with their play's vars */
   laterSteps: (host: string) => Array<{ steps: StepDef[]; vars: Vars }>;

@@ -56,7 +56,7 @@ export interface RunOptions {
   approve?: ((plan: RunPlan) => Promise<boolean>) | undefined;
   /** called once the run really starts (after the question): before its first event */
   beforeStart?: (() => Promise<void>) | undefined;
-  /** the host lock: looked at with each host's first facts, taken before its first change (undefined: none, as in --check) */
+  /** the host lock: looked at with each host's first facts, taken before its first change (never in --check); undefined: none */
   hostLock?: HostLock | undefined;
   /** called for each live connection at the end of the run (releasing the host lock) */
   onDisconnect?: ((host: RemoteHost) => Promise<void>) | undefined;

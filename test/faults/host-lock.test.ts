@@ -99,7 +99,7 @@ describe('two runs against the same host at once', { skip: unavailable ? `SKIPPE
     assert.equal(hostFile(lab, host, '/var/lib/passthru/lock/owner'), undefined);
   });
 
-  it('a run that changes nothing writes nothing on the host, and is refused all the same while another run holds it', async () => {
+  it('a run that changes nothing writes nothing on the host, and is refused all the same while another run holds it, as is a --check', async () => {
     const last = hostFile(lab, host, '/var/lib/passthru/last-lock');
     assert.match(last ?? '', new RegExp(`^\\d+-\\d+ \\S+@${hostname()} \\d{4}-`), 'the last run that took the lock left its line');
     const quiet = await runCli(['run', tmp.file('read-only.yaml', READ_ONLY), '-i', lab.inventoryPath, '--yes'], { env: cliEnv(tmp.dir) });
@@ -114,6 +114,9 @@ describe('two runs against the same host at once', { skip: unavailable ? `SKIPPE
     const refused = await runCli(['run', tmp.file('read-only.yaml', READ_ONLY), '-i', lab.inventoryPath, '--yes'], { env: cliEnv(tmp.dir) });
     assert.equal(refused.code, 2, refused.stdout + refused.stderr);
     assert.match(refused.stdout + refused.stderr, /connect: FAILED: gpu-rtx: another passthru run holds this host/);
+    const dry = await runCli(['run', tmp.file('second.yaml', SECOND), '-i', lab.inventoryPath, '--check'], { env: cliEnv(tmp.dir) });
+    assert.equal(dry.code, 2, dry.stdout + dry.stderr);
+    assert.match(dry.stdout + dry.stderr, /connect: FAILED: gpu-rtx: another passthru run holds this host/, 'a --check does not plan a half-changed host');
     writeFileSync(join(lab.host(host).rootDir, 'root/go-on'), '');
     assert.equal((await first.result).code, 0);
   });
