@@ -10,26 +10,33 @@
 // CentOS 7 computes with an RTX 2080 Ti each, every one of which needs the
 // IOMMU and reboots; `mixed` = benchCluster(N), mixed distributions and GPUs,
 // some computes reboot), each lab size N, every reboot taking
-// --reboot-seconds: first the FLOOR, on a fresh lab of its own: every compute
-// rebooted at once with plain OpenSSH (`ssh root@host reboot`), until each
-// answers with a new boot_id (the reboot floor); then `passthru exec all --
-// cat /proc/sys/kernel/random/boot_id`, the median of 3 (the exec floor).
+// --reboot-seconds: first the FLOORS, on a fresh lab of their own: every
+// compute rebooted at once with plain OpenSSH (`ssh root@host reboot`), until
+// each answers with a new boot_id (the reboot floor); then `passthru exec all
+// -- cat /proc/sys/kernel/random/boot_id`, the median of 3 (the exec floor),
+// taking turns with `passthru exec -b all -- <facts script>`, the median of 3
+// (the facts floor), where each host runs the facts script `passthru run
+// --check -vvv` of the playbook sent it first (its one round trip of a rerun,
+// without the host lock; that run is not timed): the exec floor plus what
+// reading the facts costs the hosts.
 // Then for each tool, on a freshly started real lab (packages/lab/src/real/):
 // first apply, idempotent rerun, check (passthru --check; ansible --check
 // --diff); each figure is also given as a multiple of its floor (first apply:
-// the reboot floor; rerun and check: the exec floor). Each run is a child
-// process, timed by wall clock; CPU seconds from bash's `times`; passthru's
-// peak RSS from /proc/<pid>/status (VmHWM). Then the embedded lab (its own
-// process, not counted) with --embedded-computes computes: passthru's first
-// apply. Prints markdown tables with ratios and the issue's targets, and
-// writes test/bench/results.json and test/bench/RESULTS.md.
+// the reboot floor; rerun and check: the exec floor), and passthru's rerun
+// and check as exec floor + facts on the hosts + passthru's own. Each run is
+// a child process, timed by wall clock; CPU seconds from bash's `times`;
+// passthru's peak RSS from /proc/<pid>/status (VmHWM). Then the embedded
+// lab (its own process, not counted) with --embedded-computes computes:
+// passthru's first apply. Prints markdown tables with ratios and the issue's
+// targets (and what 1.5x the exec floor leaves passthru after the facts
+// floor), and writes test/bench/results.json and test/bench/RESULTS.md.
 //
 // Options:
 //   --computes 12,100         lab sizes (computes; one controller is added)
 //   --cluster reboot,mixed    which labs: every compute reboots, and/or the mixed one
 //   --repeat-apply 100=5      passthru's first apply this many times at that size (a fresh lab
 //                             each): the target "every host reached and converged, 5 runs out of 5"
-//   --no-floor                do not measure the floors
+//   --no-floor                do not measure the floors (reboot, exec, facts)
 //   --skip-ansible            do not run Ansible even when ansible-playbook is on PATH
 //   --skip-embedded           no embedded-lab run
 //   --only passthru|ansible   only this tool on the real lab
@@ -65,7 +72,8 @@ import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/re
 import { killRunning, measure, type Measurement } from './measure.ts';
 import { parseRecap } from './recap.ts';
 import { keepStartupSection } from './startup-section.ts';
-import { CLUSTER_TITLES, evaluateTargets, fmtRatio, fmtS, PHASE_TITLES, PHASES, resultsTable, targetsTable, type Cluster, type Floor, type Phase, type RunResult, type Tool } from './table.ts';
+import { firstFactsCommands, perHostCommand } from './facts-floor.ts';
+import { CLUSTER_TITLES, evaluateTargets, factsBudgetLines, factsSplitLines, factsSplits, fmtRatio, fmtS, PHASE_TITLES, PHASES, resultsTable, targetsTable, type Cluster, type Floor, type Phase, type RunResult, type Tool } from './table.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -206,6 +214,16 @@ function passthruArgv(inventory: string, phase: Phase, f: number, prof?: string,
   ];
 }
 
+/** `passthru run --check -vvv`: every remote command in the log, whole (the facts floor's scripts) */
+function tracedCheckArgv(inventory: string, f: number): string[] {
+  return [...passthruArgv(inventory, 'check', f), '-vvv'];
+}
+
+/** the facts floor: `line` (each host's facts script, test/bench/facts-floor.ts) on every host, through sudo when the run read them so */
+function factsArgv(inventory: string, f: number, become: boolean, line: string): string[] {
+  return [process.execPath, 'bin/passthru.js', 'exec', '-i', inventory, '-f', String(f), ...(become ? ['-b'] : []), 'all', '--', line];
+}
+
 function ansibleArgv(inventory: string, phase: Phase): string[] {
   return [
     'ansible-playbook',
@@ -315,7 +333,7 @@ function report(r: RunResult): void {
   ].filter(Boolean);
   const f = floors.find((x) => x.cluster === (r.cluster ?? 'mixed') && x.computes === r.computes);
   const floorS = r.lab === 'real' ? (r.phase === 'apply' ? f?.rebootS : f?.execS) : undefined;
-  if (floorS) extra.unshift(`${fmtRatio(r.wallS / floorS)} the ${r.phase === 'apply' ? 'reboot' : 'exec'} floor`);
+  if (floorS) extra.unshift(`${fmtRatio(r.wallS / floorS)} the ${r.phase === 'apply' ? 'reboot' : 'exec'} floor${r.phase !== 'apply' && f?.factsS !== undefined ? `, facts floor ${fmtS(f.factsS)} s` : ''}`);
   if (r.loadBefore !== undefined) extra.push(`load before ${r.loadBefore.toFixed(1)}`);
   say(`${r.lab === 'embedded' ? 'embedded ' : `${r.cluster ?? 'mixed'} `}${r.computes} computes, ${r.tool} ${PHASE_TITLES[r.phase]}${r.attempt && r.attempt > 1 ? ` (run ${r.attempt})` : ''}: ${fmtS(r.wallS)} s, exit ${r.exitCode}${extra.length ? ` (${extra.join(', ')})` : ''}`);
   if (r.exitCode !== 0 && r.logPath) process.stderr.write(`  log: ${r.logPath}\n${logTail(r.logPath)}\n`);
@@ -325,10 +343,74 @@ function specsOf(cluster: Cluster, n: number) {
   return cluster === 'reboot' ? rebootCluster(n) : benchCluster(n);
 }
 
+/** the median of what succeeded (NaN when nothing did) */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.floor(s.length / 2)] ?? Number.NaN) : Number.NaN;
+}
+
+interface FloorCommand {
+  argv: string[];
+  /** `exec floor`: for messages */
+  what: string;
+  /** logs: `<logName>-<run>.log` */
+  logName: string;
+}
+
+/**
+ * Each command `runs` times on the floor lab, taking turns (a, b, a, b...):
+ * the median wall clock of each command's runs that exited 0. Taking turns,
+ * two floors see the same moments of a busy machine, and the difference of
+ * their medians is the difference of the commands, not of the moments.
+ */
+async function mediansOf(commands: FloorCommand[], runs: number): Promise<Array<{ s: number; ok: number }>> {
+  const walls: number[][] = commands.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, c] of commands.entries()) {
+      const m = await measure(c.argv, { cwd: ROOT, env: passthruEnv, logPath: join(logsDir, `${c.logName}-${i + 1}.log`), timeoutMs });
+      if (m.exitCode !== 0) say(`  ${c.what} run ${i + 1} failed (exit ${m.exitCode}): ${m.logPath}`);
+      else walls[k]?.push(m.wallS);
+    }
+  }
+  return walls.map((w) => ({ s: median(w), ok: w.length }));
+}
+
+/**
+ * The facts floor's command on this lab: `passthru run --check -vvv` (not
+ * timed; --check, so nothing is written on a host and no host lock is in
+ * the script), and from its log the first command each host was sent, its
+ * facts round trip (test/bench/facts-floor.ts says why from the log). One
+ * `passthru exec` line runs each host's own script: the controller's
+ * differs from the computes'. Undefined, and said why, when it cannot be had.
+ */
+async function factsFloorCommand(lab: RealLab, n: number, cluster: Cluster): Promise<{ line: string; become: boolean } | undefined> {
+  const logPath = join(logsDir, `${cluster}-${n}-facts-floor-script.log`);
+  const m = await measure(tracedCheckArgv(lab.inventoryPath, forks), { cwd: ROOT, env: passthruEnv, logPath, timeoutMs });
+  if (m.exitCode !== 0) {
+    say(`  facts floor not measured: passthru run --check -vvv failed (exit ${m.exitCode}): ${logPath}`);
+    return undefined;
+  }
+  try {
+    const commands = firstFactsCommands(readFileSync(logPath, 'utf8'));
+    const missing = lab.hosts.filter((h) => !commands.some((c) => c.host === h.name)).map((h) => h.name);
+    if (missing.length > 0) throw new Error(`no facts script sent to ${missing.join(', ')}`);
+    const line = perHostCommand(commands, lab.hosts);
+    // one argument of execve: Linux takes at most 128 KiB (MAX_ARG_STRLEN)
+    if (Buffer.byteLength(line) >= 128 * 1024) throw new Error(`the exec line (one branch per distinct script) is ${Buffer.byteLength(line)} bytes, over the 128 KiB one argument may have`);
+    writeFileSync(join(logsDir, `${cluster}-${n}-facts-floor.sh`), `${line}\n`);
+    return { line, become: commands.some((c) => c.become) };
+  } catch (e) {
+    say(`  facts floor not measured: ${e instanceof Error ? e.message : String(e)} (${logPath})`);
+    return undefined;
+  }
+}
+
 /**
  * The floors of a lab (see the top of this file), on a fresh lab of their own:
  * every compute rebooted at once with /usr/bin/ssh until each answers with a
- * new boot_id; then the exec floor, the median of `execRuns`.
+ * new boot_id; then the facts floor's script (factsFloorCommand); then the
+ * exec floor and the facts floor, their runs taking turns, the median of
+ * `execRuns` each.
  */
 async function measureFloor(n: number, cluster: Cluster, execRuns = 3): Promise<void> {
   say(`${cluster} ${n} computes: the floor, on a fresh lab`);
@@ -347,16 +429,21 @@ async function measureFloor(n: number, cluster: Cluster, execRuns = 3): Promise<
     );
     const rebootS = (performance.now() - t0) / 1000;
     await Promise.all(lab.hosts.map((h) => lab.waitUp(h.name, 60_000).catch(() => undefined)));
-    const execs: number[] = [];
-    for (let i = 0; i < execRuns; i++) {
-      const m = await measure(execArgv(lab.inventoryPath, forks), { cwd: ROOT, env: passthruEnv, logPath: join(logsDir, `${cluster}-${n}-exec-floor-${i + 1}.log`), timeoutMs });
-      if (m.exitCode !== 0) say(`  exec floor run ${i + 1} failed (exit ${m.exitCode}): ${m.logPath}`);
-      else execs.push(m.wallS);
-    }
-    execs.sort((a, b) => a - b);
-    const execS = execs.length ? (execs[Math.floor(execs.length / 2)] ?? Number.NaN) : Number.NaN;
-    floors.push({ cluster, computes: n, rebootS, execS, loadBefore });
-    say(`  floor: every compute rebooted and back in ${fmtS(rebootS)} s (plain ssh); passthru exec ${fmtS(execS)} s (median of ${execs.length}); load before ${loadBefore?.toFixed(1)}`);
+    // the facts floor's script first (a --check run, not timed), then the exec and facts floors taking turns
+    const facts = await factsFloorCommand(lab, n, cluster);
+    const [exec = { s: Number.NaN, ok: 0 }, factsFloor] = await mediansOf(
+      [
+        { argv: execArgv(lab.inventoryPath, forks), what: 'exec floor', logName: `${cluster}-${n}-exec-floor` },
+        ...(facts ? [{ argv: factsArgv(lab.inventoryPath, forks, facts.become, facts.line), what: 'facts floor', logName: `${cluster}-${n}-facts-floor` }] : []),
+      ],
+      execRuns,
+    );
+    const factsS = factsFloor && factsFloor.ok > 0 ? factsFloor.s : undefined;
+    floors.push({ cluster, computes: n, rebootS, execS: exec.s, ...(factsS !== undefined ? { factsS } : {}), loadBefore });
+    say(
+      `  floor: every compute rebooted and back in ${fmtS(rebootS)} s (plain ssh); passthru exec ${fmtS(exec.s)} s (median of ${exec.ok}); ` +
+        `facts ${factsS !== undefined ? `${fmtS(factsS)} s (median of ${factsFloor?.ok})` : 'not measured'}; load before ${loadBefore?.toFixed(1)}`,
+    );
   } finally {
     await lab.stop();
     currentLab = undefined;
@@ -532,6 +619,20 @@ function loadNote(): string[] {
   return [`1-minute load average just before the runs: ${lo} to ${hi} on ${cpus().length} CPUs (anything else running on the machine slows both tools).`, ''];
 }
 
+/** each passthru rerun and check as exec floor + facts on the hosts + passthru's own, under the results table */
+function splitMd(): string[] {
+  if (execMode) return [];
+  const lines = factsSplitLines(factsSplits(results, floors));
+  return lines.length ? [...lines, ''] : [];
+}
+
+/** under the targets: what 1.5x the exec floor leaves for passthru after the facts floor */
+function budgetMd(): string {
+  if (execMode) return '';
+  const lines = factsBudgetLines(factsSplits(results, floors));
+  return lines.length ? `\n\nAfter the facts floor:\n\n${lines.join('\n')}` : '';
+}
+
 function reproduce(): string {
   // where this run's logs went is not part of the command that reproduces it
   const args = process.argv.slice(2).filter((a, i, all) => a !== '--logs' && all[i - 1] !== '--logs' && !a.startsWith('--logs='));
@@ -565,7 +666,11 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     '**Floors**, measured in the same run on a lab of their own: *reboot* = every compute rebooted at once with plain OpenSSH',
     '(`ssh root@host reboot`), until each answers `cat /proc/sys/kernel/random/boot_id` with a new boot_id (a 200 ms poll);',
     '*exec* = `passthru exec -i INV all -- cat /proc/sys/kernel/random/boot_id`, the median of 3. A first apply is held against',
-    'the reboot floor, a rerun and a check against the exec floor ("x floor" in the table).',
+    'the reboot floor, a rerun and a check against the exec floor ("x floor" in the table). *facts* = `passthru exec -i INV -b all --',
+    '<facts script>`, the median of 3 (its runs taking turns with the exec floor\'s), where each host runs the script `passthru run',
+    "--check` sends it as its facts round trip (a rerun's one round trip, without the host lock; the controller's differs from the",
+    "computes'): the exec floor plus what reading the facts costs the hosts (\"x exec\" in the table). Below the table, each passthru",
+    'rerun and check split by the two (test/bench/README.md, "The three floors").',
     '',
     `passthru: \`node bin/passthru.js run ${PLAYBOOK} -i INV --yes -f ${forks} -e image=${IMAGE} -e flavor=${FLAVOR}\``,
     `(check: \`--check\`); Ansible: \`ansible-playbook -i INV ${ANSIBLE_PLAYBOOK} -f ${forks} -e ...\` with test/bench/ansible/ansible.cfg`,
@@ -579,6 +684,7 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     '',
     tableMd,
     '',
+    ...splitMd(),
     ...loadNote(),
     '## Targets',
     '',
@@ -640,8 +746,9 @@ async function main(): Promise<number> {
   const tableMd = resultsTable(results, floors);
   const targetsMd = execMode
     ? '(harness check: passthru ran `exec all -- cat /proc/sys/kernel/random/boot_id`, not the playbook; no target is decided)'
-    : targetsTable(targets);
-  process.stdout.write(`\n${tableMd}\n\n${targetsMd}\n\n`);
+    : `${targetsTable(targets)}${budgetMd()}`;
+  const split = splitMd();
+  process.stdout.write(`\n${tableMd}\n\n${split.length ? `${split.join('\n')}\n` : ''}${targetsMd}\n\n`);
   const json = {
     date: new Date().toISOString(),
     command: reproduce(),

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRecap } from './recap.ts';
 import { parseTimes, statusField } from './measure.ts';
-import { evaluateTargets, fmtRatio, ratio, resultsTable, targetsTable, type Floor, type RunResult } from './table.ts';
+import { evaluateTargets, factsBudgetLines, factsSplitLines, factsSplits, fmtRatio, ratio, resultsTable, targetsTable, type Floor, type RunResult } from './table.ts';
 
 // ansible-playbook 2.14 on the real lab (trailing spaces as printed)
 const ANSIBLE_RECAP = `TASK [nova units active] *******************************************************
@@ -136,9 +136,59 @@ test('the tables: a row per lab, size and phase, with the floor and each tool as
   );
   const lines = md.split('\n');
   assert.equal(lines.length, 6);
-  assert.match(lines[2] ?? '', /^\| every compute reboots \| 12 \| first apply \| 8\.00 \(reboot\) \| 10\.0 \(1\.3x\) \| 60\.0 \(7\.5x\) \| 120 \| 1\.00 \| 1\.00 \| 13 \/ 13 \| 12 \/ 12 \| 1\.3 \|$/);
-  assert.match(lines[3] ?? '', /\| 1\.00 \(exec\) \| 1\.50 \(1\.5x\) \| 40\.0 \(exit 2\) \(40x\) \|/);
-  assert.match(lines[4] ?? '', /^\| mixed \| 12 \| first apply \| - \| 5\.00 \|/);
-  assert.match(lines[5] ?? '', /^\| embedded, -f 200 \| 999 \| first apply \| - \| 45\.0 \|/);
+  assert.match(lines[0] ?? '', /^\| lab \| computes \| phase \| floor s \| facts floor s \(x exec\) \| passthru s \(x floor\) \| ansible s \(x floor\) \|/);
+  assert.match(lines[2] ?? '', /^\| every compute reboots \| 12 \| first apply \| 8\.00 \(reboot\) \| - \| 10\.0 \(1\.3x\) \| 60\.0 \(7\.5x\) \| 120 \| 1\.00 \| 1\.00 \| 13 \/ 13 \| 12 \/ 12 \| 1\.3 \|$/);
+  // no facts floor measured: the column says so
+  assert.match(lines[3] ?? '', /\| 1\.00 \(exec\) \| - \| 1\.50 \(1\.5x\) \| 40\.0 \(exit 2\) \(40x\) \|/);
+  assert.match(lines[4] ?? '', /^\| mixed \| 12 \| first apply \| - \| - \| 5\.00 \|/);
+  assert.match(lines[5] ?? '', /^\| embedded, -f 200 \| 999 \| first apply \| - \| - \| 45\.0 \|/);
   assert.match(targetsTable([{ id: 'x', target: 't', measured: '1 s', status: 'MISS', note: 'why' }]), /\| t \| 1 s \| MISS \(why\) \|/);
+});
+
+// the 12-compute lab of the issue, about as measured by hand: exec floor 0.46 s, facts floor 0.72 s
+const FACTS_FLOORS: Floor[] = [
+  { cluster: 'reboot', computes: 12, rebootS: 8.5, execS: 0.46, factsS: 0.72 },
+  { cluster: 'reboot', computes: 100, rebootS: 45, execS: 1.2, factsS: 1.5 },
+];
+
+test('the facts floor beside the exec floor on the rerun and check rows, as a multiple of it', () => {
+  const md = resultsTable(
+    [
+      run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 12 }),
+      run({ tool: 'passthru', computes: 12, phase: 'rerun', wallS: 0.95 }),
+      run({ tool: 'passthru', computes: 12, phase: 'check', wallS: 0.9 }),
+    ],
+    FACTS_FLOORS,
+  );
+  const lines = md.split('\n');
+  assert.match(lines[2] ?? '', /^\| every compute reboots \| 12 \| first apply \| 8\.50 \(reboot\) \| - \| 12\.0 \(1\.4x\) \|/);
+  assert.match(lines[3] ?? '', /^\| every compute reboots \| 12 \| rerun \(idempotent\) \| 0\.46 \(exec\) \| 0\.72 \(1\.6x\) \| 0\.95 \(2\.1x\) \|/);
+  assert.match(lines[4] ?? '', /^\| every compute reboots \| 12 \| check \| 0\.46 \(exec\) \| 0\.72 \(1\.6x\) \| 0\.90 \(2\.0x\) \|/);
+});
+
+test('a rerun and a check split into exec floor + facts on the hosts + passthru\'s own; what 1.5x the exec floor leaves after the facts floor', () => {
+  const results = [
+    run({ tool: 'passthru', computes: 12, phase: 'apply', wallS: 12 }),
+    run({ tool: 'passthru', computes: 12, phase: 'rerun', wallS: 0.95 }),
+    run({ tool: 'passthru', computes: 12, phase: 'check', wallS: 0.9, exitCode: 2 }),
+    run({ tool: 'ansible', computes: 12, phase: 'rerun', wallS: 40 }),
+    run({ tool: 'passthru', computes: 100, phase: 'rerun', wallS: 2.2 }),
+  ];
+  const splits = factsSplits(results, FACTS_FLOORS);
+  assert.deepEqual(factsSplitLines(splits), [
+    "- rerun (idempotent), 12 computes (every compute reboots): passthru 0.95 s = exec floor 0.46 s + facts on the hosts 0.26 s + passthru's own 0.23 s",
+    "- rerun (idempotent), 100 computes (every compute reboots): passthru 2.20 s = exec floor 1.20 s + facts on the hosts 0.30 s + passthru's own 0.70 s",
+  ]);
+  // held to the target at 12 computes only; 1.5 x 0.46 = 0.69 s, below the facts floor
+  assert.deepEqual(factsBudgetLines(splits), [
+    "- rerun (idempotent), 12 computes (every compute reboots): 1.5x the exec floor is 0.69 s; the facts floor (0.72 s, 1.6x the exec floor) is already 0.03 s over it: nothing is left for passthru's own work (0.23 s) while the hosts read the facts this way",
+  ]);
+  const roomy = factsSplits([run({ tool: 'passthru', computes: 12, phase: 'check', wallS: 0.7 })], [{ cluster: 'reboot', computes: 12, rebootS: 8, execS: 0.5, factsS: 0.6 }]);
+  assert.deepEqual(factsBudgetLines(roomy), ["- check, 12 computes (every compute reboots): 1.5x the exec floor is 0.75 s; the facts floor (0.60 s, 1.2x the exec floor) leaves 0.15 s for passthru's own work, which took 0.10 s"]);
+  // no facts floor: nothing to split
+  assert.deepEqual(factsSplits(results, FLOORS), []);
+  // the parts as printed add up to the whole as printed, whatever the figures' digits beyond
+  const exact = factsSplits([run({ tool: 'passthru', computes: 12, phase: 'rerun', wallS: 1.0641 })], [{ cluster: 'reboot', computes: 12, rebootS: 8, execS: 0.4549, factsS: 0.7481 }]);
+  assert.deepEqual(factsSplitLines(exact), ["- rerun (idempotent), 12 computes (every compute reboots): passthru 1.06 s = exec floor 0.45 s + facts on the hosts 0.30 s + passthru's own 0.31 s"]);
+  assert.match(factsBudgetLines(exact)[0] ?? '', /1\.5x the exec floor is 0\.68 s; the facts floor \(0\.75 s, 1\.6x the exec floor\) is already 0\.07 s over it/);
 });

@@ -50,13 +50,19 @@ export interface RunResult {
  * The floor of a lab, measured in the same benchmark on a lab of its own:
  * `reboot` = every compute rebooted at once with plain OpenSSH (`ssh host
  * reboot`) until each answers with a new boot_id; `exec` = `passthru exec all
- * -- cat /proc/sys/kernel/random/boot_id` (median of a few).
+ * -- cat /proc/sys/kernel/random/boot_id` (median of a few); `facts` =
+ * `passthru exec all -- <each host's facts script>`, the script a rerun sends
+ * each host as its one round trip (median of a few): the exec floor plus
+ * what reading the facts costs the hosts, before passthru does anything of
+ * its own.
  */
 export interface Floor {
   cluster: Cluster;
   computes: number;
   rebootS: number;
   execS: number;
+  /** the facts floor; undefined when not measured */
+  factsS?: number | undefined;
   loadBefore?: number | undefined;
 }
 
@@ -207,17 +213,24 @@ function cellX(r: RunResult | undefined, floorS: number | undefined): string {
   return floorS && floorS > 0 ? `${base} (${fmtRatio(r.wallS / floorS)})` : base;
 }
 
+/** the facts floor and its multiple of the exec floor: `0.73 (1.6x)` */
+function cellFacts(f: Floor | undefined): string {
+  if (f?.factsS === undefined || !Number.isFinite(f.factsS)) return '-';
+  return f.execS > 0 ? `${fmtS(f.factsS)} (${fmtRatio(f.factsS / f.execS)})` : fmtS(f.factsS);
+}
+
 /**
  * The main table: one row per cluster, lab size and phase, with the floor
  * the phase is held against (first apply: the reboot floor; rerun and
- * check: the exec floor) and each tool's time as a multiple of it.
+ * check: the exec floor), beside it for a rerun and a check the facts floor,
+ * and each tool's time as a multiple of the floor it is held against.
  */
 export function resultsTable(results: readonly RunResult[], floors: readonly Floor[] = []): string {
   const real = results.filter((r) => r.lab === 'real');
   const labs = [...new Map(real.map((r) => [`${clusterOf(r)} ${r.computes}`, { c: clusterOf(r), n: r.computes }])).values()].sort((x, y) => (x.c === y.c ? x.n - y.n : x.c === 'reboot' ? -1 : 1));
   const lines = [
-    row(['lab', 'computes', 'phase', 'floor s', 'passthru s (x floor)', 'ansible s (x floor)', 'passthru peak RSS MB', 'passthru CPU s', 'ansible CPU s', 'changed hosts (passthru / ansible)', 'reboots (passthru / ansible)', 'load']),
-    row(['---', '---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['lab', 'computes', 'phase', 'floor s', 'facts floor s (x exec)', 'passthru s (x floor)', 'ansible s (x floor)', 'passthru peak RSS MB', 'passthru CPU s', 'ansible CPU s', 'changed hosts (passthru / ansible)', 'reboots (passthru / ansible)', 'load']),
+    row(['---', '---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
   for (const { c, n } of labs) {
     const f = floorOf(floors, c, n);
@@ -233,6 +246,7 @@ export function resultsTable(results: readonly RunResult[], floors: readonly Flo
           String(n),
           PHASE_TITLES[ph],
           floorS !== undefined ? `${fmtS(floorS)} (${ph === 'apply' ? 'reboot' : 'exec'})` : '-',
+          ph === 'apply' ? '-' : cellFacts(f),
           cellX(p, floorS),
           cellX(a, floorS),
           fmtMB(p?.peakRssMB),
@@ -246,12 +260,12 @@ export function resultsTable(results: readonly RunResult[], floors: readonly Flo
     }
     const more = real.filter((r) => clusterOf(r) === c && r.computes === n && r.phase === 'apply' && (r.attempt ?? 1) > 1);
     for (const r of more) {
-      lines.push(row([CLUSTER_TITLES[c], String(n), `first apply, run ${r.attempt}`, f ? `${fmtS(f.rebootS)} (reboot)` : '-', cellX(r, f?.rebootS), '-', fmtMB(r.peakRssMB), fmtS(r.cpuS), '-', `${r.changedHosts ?? '-'} / -`, `${r.reboots ?? '-'} / -`, r.loadBefore?.toFixed(1) ?? '-']));
+      lines.push(row([CLUSTER_TITLES[c], String(n), `first apply, run ${r.attempt}`, f ? `${fmtS(f.rebootS)} (reboot)` : '-', '-', cellX(r, f?.rebootS), '-', fmtMB(r.peakRssMB), fmtS(r.cpuS), '-', `${r.changedHosts ?? '-'} / -`, `${r.reboots ?? '-'} / -`, r.loadBefore?.toFixed(1) ?? '-']));
     }
   }
   const emb = results.filter((r) => r.lab === 'embedded');
   for (const r of emb) {
-    lines.push(row([`embedded${r.forks !== undefined ? `, -f ${r.forks}` : ''}`, String(r.computes), PHASE_TITLES[r.phase], '-', cellRun(r), '-', fmtMB(r.peakRssMB), fmtS(r.cpuS), '-', `${r.changedHosts ?? '-'} / -`, `${r.reboots ?? '-'} / -`, r.loadBefore?.toFixed(1) ?? '-']));
+    lines.push(row([`embedded${r.forks !== undefined ? `, -f ${r.forks}` : ''}`, String(r.computes), PHASE_TITLES[r.phase], '-', '-', cellRun(r), '-', fmtMB(r.peakRssMB), fmtS(r.cpuS), '-', `${r.changedHosts ?? '-'} / -`, `${r.reboots ?? '-'} / -`, r.loadBefore?.toFixed(1) ?? '-']));
   }
   return lines.join('\n');
 }
@@ -260,4 +274,69 @@ export function targetsTable(targets: readonly TargetResult[]): string {
   const lines = [row(['target', 'measured', 'result']), row(['---', '---', '---'])];
   for (const t of targets) lines.push(row([t.target, t.measured, t.note ? `${t.status} (${t.note})` : t.status]));
   return lines.join('\n');
+}
+
+/** A passthru rerun or check, split by the floors: the exec floor, the facts on the hosts, passthru's own. */
+export interface FactsSplit {
+  cluster: Cluster;
+  computes: number;
+  phase: Exclude<Phase, 'apply'>;
+  /** the run's wall clock */
+  wallS: number;
+  execS: number;
+  factsS: number;
+  /** what reading the facts adds to the exec floor: facts floor - exec floor */
+  hostsS: number;
+  /** the rest of the run: wall clock - facts floor (below 0: the run beat the floor, noise) */
+  ownS: number;
+}
+
+/** Every passthru rerun and check (that succeeded) of a lab whose exec and facts floors were measured. */
+export function factsSplits(results: readonly RunResult[], floors: readonly Floor[]): FactsSplit[] {
+  const out: FactsSplit[] = [];
+  const real = results.filter((r) => r.lab === 'real' && r.tool === 'passthru');
+  const labs = [...new Map(real.map((r) => [`${clusterOf(r)} ${r.computes}`, { c: clusterOf(r), n: r.computes }])).values()].sort((x, y) => (x.c === y.c ? x.n - y.n : x.c === 'reboot' ? -1 : 1));
+  for (const { c, n } of labs) {
+    const f = floorOf(floors, c, n);
+    if (!f || !(f.execS > 0) || f.factsS === undefined || !Number.isFinite(f.factsS)) continue;
+    for (const phase of ['rerun', 'check'] as const) {
+      const r = find(results, 'passthru', n, phase, c);
+      if (!ok(r)) continue;
+      out.push({ cluster: c, computes: n, phase, wallS: r.wallS, execS: f.execS, factsS: f.factsS, hostsS: f.factsS - f.execS, ownS: r.wallS - f.factsS });
+    }
+  }
+  return out;
+}
+
+const splitLab = (s: FactsSplit): string => `${s.computes} computes (${CLUSTER_TITLES[s.cluster]})`;
+/** to the hundredth, as printed: the parts printed add up to the whole printed */
+const cs = (x: number): number => Math.round(x * 100) / 100;
+const f2 = (x: number): string => (Object.is(x, -0) ? 0 : x).toFixed(2);
+
+/** Under the results table: each passthru rerun and check as the sum of the floors and passthru's own time. */
+export function factsSplitLines(splits: readonly FactsSplit[]): string[] {
+  return splits.map((s) => {
+    const [wall, exec, facts] = [cs(s.wallS), cs(s.execS), cs(s.factsS)];
+    return `- ${PHASE_TITLES[s.phase]}, ${splitLab(s)}: passthru ${f2(wall)} s = exec floor ${f2(exec)} s + facts on the hosts ${f2(facts - exec)} s + passthru's own ${f2(wall - facts)} s`;
+  });
+}
+
+/**
+ * Under the targets: what "rerun and check within 1.5x the exec floor"
+ * leaves for passthru's own work once the facts floor is paid (at the
+ * target's lab sizes).
+ */
+export function factsBudgetLines(splits: readonly FactsSplit[]): string[] {
+  const max = TARGETS.rerunMaxExecFloor;
+  return splits
+    .filter((s) => s.computes <= 12)
+    .map((s) => {
+      const [wall, exec, facts] = [cs(s.wallS), cs(s.execS), cs(s.factsS)];
+      const limit = cs(max * exec);
+      const left = limit - facts;
+      const head = `- ${PHASE_TITLES[s.phase]}, ${splitLab(s)}: ${max}x the exec floor is ${f2(limit)} s; the facts floor (${f2(facts)} s, ${fmtRatio(s.factsS / s.execS)} the exec floor)`;
+      return left >= 0
+        ? `${head} leaves ${f2(left)} s for passthru's own work, which took ${f2(wall - facts)} s`
+        : `${head} is already ${f2(-left)} s over it: nothing is left for passthru's own work (${f2(wall - facts)} s) while the hosts read the facts this way`;
+    });
 }
