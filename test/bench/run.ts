@@ -17,7 +17,7 @@
 // taking turns with `passthru exec -b all -- <facts script>`, the median of 3
 // (the facts floor), where each host runs the facts script `passthru run
 // --check -vvv` of the playbook sent it first (its one round trip of a rerun,
-// without the host lock; that run is not timed): the exec floor plus what
+// the read-only look at the host lock included; that run is not timed): the exec floor plus what
 // reading the facts costs the hosts.
 // Then for each tool, on a freshly started real lab (packages/lab/src/real/):
 // first apply, idempotent rerun, check (passthru --check; ansible --check
@@ -377,8 +377,8 @@ async function mediansOf(commands: FloorCommand[], runs: number): Promise<Array<
 
 /**
  * The facts floor's command on this lab: `passthru run --check -vvv` (not
- * timed; --check, so nothing is written on a host and no host lock is in
- * the script), and from its log the first command each host was sent, its
+ * timed; --check, so nothing is written on a host; its script is a
+ * rerun's, the read-only look at the host lock first), and from its log the first command each host was sent, its
  * facts round trip (test/bench/facts-floor.ts says why from the log). One
  * `passthru exec` line runs each host's own script: the controller's
  * differs from the computes'. Undefined, and said why, when it cannot be had.
@@ -668,7 +668,7 @@ function resultsMarkdown(targetsMd: string, tableMd: string): string {
     '*exec* = `passthru exec -i INV all -- cat /proc/sys/kernel/random/boot_id`, the median of 3. A first apply is held against',
     'the reboot floor, a rerun and a check against the exec floor ("x floor" in the table). *facts* = `passthru exec -i INV -b all --',
     '<facts script>`, the median of 3 (its runs taking turns with the exec floor\'s), where each host runs the script `passthru run',
-    "--check` sends it as its facts round trip (a rerun's one round trip, without the host lock; the controller's differs from the",
+    "--check` sends it as its facts round trip (a rerun's one round trip, the same script; the controller's differs from the",
     "computes'): the exec floor plus what reading the facts costs the hosts (\"x exec\" in the table). Below the table, each passthru",
     'rerun and check split by the two (test/bench/README.md, "The three floors").',
     '',
