@@ -161,7 +161,7 @@ export async function runHostPlay(pc: PlayContext, hostName: string): Promise<Ho
       confirm: pc.confirm,
       onApply: () => bus.emit({ type: 'step-apply', play: play.name, host: hostName, step: step.def.name, kind: step.def.kind, time: Date.now() }),
       beforeRestart: () => aheadDone(hs, pc.signal),
-      beforeApply: pc.hostLock ? () => takeLock(pc.hostLock!, host, hs) : undefined,
+      beforeApply: takeLockOf(pc.hostLock, host, hs),
     });
   };
 
@@ -361,8 +361,11 @@ function outcomeOf(status: StepOutcome['status'], name: string, e: unknown): Ste
   return { name, status, changed: false, changes: [], diffs: [], duration_ms: 0, error: errorText(e), hint, notes: [] };
 }
 
-/** The host lock, right before the host's first change, against what its first facts saw of it. */
-async function takeLock(lock: HostLock, host: RemoteHost, hs: HostRunState): Promise<void> {
-  if (hs.lockSeen === undefined) throw new HostError(host.name, 'the host lock was not looked at before the first change: not touching the host (a bug in passthru)');
-  await lock.take(host, hs.lockSeen);
+/** Taking the host lock right before the host's first change, against what its first facts saw of it. */
+function takeLockOf(lock: HostLock | undefined, host: RemoteHost, hs: HostRunState): (() => Promise<void>) | undefined {
+  if (!lock) return undefined;
+  return async () => {
+    if (hs.lockSeen === undefined) throw new HostError(host.name, 'the host lock was not looked at before the first change: not touching the host (a bug in passthru)');
+    await lock.take(host, hs.lockSeen);
+  };
 }
