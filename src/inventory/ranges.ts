@@ -63,17 +63,30 @@ export function parseAddress(address: string): { host: string; port: number | un
       port = Number(m[2]);
     }
   }
-  if (PLAIN_HOSTNAME.test(addr) || IPV4.test(addr) || isIpv6(addr) || HOSTNAME.test(addr)) return { host: addr, port };
+  if (PLAIN_HOSTNAME.test(addr) || isIpv4(addr) || isIpv6(addr) || (mayBeHostname(addr) && HOSTNAME.test(addr))) return { host: addr, port };
   return undefined;
 }
 
-/** every form of IPV6 has a colon (between components, or in a range) */
+const IPV4_CHARS = /^[0-9.:[\]]*$/;
+const IPV6_CHARS = /^[0-9a-f:.[\]]*$/i;
+
+/** IPV4 only matches digits and dots (and ranges of digits) */
+function isIpv4(s: string): boolean {
+  return IPV4_CHARS.test(s) && IPV4.test(s);
+}
+
+/** every form of IPV6 has a colon (between components, or in a range) and nothing but hex digits, colons, dots and brackets */
 function isIpv6(s: string): boolean {
-  return s.includes(':') && IPV6.test(s);
+  return s.includes(':') && IPV6_CHARS.test(s) && IPV6.test(s);
+}
+
+/** a colon in a host name is in a range ([a:c]): `controller:compute` (a play's hosts) is not one */
+function mayBeHostname(s: string): boolean {
+  return !s.includes(':') || s.includes('[');
 }
 
 export function isIpAddress(name: string): boolean {
-  return IPV4.test(name) || isIpv6(name);
+  return isIpv4(name) || isIpv6(name);
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
