@@ -23,6 +23,7 @@ import { makeConnector } from '../cli/connector.ts';
 import { hostLock, releaseHostLock } from '../engine/host-lock.ts';
 import { checkTags, listPlaybook } from './playbook-lists.ts';
 import { writeOutputFile } from '../cli/output-file.ts';
+import { boundHeapGrowth } from '../cli/heap.ts';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -64,6 +65,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const secrets = o.secrets ?? globalSecrets;
   // group_vars/ and host_vars/ beside the playbook count too, as for ansible-playbook
   const inventory = await loadInventory(o.inventory, { playbookDir: dirname(o.playbook), playbookDirExplicit: true });
+  boundHeapGrowth(inventory.hosts.size);
   registerInventorySecrets(inventory, secrets);
   const extraVars = await parseExtraVars(o.extraVars);
   for (const [k, v] of Object.entries(extraVars)) if (isSecretKey(k) && typeof v === 'string') secrets.add(v);
