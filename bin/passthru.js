@@ -7,7 +7,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 
 // A password given on the command line (-e db_password=...) must not stay
 // visible in ps: before anything else, this process shows itself with every
@@ -40,11 +39,8 @@ function maskedCommandLine(args) {
 const masked = maskedCommandLine(process.argv.slice(2));
 if (masked) process.title = [process.argv0, process.argv[1], ...masked].join(' ');
 
-// V8 lets the heap grow to several times what survived the last full GC before it collects
-// again; a run over a thousand hosts makes a lot of short-lived garbage (outputs, parsed
-// files), so that peak memory was mostly garbage (1000 embedded hosts: 570 MB, of which
-// 134 MB live). Growing by half at most holds it near 300 MB for about 3% more CPU.
-setFlagsFromString('--heap-growing-percent=50');
+// (How far the heap may grow is set by the commands once they know how many hosts they
+// run on: src/cli/heap.ts.)
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -35,21 +35,33 @@ const LIST_PARAMS: Record<string, { exclusive: string[][] }> = {
   iommu: { exclusive: [['pt', 'nopt'], ['on', 'off'], ['force', 'noforce']] },
 };
 
+/** What /\s/ matches (JavaScript's white space and line terminators), by UTF-16 code unit: no regex per character. */
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+const QUOTE = 34; // "
+
 /** Split a kernel command line (or a GRUB_CMDLINE_LINUX value) into words. */
 export function splitCmdline(line: string): CmdlineWord[] {
   const words: CmdlineWord[] = [];
+  const n = line.length;
   let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i]!)) i++;
-    if (i >= line.length) break;
+  while (i < n) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) break;
     const start = i;
     let inQuote = false;
-    while (i < line.length && (inQuote || !/\s/.test(line[i]!))) {
-      if (line[i] === '"') inQuote = !inQuote;
+    while (i < n) {
+      const c = line.charCodeAt(i);
+      if (!inQuote && isSpace(c)) break;
+      if (c === QUOTE) inQuote = !inQuote;
       i++;
     }
     const text = line.slice(start, i);
-    words.push({ ...keyValue(text), text, start, end: i });
+    const kv = keyValue(text);
+    words.push({ key: kv.key, value: kv.value, text, start, end: i });
   }
   return words;
 }
@@ -70,7 +82,13 @@ export function kernelWords(line: string): CmdlineWord[] {
 
 /** Whether the effective value of `arg` (`key=value` or a flag) is set on this command line. */
 export function hasKernelArg(line: string, arg: string): boolean {
-  return satisfied(kernelWords(line), parseArg(arg));
+  return kernelArgTest(line)(arg);
+}
+
+/** hasKernelArg for several arguments of one command line: the line is split once. */
+export function kernelArgTest(line: string): (arg: string) => boolean {
+  const words = kernelWords(line);
+  return (arg) => satisfied(words, parseArg(arg));
 }
 
 interface Arg {
@@ -110,8 +128,11 @@ function satisfied(words: CmdlineWord[], a: Arg): boolean {
     const eff = effectiveItems(words, a.key);
     return listItems(a.value).every((it) => eff.includes(it));
   }
-  const last = [...words].reverse().find((w) => w.key === a.key && w.value !== undefined);
-  return last?.value === a.value;
+  for (let i = words.length - 1; i >= 0; i--) {
+    const w = words[i]!;
+    if (w.key === a.key && w.value !== undefined) return w.value === a.value;
+  }
+  return false;
 }
 
 /**

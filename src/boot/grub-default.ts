@@ -18,7 +18,7 @@
 // and line rather than guessed.
 
 import { ConfigError } from '../errors.ts';
-import { editKernelArgs, hasKernelArg, splitCmdline } from './cmdline.ts';
+import { editKernelArgs, hasKernelArg, kernelArgTest, splitCmdline } from './cmdline.ts';
 import { managedBy } from './managed-file.ts';
 
 export interface GrubFile {
@@ -328,7 +328,8 @@ export function editGrubCmdline(
 
   // 2. additions: passthru's drop-in, or the assignment that determines GRUB_CMDLINE_LINUX
   const mid = evaluate(allAssignments(others()));
-  const missing = add.filter((a) => !hasKernelArg(mid.combined, a));
+  const midHas = kernelArgTest(mid.combined);
+  const missing = add.filter((a) => !midHas(a));
   if (ours !== undefined) {
     const body = missing.length > 0 ? `GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ${missing.join(' ')}"` : '# nothing to add: the other files have every argument';
     contents.set(ours, `${DROPIN_HEADER}\n${body}\n`);
@@ -364,7 +365,8 @@ export function editGrubCmdline(
   }
   const after = evaluate(allAssignments(current()));
   if (ours !== undefined) {
-    const lost = add.filter((a) => !hasKernelArg(after.combined, a));
+    const afterHas = kernelArgTest(after.combined);
+    const lost = add.filter((a) => !afterHas(a));
     if (lost.length > 0 && after.linuxSource) {
       throw new ConfigError(
         { file: after.linuxSource.path, line: after.linuxSource.line },

@@ -12,6 +12,7 @@ import type { Vars } from '../inventory/types.ts';
 import { formatExecResult } from '../ui/exec-output.ts';
 import { makeConnector } from '../cli/connector.ts';
 import { writeOutputFile } from '../cli/output-file.ts';
+import { boundHeapGrowth } from '../cli/heap.ts';
 import { askSecret, interactive } from '../cli/prompt.ts';
 import { errorText } from '../engine/step-runner.ts';
 
@@ -50,6 +51,7 @@ export async function execCommand(o: ExecCommandOptions): Promise<number> {
   // as for ad-hoc ansible: group_vars/ and host_vars/ of the current directory count as the playbook's
   const inv = await loadInventory(o.inventory, { playbookDir: process.cwd() });
   const hosts = selectHosts(inv, o.pattern);
+  boundHeapGrowth(hosts.length);
   const connector = makeConnector(inv, {
     sshConfigPath: o.sshConfig,
     askSecret: interactive() ? askSecret : undefined,

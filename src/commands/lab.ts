@@ -4,6 +4,7 @@ import { UsageError } from '../errors.ts';
 import { HelpShown, parse, unknownCommand } from '../cli/args.ts';
 import { commandHelp, LAB, LAB_DOWN, LAB_UP } from '../cli/spec.ts';
 import { loadLab } from './lab-module.ts';
+import { boundHeapGrowth } from '../cli/heap.ts';
 
 export async function labCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const [sub, ...rest] = argv;
@@ -12,6 +13,8 @@ export async function labCommand(argv: string[], out: NodeJS.WritableStream): Pr
     const p = parse(LAB_UP, rest);
     const computes = p.int('computes', { min: 1, max: 5000 });
     const dir = p.text('dir');
+    // the lab's hosts live in this process
+    boundHeapGrowth((computes ?? 0) + 1);
     return (await loadLab()).labUp({ ...(computes !== undefined ? { computes } : {}), ...(dir !== undefined ? { dir } : {}), out });
   }
   if (sub === 'down') {

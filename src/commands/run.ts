@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { runPlaybook } from '../engine/run.ts';
-import { EventBus } from '../engine/events.ts';
+import { EventBus, type EngineEvent } from '../engine/events.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { groupHosts, hostVars, loadInventory } from '../inventory/index.ts';
 import type { Inventory, Vars } from '../inventory/types.ts';
@@ -14,19 +14,16 @@ import { parseExtraVars } from '../playbook/extra-vars.ts';
 import type { Play } from '../playbook/index.ts';
 import { stepKinds } from '../steps/registry.ts';
 import { changingHosts, type RunPlan } from '../engine/plan.ts';
-import { formatPlan } from '../ui/plan.ts';
-import { createRenderer, type Renderer } from '../ui/renderer.ts';
-import { ReportBuilder, writeReport, type ReportMeta } from '../ui/report.ts';
-import { writeHtmlReport } from '../ui/html/write.ts';
+import type { Renderer } from '../ui/renderer.ts';
+import type { ReportBuilder, ReportMeta } from '../ui/report.ts';
 import { passthruVersion } from '../version.ts';
-import { formatRecap } from '../ui/recap.ts';
-import { exitCodeFor } from '../ui/exit-code.ts';
 import { isSecretKey, secrets as globalSecrets, type SecretRegistry } from '../util/secrets.ts';
 import { askSecret, askYesNo, interactive } from '../cli/prompt.ts';
 import { makeConnector } from '../cli/connector.ts';
 import { hostLock } from '../engine/host-lock.ts';
 import { checkTags, listPlaybook } from './playbook-lists.ts';
 import { writeOutputFile } from '../cli/output-file.ts';
+import { boundHeapGrowth } from '../cli/heap.ts';
 
 export interface RunCommandOptions {
   playbook: string;
@@ -68,6 +65,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const secrets = o.secrets ?? globalSecrets;
   // group_vars/ and host_vars/ beside the playbook count too, as for ansible-playbook
   const inventory = await loadInventory(o.inventory, { playbookDir: dirname(o.playbook), playbookDirExplicit: true });
+  boundHeapGrowth(inventory.hosts.size);
   registerInventorySecrets(inventory, secrets);
   const extraVars = await parseExtraVars(o.extraVars);
   for (const [k, v] of Object.entries(extraVars)) if (isSecretKey(k) && typeof v === 'string') secrets.add(v);
@@ -87,16 +85,34 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const verbosity = o.verbosity ?? 0;
 
   const bus = new EventBus();
-  const report = new ReportBuilder(bus, secrets);
-  // the live view starts with the run, after the question: it never draws over it
-  let renderer: Renderer | undefined;
+  // The live view (or plain lines) and the report's builder load when the run starts, while the
+  // hosts connect, not before: the engine's events wait for them, then reach them in order.
+  // From -vv on, command lines are written beside the output as they come: the UI is there first.
+  let held: EngineEvent[] | undefined = [];
+  const uiBus = new EventBus();
+  bus.on((e) => (held ? held.push(e) : uiBus.emit(e)));
+  let ui: Promise<{ lib: RunUi; report: ReportBuilder; renderer: Renderer }> | undefined;
+  const startUi = (): NonNullable<typeof ui> => {
+    ui ??= (async () => {
+      const lib = await loadRunUi();
+      const report = new lib.ReportBuilder(uiBus, secrets);
+      // from -vv on, command lines interleave with the output: plain lines, not the live view
+      const renderer = await lib.createRenderer(uiBus, { tty: o.tty && verbosity < 2, out: o.out, diff: o.diff || o.check, verbose: verbosity >= 1, secrets });
+      for (const e of held ?? []) uiBus.emit(e);
+      held = undefined;
+      return { lib, report, renderer };
+    })();
+    // awaited after the run; a failure to load is reported there, not as an unhandled rejection now
+    ui.catch(() => undefined);
+    return ui;
+  };
   const color = o.tty && !process.env['NO_COLOR'];
   const approve = o.yes || o.check ? undefined : approval(o, secrets, color);
   if (approve) o.out.write('Planning the run before changing anything...\n');
   // --check too looks at the lock (a plan of a host another run is changing would be of a half-changed host); it never takes it
   const lock = hostLock(`${process.pid}-${Date.now()}`);
 
-  const result = await runPlaybook({
+  const running = runPlaybook({
     playbook,
     inventory,
     extraVars: { playbook_dir: dirname(resolve(o.playbook)), ...extraVars },
@@ -124,27 +140,48 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     signal: o.signal,
     approve,
     beforeStart: async () => {
-      // from -vv on, command lines interleave with the output: plain lines, not the live view
-      renderer = await createRenderer(bus, { tty: o.tty && verbosity < 2, out: o.out, diff: o.diff || o.check, verbose: verbosity >= 1, secrets });
+      const started = startUi();
+      if (verbosity >= 2) await started;
     },
     hostLock: lock,
     onDisconnect: (host) => lock.release(host),
+  });
+  // a run that stops on an error has shown its events up to there, as they came
+  const result = await running.catch(async (e: unknown) => {
+    await ui?.catch(() => undefined);
+    throw e;
   });
   if (result.refused) {
     o.out.write(`${result.interrupted ? 'interrupted: ' : ''}nothing was changed\n`);
     return result.interrupted ? EXIT.interrupted : EXIT.usage;
   }
-  await renderer?.done();
+  const { lib, report, renderer } = await startUi();
+  await renderer.done();
   const built = report.build(reportMeta(o, inventory, extraVars));
-  o.out.write(`\n${formatRecap(built, { color })}\n`);
+  o.out.write(`\n${lib.formatRecap(built, { color })}\n`);
   if (result.aborted) o.out.write(`stopped: ${result.aborted}\n`);
   // after the recap: a report that cannot be written does not hide what the run did
   const json = o.json;
-  if (json !== undefined) await writeOutputFile('json', json, () => writeReport(json, built));
+  if (json !== undefined) await writeOutputFile('json', json, () => lib.writeReport(json, built));
   const html = o.html;
-  if (html !== undefined) await writeOutputFile('html', html, () => writeHtmlReport(html, built));
-  return exitCodeFor(built);
+  if (html !== undefined) {
+    const { writeHtmlReport } = await import('../ui/html/write.ts');
+    await writeOutputFile('html', html, () => writeHtmlReport(html, built));
+  }
+  return lib.exitCodeFor(built);
 }
+
+/** What a run shows and writes once it has started: not loaded before the hosts are dialed. */
+async function loadRunUi() {
+  const [{ ReportBuilder, writeReport }, { createRenderer }, { formatRecap }, { exitCodeFor }] = await Promise.all([
+    import('../ui/report.ts'),
+    import('../ui/renderer.ts'),
+    import('../ui/recap.ts'),
+    import('../ui/exit-code.ts'),
+  ]);
+  return { ReportBuilder, writeReport, createRenderer, formatRecap, exitCodeFor };
+}
+type RunUi = Awaited<ReturnType<typeof loadRunUi>>;
 
 /** What the report says about the run beyond its events: version, files, options, groups. */
 function reportMeta(o: RunCommandOptions, inventory: Inventory, extraVars: Record<string, unknown>): ReportMeta {
@@ -187,6 +224,7 @@ function reportMeta(o: RunCommandOptions, inventory: Inventory, extraVars: Recor
  */
 function approval(o: RunCommandOptions, secrets: SecretRegistry, color: boolean): (plan: RunPlan) => Promise<boolean> {
   return async (plan) => {
+    const { formatPlan } = await import('../ui/plan.ts');
     o.out.write(`\n${formatPlan(plan, { diff: o.diff, color, secrets })}`);
     const hosts = changingHosts(plan).length;
     if (!interactive()) {

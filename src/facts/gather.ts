@@ -77,6 +77,22 @@ export function scriptNonce(script: string): string {
 }
 
 /**
+ * The first `marker` (newline, end marker with this run's nonce, fact id,
+ * colon) at or after `from` that a decimal exit status follows. A text
+ * search: a regex built per fact and host (each nonce is new) is compiled
+ * anew and runs once, in V8's regex interpreter, over the rest of the output.
+ */
+function endMarker(out: string, marker: string, from: number): { index: number; exitCode: number } | undefined {
+  for (let at = out.indexOf(marker, from); at >= 0; at = out.indexOf(marker, at + 1)) {
+    const digits = at + marker.length;
+    let i = digits;
+    while (i < out.length && out.charCodeAt(i) >= 48 && out.charCodeAt(i) <= 57) i++;
+    if (i > digits) return { index: at, exitCode: Number(out.slice(digits, i)) };
+  }
+  return undefined;
+}
+
+/**
  * Split the output into sections and parse each with its fact. A parser
  * that throws, or a section that is missing, gives an error for that fact
  * only.
@@ -92,16 +108,14 @@ export function parseGatherOutput(out: string, facts: readonly Fact<unknown>[], 
       continue;
     }
     const start = b + begin.length;
-    const endRe = new RegExp(`\\n${PREFIX}:${n}:end:${f.id}:(\\d+)\\n?`, 'g');
-    endRe.lastIndex = start;
-    const m = endRe.exec(out);
-    if (!m) {
+    const end = endMarker(out, `\n${PREFIX}:${n}:end:${f.id}:`, start);
+    if (!end) {
       results.set(f.id, { error: 'output cut short (no end marker)' });
       continue;
     }
-    // the newline our `echo` added belongs to the end marker's match
-    const body = out.slice(start, m.index);
-    const exitCode = Number(m[1]);
+    // the newline our `echo` added belongs to the end marker
+    const body = out.slice(start, end.index);
+    const exitCode = end.exitCode;
     try {
       results.set(f.id, { value: f.parse(body, exitCode) });
     } catch (e) {

@@ -1,6 +1,6 @@
 // /proc/cmdline: the command line the running kernel was booted with.
 
-import { kernelWords, splitCmdline } from '../boot/cmdline.ts';
+import { splitCmdline } from '../boot/cmdline.ts';
 import type { Fact } from './types.ts';
 
 export interface KernelCmdline {
@@ -13,10 +13,10 @@ export interface KernelCmdline {
 
 export function parseKernelCmdline(output: string): KernelCmdline {
   const raw = output.replace(/\n+$/, '').trim();
-  const args = kernelWords(raw).map((w) => w.text);
   const all = splitCmdline(raw).map((w) => w.text);
+  // the kernel's words end at the first `--` (kernelWords)
   const dd = all.indexOf('--');
-  return { raw, args, initArgs: dd < 0 ? [] : all.slice(dd + 1) };
+  return { raw, args: dd < 0 ? all : all.slice(0, dd), initArgs: dd < 0 ? [] : all.slice(dd + 1) };
 }
 
 export const kernelCmdline: Fact<KernelCmdline> = {

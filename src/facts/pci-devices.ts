@@ -193,7 +193,15 @@ export function parsePciDevices(output: string): PciDeviceInfo[] {
   return [...byAddr.values()]
     .filter((d) => d.vendor !== '' && d.device !== '')
     .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-    .map((d) => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)) as unknown as PciDeviceInfo);
+    .map(definedFields);
+}
+
+/** The device without its undefined fields, the others in their order (a loop: Object.fromEntries of entries costs more, cold, than the rest of the parse). */
+function definedFields(d: PciDeviceInfo): PciDeviceInfo {
+  const src = d as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src)) if (src[k] !== undefined) out[k] = src[k];
+  return out as unknown as PciDeviceInfo;
 }
 
 export const pciDevices: Fact<PciDeviceInfo[]> = {

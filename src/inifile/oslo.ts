@@ -115,9 +115,9 @@ function joinLines(lines: RawLine[]): string {
   return s;
 }
 
-/** Python's str.strip() for the whitespace that matters in config files. */
+/** Python's str.strip() for the whitespace that matters in config files (trim: what /\s/ matches, at both ends). */
 function pyStrip(s: string): string {
-  return s.replace(/^\s+|\s+$/g, '');
+  return s.trim();
 }
 
 function stripQuotes(value: string): string {
@@ -166,7 +166,7 @@ function parseLines(lines: RawLine[]): OsloDocument {
     kinds.push(`!${message}`);
   };
   lines.forEach((l, i) => {
-    const line = l.text.replace(/\s+$/, '');
+    const line = l.text.trimEnd();
     if (line === '') {
       flush();
       kinds.push('');
@@ -174,7 +174,7 @@ function parseLines(lines: RawLine[]): OsloDocument {
     }
     if (line.startsWith(' ') || line.startsWith('\t')) {
       if (open) {
-        open.parts.push(line.replace(/^\s+/, ''));
+        open.parts.push(line.trimStart());
         open.end = i;
         kinds.push('+');
       } else {
@@ -217,7 +217,7 @@ function parseLines(lines: RawLine[]): OsloDocument {
  * each value taken from the same lines by the same rules.
  */
 export function structureOf(text: string): string {
-  return parseOslo(text).kinds.join('\n');
+  return readOsloCached(text).structure;
 }
 
 /** Parse a nova.conf-style text into lines, entries and sections. Never throws; see `problems`. */
@@ -225,22 +225,35 @@ export function parseOslo(text: string): OsloDocument {
   return parseLines(splitLines(text));
 }
 
+/** What oslo.config would refuse in a text (parseOslo's `problems`). */
+export function osloProblems(text: string): OsloProblem[] {
+  return readOsloCached(text).problems.map((p) => ({ ...p }));
+}
+
 /** section (normalized) -> key -> values, in file order. */
 export function readOslo(text: string): OsloSections {
   const out: OsloSections = new Map();
-  for (const [name, keys] of readOsloCached(text)) out.set(name, new Map([...keys].map(([k, v]) => [k, [...v]])));
+  for (const [name, keys] of readOsloCached(text).sections) out.set(name, new Map([...keys].map(([k, v]) => [k, [...v]])));
   return out;
+}
+
+/** What is read from a text, by the text: its values, what oslo.config refuses in it, its shape. */
+interface OsloRead {
+  sections: OsloSections;
+  problems: readonly OsloProblem[];
+  structure: string;
 }
 
 /**
  * Planning one host's nova.conf asks for the values of a dozen options of
- * the same few texts (before, after, each file): each text is parsed once.
+ * the same few texts (before, after, each file), for what oslo.config
+ * refuses in them and for their shape: each text is parsed once.
  * The result is shared: never handed out without a copy.
  */
-const parsed = new Map<string, OsloSections>();
+const parsed = new Map<string, OsloRead>();
 const PARSED_KEPT = 16;
 
-function readOsloCached(text: string): OsloSections {
+function readOsloCached(text: string): OsloRead {
   const hit = parsed.get(text);
   if (hit) return hit;
   const out: OsloSections = new Map();
@@ -256,14 +269,15 @@ function readOsloCached(text: string): OsloSections {
     if (vals) vals.push(e.value);
     else keys.set(e.key, [e.value]);
   }
+  const read: OsloRead = { sections: out, problems: doc.problems, structure: doc.kinds.join('\n') };
   if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
-  parsed.set(text, out);
-  return out;
+  parsed.set(text, read);
+  return read;
 }
 
 /** Every value of `key` in `section` (all sections of that name), in file order. */
 export function getValues(text: string, section: string, key: string): string[] {
-  return [...(readOsloCached(text).get(normalizeSection(section))?.get(key) ?? [])];
+  return [...(readOsloCached(text).sections.get(normalizeSection(section))?.get(key) ?? [])];
 }
 
 // ---------------------------------------------------------------- editing
@@ -534,12 +548,47 @@ class Editor {
   }
 }
 
+/** The same values, in any order, as many times each. */
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.every((v, i) => v === y[i]);
+}
+
+/**
+ * Whether the Editor would leave the text as it is for `op` (checking the
+ * values it would check): a set_multi whose values are those already there
+ * keeps every entry; a set of the one value there, an ensure_values of values
+ * all there, a removal that finds nothing, change nothing either.
+ */
+function alreadyDone(text: string, op: IniOp): boolean {
+  const have = readOsloCached(text).sections.get(normalizeSection(op.section))?.get(op.key) ?? [];
+  switch (op.op) {
+    case 'set':
+      assertValue(op.key, op.value);
+      return have.length === 1 && have[0] === op.value;
+    case 'set_multi':
+      op.values.forEach((v) => assertValue(op.key, v));
+      return sameValues(have, op.values);
+    case 'ensure_values':
+      op.values.forEach((v) => assertValue(op.key, v));
+      return op.values.every((v) => have.includes(v));
+    case 'remove_values':
+      return !have.some((v) => op.match(v));
+    case 'remove':
+      return have.length === 0;
+  }
+}
+
 /**
  * Apply the operations in order and return the new text. Lines that no
  * operation has to touch stay byte for byte; when nothing changes the very
  * same string comes back.
  */
 export function editOslo(text: string, ops: readonly IniOp[]): string {
+  // a rerun: every operation finds the file as it wants it (read from the parse shared with getValues)
+  if (ops.every((op) => alreadyDone(text, op))) return text;
   const ed = new Editor(text);
   for (const op of ops) {
     switch (op.op) {

@@ -14,7 +14,7 @@
 //    fields are wildcards;
 //  - flavor extra spec pci_passthrough:alias = "name:count[,name:count]".
 
-import { editOslo, getValues, parseOslo, type IniOp } from '../inifile/oslo.ts';
+import { editOslo, getValues, osloProblems, type IniOp } from '../inifile/oslo.ts';
 import { parseFilterList, planEnabledFilters } from './filters.ts';
 import { atLeast, type NovaRelease } from './release.ts';
 import type { NovaChange, NovaRole } from './services.ts';
@@ -624,7 +624,7 @@ export function planNovaConf(
   const changed: NovaChange[] = [];
   if (snapshot(text, [ALIAS_OPT, ...ALIAS_DEPRECATED]) !== snapshot(out, [ALIAS_OPT, ...ALIAS_DEPRECATED])) changed.push('alias');
   // lines oslo.config refuses: nova does not start with this file, whatever passthru changes
-  for (const p of parseOslo(text).problems) notes.push(`line ${p.line}: ${p.message} (oslo.config refuses this file)`);
+  for (const p of osloProblems(text)) notes.push(`line ${p.line}: ${p.message} (oslo.config refuses this file)`);
   const specOpts = [DEVICE_SPEC, WHITELIST, WHITELIST_DEFAULT];
   if (snapshot(text, specOpts) !== snapshot(out, specOpts)) changed.push('device_spec');
   if (snapshot(text, [ENABLED_FILTERS, AVAILABLE_FILTERS]) !== snapshot(out, [ENABLED_FILTERS, AVAILABLE_FILTERS])) changed.push('filters');

@@ -29,18 +29,24 @@ const KEY_VALUE = /^([+\- ]?\s*(?:export\s+)?)([A-Za-z0-9_.\-]+)(\s*[=:]\s*)(.*)
 
 export class SecretRegistry {
   private readonly values = new Set<string>();
+  /** the values, longest first (made again after a new one is added) */
+  private sorted: string[] | undefined;
 
   /** Remember a secret value so that it is masked wherever it appears. Short values (< 4 chars) are masked only by shape. */
   add(value: string | undefined | null): void {
     if (value === undefined || value === null) return;
     const v = String(value);
-    if (v.length >= 4) this.values.add(v);
+    if (v.length >= 4 && !this.values.has(v)) {
+      this.values.add(v);
+      this.sorted = undefined;
+    }
   }
 
   /** Remember every secret a file holds: values of secret-looking keys and URL passwords. */
   addFromText(text: string): void {
     for (const line of text.split('\n')) {
-      for (const m of line.matchAll(URL_PASSWORD)) this.add(m[2]);
+      // a URL password needs "://", a key line "=" or ":": most lines (comments, sections) have neither
+      if (line.includes('://')) for (const m of line.matchAll(URL_PASSWORD)) this.add(m[2]);
       const kv = KEY_VALUE.exec(line);
       if (kv && isSecretKey(kv[2] ?? '')) this.add(unquote((kv[4] ?? '').trim()));
     }
@@ -54,8 +60,8 @@ export class SecretRegistry {
   mask(text: string): string {
     let out = text;
     // longest first, so that a value containing another is masked whole
-    const sorted = [...this.values].sort((a, b) => b.length - a.length);
-    for (const v of sorted) out = out.split(v).join(MASK);
+    this.sorted ??= [...this.values].sort((a, b) => b.length - a.length);
+    for (const v of this.sorted) if (out.includes(v)) out = out.split(v).join(MASK);
     return maskByShape(out);
   }
 }
@@ -66,10 +72,12 @@ function unquote(v: string): string {
 }
 
 export function maskByShape(text: string): string {
+  // both shapes need a ':' or a '=' (a URL's "://", a key line's separator)
+  if (!text.includes(':') && !text.includes('=')) return text;
   return text
     .split('\n')
     .map((line) => {
-      let l = line.replace(URL_PASSWORD, `$1${MASK}$3`);
+      let l = line.includes('://') ? line.replace(URL_PASSWORD, `$1${MASK}$3`) : line;
       const m = KEY_VALUE.exec(l);
       if (m && isSecretKey(m[2] ?? '') && (m[4] ?? '').trim() !== '' && !(m[4] ?? '').startsWith(MASK)) {
         // keep a diff marker or a comment prefix intact

@@ -103,6 +103,19 @@ test('editing nothing returns the identical string', () => {
   }
 });
 
+test('an operation done already changes nothing, one done all but a duplicate still edits', () => {
+  const multi = '[pci]\nalias = b\nalias = a\n';
+  // the same values in another order: each line stays
+  assert.equal(editOslo(multi, [{ op: 'set_multi', section: 'pci', key: 'alias', values: ['a', 'b'] }]), multi);
+  assert.equal(editOslo(multi, [{ op: 'ensure_values', section: 'pci', key: 'alias', values: ['a'] }]), multi);
+  assert.equal(editOslo(multi, [{ op: 'remove_values', section: 'pci', key: 'alias', match: (v) => v === 'c' }]), multi);
+  // a repeated value is one value too many
+  assert.equal(editOslo('[pci]\nalias = a\nalias = a\n', [{ op: 'set_multi', section: 'pci', key: 'alias', values: ['a'] }]), '[pci]\nalias = a\n');
+  assert.equal(editOslo('[DEFAULT]\nx = 1\nx = 1\n', [{ op: 'set', section: 'DEFAULT', key: 'x', value: '1' }]), '[DEFAULT]\nx = 1\n');
+  // a value oslo.config would not read back is refused, whether or not it is there already
+  assert.throws(() => editOslo('[DEFAULT]\nx = " 1"\n', [{ op: 'set', section: 'DEFAULT', key: 'x', value: ' 1' }]), /leading or trailing whitespace/);
+});
+
 test('set replaces in place, keeping the spacing style of the line', () => {
   const rdo = fixture('rdo-controller-nova.conf');
   const out = editOslo(rdo, [{ op: 'set', section: 'filter_scheduler', key: 'enabled_filters', value: 'ComputeFilter,PciPassthroughFilter' }]);

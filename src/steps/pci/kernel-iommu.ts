@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { editGrubCmdline, type GrubFile } from '../../boot/grub-default.ts';
-import { hasKernelArg, iommuKind, requiredKernelArgs } from '../../boot/cmdline.ts';
+import { iommuKind, kernelArgTest, requiredKernelArgs } from '../../boot/cmdline.ts';
 import { diagnoseInactiveIommu } from '../../boot/iommu-diagnosis.ts';
 import { planBootloader, type BootloaderPlan } from '../../boot/bootloader.ts';
 import { bootMode, bootloaderFiles, cpu, grubDefault, iommu, kernelCmdline, osRelease } from '../../facts/index.ts';
@@ -53,7 +53,8 @@ async function nextBootCmdlines(ctx: StepContext, plan: BootloaderPlan, files: B
 }
 
 function satisfies(line: string, add: readonly string[], remove: readonly string[]): boolean {
-  return add.every((a) => hasKernelArg(line, a)) && !remove.some((r) => hasKernelArg(line, r));
+  const has = kernelArgTest(line);
+  return add.every(has) && !remove.some(has);
 }
 
 /** Fails the step with the regeneration command that failed (regenerate.ts). */
