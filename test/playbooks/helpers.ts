@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostSpec, LabFs, PciDevice } from '@passthru/lab/types.ts';
 import { realLabUnavailable, startRealLab, type RealLab } from '@passthru/lab/real/lab.ts';
 import type { Report } from '../../src/ui/report.ts';
+import { skipLoudly } from '../ssh/sshd-fixture.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../bin/passthru.js', import.meta.url));
@@ -144,14 +145,13 @@ export function novaProbe(requests: NovaProbeRequest[]): Promise<NovaProbeResult
 
 /**
  * A real-sshd lab of `specs` and a work directory, both removed when the test
- * ends; undefined when the lab cannot run here (the test is skipped, saying
- * so loudly, with `what` naming it).
+ * ends; undefined when the lab cannot run here (skipLoudly: skipped, saying
+ * so, for an ordinary user; a failure where every test must run).
  */
-export async function playbookLab(t: TestContext, what: string, specs: HostSpec[], opts: { rebootSeconds: number }): Promise<{ lab: RealLab; work: string } | undefined> {
+export async function playbookLab(t: TestContext, specs: HostSpec[], opts: { rebootSeconds: number }): Promise<{ lab: RealLab; work: string } | undefined> {
   const why = realLabUnavailable();
   if (why) {
-    process.stderr.write(`SKIPPED: ${what} on the real lab: ${why}\n`);
-    t.skip(`SKIPPED: ${why}`);
+    skipLoudly(t, why);
     return undefined;
   }
   const lab = await startRealLab(specs, opts);

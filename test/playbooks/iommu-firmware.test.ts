@@ -31,7 +31,7 @@ function specs(): HostSpec[] {
 }
 
 test('the IOMMU from the firmware: arguments for it, off-arguments removed, no reboot where it cannot help', { timeout: 900_000 }, async (t) => {
-  const env = await playbookLab(t, 'iommu-firmware playbook test', specs(), { rebootSeconds: 1 });
+  const env = await playbookLab(t, specs(), { rebootSeconds: 1 });
   if (!env) return;
   const { lab, work } = env;
   assert.match(lab.readFile('nested', '/proc/cmdline'), /intel_iommu=off/);

@@ -56,7 +56,7 @@ async function starts(lab: RealLab): Promise<Record<string, string>> {
 }
 
 test('kolla-ansible: containers configured, checked inside, restarted exactly, rolled back when one does not come back', { timeout: 1_200_000 }, async (t) => {
-  const env = await playbookLab(t, 'kolla playbook test', kollaCluster(), { rebootSeconds: 1 });
+  const env = await playbookLab(t, kollaCluster(), { rebootSeconds: 1 });
   if (!env) return;
   const { lab, work } = env;
   const withDeploy = join(work, 'with-deploy.ini');

@@ -81,7 +81,7 @@ function bootIds(lab: RealLab): Record<string, string> {
 
 test('playbooks/pci-passthrough.yaml on the real-sshd mixed lab', { timeout: 600_000 }, async (t) => {
   const t0 = Date.now();
-  const env = await playbookLab(t, 'pci-passthrough playbook', specs, { rebootSeconds: 2 });
+  const env = await playbookLab(t, specs, { rebootSeconds: 2 });
   if (!env) return;
   const { lab, work } = env;
   const times: string[] = [`lab up ${Date.now() - t0} ms`];

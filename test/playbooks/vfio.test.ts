@@ -18,7 +18,7 @@ test('vfio-pci: the GPU functions bound at boot, in the same reboot; host device
   const rtx = specs.find((s) => s.name === 'gpu-rtx')!;
   const gpu = rtx.devices.filter((d) => d.vendor === '10de');
   assert.equal(gpu.length, 4, 'the lab RTX has four functions');
-  const env = await playbookLab(t, 'vfio playbook test', specs, { rebootSeconds: 1 });
+  const env = await playbookLab(t, specs, { rebootSeconds: 1 });
   if (!env) return;
   const { lab, work } = env;
   const driversOf = async (): Promise<Map<string, string>> => {

@@ -22,12 +22,23 @@ export function sshdSkipReason(): string | undefined {
   return undefined;
 }
 
-/** Skip the test loudly when sshd cannot run; returns true when skipped. */
+/**
+ * A test that cannot run here for `why` (no root, no sshd, no real-sshd lab):
+ * skipped loudly for an ordinary user; where every test must run
+ * (PASSTHRU_TEST_NO_SKIPS=1, as .ci/run sets as root) it fails at once
+ * instead, naming what is missing: CI never skips it.
+ */
+export function skipLoudly(t: TestContext, why: string): void {
+  if (process.env['PASSTHRU_TEST_NO_SKIPS'] === '1') throw new Error(`${t.name} cannot run here (${why}), and PASSTHRU_TEST_NO_SKIPS=1 says every test must`);
+  process.stderr.write(`\n!!! SKIPPED ${t.name}: ${why} !!!\n\n`);
+  t.skip(`SKIPPED: ${why}`);
+}
+
+/** Skip the test loudly when sshd cannot run (skipLoudly); returns true when skipped. */
 export function skipWithoutSshd(t: TestContext): boolean {
   const why = sshdSkipReason();
   if (why === undefined) return false;
-  process.stderr.write(`\n!!! SKIPPED ${t.name}: ${why} !!!\n\n`);
-  t.skip(`SKIPPED: ${why}`);
+  skipLoudly(t, why);
   return true;
 }
 

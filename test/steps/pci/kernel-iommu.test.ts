@@ -10,7 +10,7 @@ import { ssh } from '@passthru/lab/real/client.ts';
 import { PLAYBOOK, hostLines, passthru, playbookLab, readReport } from '../../playbooks/helpers.ts';
 
 test('a boot configuration that cannot be regenerated: the step names the command and its error, and the host does not reboot', { timeout: 600_000 }, async (t) => {
-  const env = await playbookLab(t, 'kernel_iommu regeneration failure', rebootCluster(1), { rebootSeconds: 1 });
+  const env = await playbookLab(t, rebootCluster(1), { rebootSeconds: 1 });
   if (!env) return;
   const { lab, work } = env;
   const [cmp] = lab.hosts.filter((h) => h.name !== 'ctl').map((h) => h.name);
