@@ -73,11 +73,16 @@ function keyValue(text: string): { key: string; value: string | undefined } {
   return { key: text.slice(0, eq).replace(/"/g, ''), value: text.slice(eq + 1).replace(/^"(.*)"$/, '$1') };
 }
 
-/** The words of a command line after a `--` go to init, not to the kernel. */
-export function kernelWords(line: string): CmdlineWord[] {
+/** The words of a command line: the kernel's, and those after a `--`, which go to init. */
+export function kernelAndInitWords(line: string): { kernel: CmdlineWord[]; init: CmdlineWord[] } {
   const words = splitCmdline(line);
   const dd = words.findIndex((w) => w.text === '--');
-  return dd < 0 ? words : words.slice(0, dd);
+  return dd < 0 ? { kernel: words, init: [] } : { kernel: words.slice(0, dd), init: words.slice(dd + 1) };
+}
+
+/** The words of a command line after a `--` go to init, not to the kernel. */
+export function kernelWords(line: string): CmdlineWord[] {
+  return kernelAndInitWords(line).kernel;
 }
 
 /** Whether the effective value of `arg` (`key=value` or a flag) is set on this command line. */

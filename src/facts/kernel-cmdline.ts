@@ -1,6 +1,6 @@
 // /proc/cmdline: the command line the running kernel was booted with.
 
-import { splitCmdline } from '../boot/cmdline.ts';
+import { kernelAndInitWords } from '../boot/cmdline.ts';
 import type { Fact } from './types.ts';
 
 export interface KernelCmdline {
@@ -13,10 +13,8 @@ export interface KernelCmdline {
 
 export function parseKernelCmdline(output: string): KernelCmdline {
   const raw = output.replace(/\n+$/, '').trim();
-  const all = splitCmdline(raw).map((w) => w.text);
-  // the kernel's words end at the first `--` (kernelWords)
-  const dd = all.indexOf('--');
-  return { raw, args: dd < 0 ? all : all.slice(0, dd), initArgs: dd < 0 ? [] : all.slice(dd + 1) };
+  const { kernel, init } = kernelAndInitWords(raw);
+  return { raw, args: kernel.map((w) => w.text), initArgs: init.map((w) => w.text) };
 }
 
 export const kernelCmdline: Fact<KernelCmdline> = {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CommandTimeoutError, ConnectionLostError, HostError, StepError, UnreachableError } from '../errors.ts';
 import { bootId } from '../facts/index.ts';
+import { bootIdIn } from '../facts/boot-id.ts';
 import { quote } from '../util/shell.ts';
 import type { StepContext, StepKind } from './types.ts';
 
@@ -22,7 +23,6 @@ const args = z
 type Args = z.infer<typeof args>;
 
 export const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
-const BOOT_ID_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** how long to wait for the connection to drop after the reboot command */
 const GONE_WAIT_MS = 5000;
@@ -51,8 +51,7 @@ export async function rebootAndWait(ctx: StepContext, a: Args): Promise<{ elapse
   let before = await ctx.gather(bootId).catch(() => undefined);
   try {
     const r = await ctx.host.exec(`${BOOT_ID} && systemctl reboot`, { become: ctx.become, becomeUser: ctx.becomeUser, timeoutMs: 15_000, signal: ctx.signal });
-    const read = r.stdout.split('\n')[0]?.trim() ?? '';
-    if (BOOT_ID_FORMAT.test(read)) before = read.toLowerCase();
+    before = bootIdIn(r.stdout.split('\n')[0]?.trim() ?? '') ?? before;
     if (r.exitCode !== 0) throw new StepError(ctx.hostName, 'reboot', `the reboot command failed: ${ctx.secrets.mask((r.stderr || r.stdout).trim())}`);
   } catch (e) {
     // the connection going away (or hanging) is what a reboot looks like
